@@ -1,0 +1,2 @@
+"""Pure AWS semantics: event shapes, route selection, event patterns, the stream mapping
+state machine, metering. No sockets, no threads, no boto3 calls."""
