@@ -37,3 +37,7 @@ class SimulatorError(FanoutsimError, RuntimeError):
 
 class DeliveryTimeout(SimulatorError):
     """Deliveries did not all arrive within the allowed time."""
+
+
+class RouteNotFound(ValidationError):
+    """A WebSocket message whose route key matches no route and the API has no ``$default``."""

@@ -1,0 +1,316 @@
+"""API Gateway WebSocket API semantics: ids, Lambda proxy events, routes, quotas, and the
+wire form of the @connections management API's answers.
+
+Everything here is pure data; the runtime's gateway does the I/O. Event shapes follow the
+events a Lambda proxy integration receives from a real WebSocket API (fixtures in
+``tests/events/apigw_*.json``); error responses are shaped so that botocore's rest-json
+parser turns them into the same ``ClientError`` codes a real endpoint produces.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import random
+from collections.abc import Collection, Mapping
+from datetime import UTC, datetime
+from typing import Any, NewType
+from urllib.parse import unquote
+
+from fanoutsim.errors import RouteNotFound, ValidationError
+
+ConnectionId = NewType("ConnectionId", str)
+
+# Quotas (API Gateway WebSocket API).
+MAX_PAYLOAD_BYTES = 128 * 1024
+FRAME_BYTES = 32 * 1024
+IDLE_TIMEOUT_S = 600
+MAX_CONNECTION_S = 7200
+CLOSE_MESSAGE_TOO_BIG = 1009
+
+DEFAULT_ROUTE = "$default"
+CONNECT_ROUTE = "$connect"
+DISCONNECT_ROUTE = "$disconnect"
+_BODY_EXPRESSION_PREFIX = "$request.body."
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+# --- ids ----------------------------------------------------------------------------------
+
+
+def _short_id(rng: random.Random | None) -> str:
+    """16 base64 characters ending in ``=``: the form of connection/request/message ids."""
+    source = rng or random.SystemRandom()
+    return base64.b64encode(bytes(source.getrandbits(8) for _ in range(11))).decode()
+
+
+def new_connection_id(rng: random.Random | None = None) -> ConnectionId:
+    """A fresh connection id, e.g. ``L0SM9cOFvHcCIhw=`` (pass ``rng`` for reproducibility)."""
+    return ConnectionId(_short_id(rng))
+
+
+def new_request_id(rng: random.Random | None = None) -> str:
+    """A request or message id in the same base64 form AWS uses."""
+    return _short_id(rng)
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+def request_time(now_ms: int) -> str:
+    """``requestTime`` in AWS's CLF form, e.g. ``09/Feb/2024:18:11:43 +0000`` (English month
+    names whatever the locale)."""
+    t = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
+    return f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year}:{t:%H:%M:%S} +0000"
+
+
+def _event(
+    connection_id: str,
+    route_key: str,
+    event_type: str,
+    *,
+    api_id: str,
+    stage: str,
+    domain_name: str,
+    now_ms: int,
+    connected_at_ms: int,
+    source_ip: str,
+    user_agent: str,
+    request_id: str,
+    context: Mapping[str, Any] | None = None,
+    top: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The part every WebSocket proxy event shares, plus event-specific keys."""
+    request_context: dict[str, Any] = {
+        "routeKey": route_key,
+        "eventType": event_type,
+        "extendedRequestId": request_id,
+        "requestTime": request_time(now_ms),
+        "messageDirection": "IN",
+        "stage": stage,
+        "connectedAt": connected_at_ms,
+        "requestTimeEpoch": now_ms,
+        "identity": {"sourceIp": source_ip, "userAgent": user_agent},
+        "requestId": request_id,
+        "domainName": domain_name,
+        "connectionId": connection_id,
+        "apiId": api_id,
+        **(context or {}),
+    }
+    return {**(top or {}), "requestContext": request_context, "isBase64Encoded": False}
+
+
+def _headers(headers: Mapping[str, str]) -> dict[str, Any]:
+    return {"headers": dict(headers), "multiValueHeaders": {k: [v] for k, v in headers.items()}}
+
+
+def connect_event(
+    connection_id: str,
+    *,
+    api_id: str,
+    stage: str,
+    domain_name: str,
+    now_ms: int,
+    headers: dict[str, str],
+    query: dict[str, str] | None,
+    source_ip: str,
+    user_agent: str,
+    request_id: str,
+) -> dict[str, Any]:
+    """The ``$connect`` event: headers and (if any) query string; connectedAt = now."""
+    top = _headers(headers)
+    if query:
+        top["queryStringParameters"] = dict(query)
+        top["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+    return _event(
+        connection_id,
+        CONNECT_ROUTE,
+        "CONNECT",
+        api_id=api_id,
+        stage=stage,
+        domain_name=domain_name,
+        now_ms=now_ms,
+        connected_at_ms=now_ms,
+        source_ip=source_ip,
+        user_agent=user_agent,
+        request_id=request_id,
+        top=top,
+    )
+
+
+def message_event(
+    connection_id: str,
+    body: str,
+    route_key: str,
+    *,
+    api_id: str,
+    stage: str,
+    domain_name: str,
+    now_ms: int,
+    connected_at_ms: int,
+    source_ip: str,
+    user_agent: str,
+    request_id: str,
+    message_id: str,
+) -> dict[str, Any]:
+    """A MESSAGE event for a route (``$default`` or a custom one) carrying a text frame."""
+    return _event(
+        connection_id,
+        route_key,
+        "MESSAGE",
+        api_id=api_id,
+        stage=stage,
+        domain_name=domain_name,
+        now_ms=now_ms,
+        connected_at_ms=connected_at_ms,
+        source_ip=source_ip,
+        user_agent=user_agent,
+        request_id=request_id,
+        context={"messageId": message_id},
+        top={"body": body},
+    )
+
+
+DISCONNECT_HEADERS = {"Host": "", "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}
+
+
+def disconnect_event(
+    connection_id: str,
+    *,
+    status_code: int,
+    reason: str,
+    api_id: str,
+    stage: str,
+    domain_name: str,
+    now_ms: int,
+    connected_at_ms: int,
+    source_ip: str,
+    user_agent: str,
+    request_id: str,
+) -> dict[str, Any]:
+    """The best-effort ``$disconnect`` event with the close code and reason.
+
+    AWS sends a fixed header set here (Host, x-api-key, X-Forwarded-For, x-restapi); Host
+    is filled with ``domain_name``.
+    """
+    headers = {**DISCONNECT_HEADERS, "Host": domain_name}
+    return _event(
+        connection_id,
+        DISCONNECT_ROUTE,
+        "DISCONNECT",
+        api_id=api_id,
+        stage=stage,
+        domain_name=domain_name,
+        now_ms=now_ms,
+        connected_at_ms=connected_at_ms,
+        source_ip=source_ip,
+        user_agent=user_agent,
+        request_id=request_id,
+        context={"disconnectStatusCode": status_code, "disconnectReason": reason},
+        top=_headers(headers),
+    )
+
+
+# --- routing ------------------------------------------------------------------------------
+
+
+def _selected_value(body: str | bytes, path: list[str]) -> str | None:
+    try:
+        value: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value if isinstance(value, str) else None
+
+
+def select_route(
+    body: str | bytes, routes: Collection[str], expression: str = "$request.body.action"
+) -> str:
+    """The route a message goes to under a ``$request.body.<path>`` selection expression.
+
+    Non-JSON bodies, non-objects, a missing or non-string key, or an unknown value fall back
+    to ``$default``; without it :class:`RouteNotFound` is raised (AWS answers the client
+    with an error frame, see :func:`error_frame`).
+    """
+    if not expression.startswith(_BODY_EXPRESSION_PREFIX):
+        raise ValidationError(f"unsupported route selection expression {expression!r}")
+    path = expression.removeprefix(_BODY_EXPRESSION_PREFIX).split(".")
+    selected = _selected_value(body, path)
+    if selected is not None and selected in routes and not selected.startswith("$"):
+        return selected
+    if DEFAULT_ROUTE in routes:
+        return DEFAULT_ROUTE
+    raise RouteNotFound(f"no route for {selected!r} and no {DEFAULT_ROUTE} route")
+
+
+def error_frame(message: str, connection_id: str, request_id: str) -> str:
+    """The text frame AWS sends a client when a message cannot be routed or its integration
+    fails (``"Forbidden"``, ``"Internal server error"``)."""
+    return json.dumps({"message": message, "connectionId": connection_id, "requestId": request_id})
+
+
+# --- quotas and metering ------------------------------------------------------------------
+
+
+def split_frames(data: bytes) -> list[bytes]:
+    """Cut a message into 32 KB frames (an empty message is one empty frame)."""
+    return [data[i : i + FRAME_BYTES] for i in range(0, len(data), FRAME_BYTES)] or [b""]
+
+
+def message_units(size_bytes: int) -> int:
+    """Billed messages for one message: one per started 32 KB, at least one."""
+    return max(1, math.ceil(size_bytes / FRAME_BYTES))
+
+
+# --- management API -----------------------------------------------------------------------
+
+MANAGEMENT_ERRORS: dict[str, int] = {
+    "BadRequestException": 400,
+    "ForbiddenException": 403,
+    "GoneException": 410,
+    "PayloadTooLargeException": 413,
+    "LimitExceededException": 429,
+}
+
+
+def management_error(
+    code: str, message: str, *, request_id: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of a management API error that boto3 parses as ``code``."""
+    try:
+        status = MANAGEMENT_ERRORS[code]
+    except KeyError:
+        raise ValidationError(f"unknown management API error {code!r}") from None
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code}
+    if request_id is not None:
+        headers["x-amzn-RequestId"] = request_id
+    return status, headers, json.dumps({"message": message}).encode()
+
+
+def _iso8601(epoch_ms: int) -> str:
+    t = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def connection_info(
+    connected_at_ms: int, last_active_ms: int, source_ip: str, user_agent: str
+) -> dict[str, Any]:
+    """The JSON body of ``GET @connections/{id}`` in the wire casing botocore expects."""
+    return {
+        "connectedAt": _iso8601(connected_at_ms),
+        "identity": {"sourceIp": source_ip, "userAgent": user_agent},
+        "lastActiveAt": _iso8601(last_active_ms),
+    }
+
+
+def parse_connection_path(path: str) -> tuple[str, ConnectionId]:
+    """Split ``/{stage}/@connections/{id}`` (id URL-encoded, e.g. ``%3D``) into the part
+    before ``/@connections`` and the decoded id; :class:`ValidationError` otherwise."""
+    prefix, marker, encoded = path.split("?", 1)[0].rpartition("/@connections/")
+    if not marker or not encoded or "/" in encoded:
+        raise ValidationError(f"not an @connections path: {path!r}")
+    return prefix, ConnectionId(unquote(encoded))

@@ -1,0 +1,238 @@
+"""API Gateway WebSocket semantics: events against real-shaped fixtures, routing, quotas,
+and management API answers as the real boto3 client parses them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from fanoutsim.aws import apigw
+from fanoutsim.errors import RouteNotFound, ValidationError
+
+EVENTS = Path(__file__).parents[1] / "events"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return dict(json.loads((EVENTS / f"apigw_{name}.json").read_text()))
+
+
+def common(event: dict[str, Any]) -> dict[str, Any]:
+    """Builder keyword arguments taken from a fixture's requestContext."""
+    ctx = event["requestContext"]
+    return {
+        "api_id": ctx["apiId"],
+        "stage": ctx["stage"],
+        "domain_name": ctx["domainName"],
+        "now_ms": ctx["requestTimeEpoch"],
+        "source_ip": ctx["identity"]["sourceIp"],
+        "user_agent": ctx["identity"]["userAgent"],
+        "request_id": ctx["requestId"],
+    }
+
+
+def test_connect_event_equals_fixture() -> None:
+    expected = fixture("connect")
+    built = apigw.connect_event(
+        expected["requestContext"]["connectionId"],
+        headers=expected["headers"],
+        query=expected["queryStringParameters"],
+        **common(expected),
+    )
+    assert built == expected
+
+
+def test_connect_event_without_query_has_no_query_keys() -> None:
+    built = apigw.connect_event(
+        "AAAAAAAAAAAAAAA=", headers={}, query=None, **common(fixture("connect"))
+    )
+    assert "queryStringParameters" not in built and "multiValueQueryStringParameters" not in built
+
+
+def test_message_event_equals_fixture() -> None:
+    expected = fixture("message")
+    ctx = expected["requestContext"]
+    built = apigw.message_event(
+        ctx["connectionId"],
+        expected["body"],
+        ctx["routeKey"],
+        connected_at_ms=ctx["connectedAt"],
+        message_id=ctx["messageId"],
+        **common(expected),
+    )
+    assert built == expected
+
+
+def test_disconnect_event_equals_fixture() -> None:
+    expected = fixture("disconnect")
+    ctx = expected["requestContext"]
+    built = apigw.disconnect_event(
+        ctx["connectionId"],
+        status_code=ctx["disconnectStatusCode"],
+        reason=ctx["disconnectReason"],
+        connected_at_ms=ctx["connectedAt"],
+        **common(expected),
+    )
+    assert built == expected
+
+
+def test_request_time_uses_english_month_and_utc() -> None:
+    assert apigw.request_time(1707502303419) == "09/Feb/2024:18:11:43 +0000"
+
+
+def test_connection_ids_look_like_aws_ones() -> None:
+    ids = {apigw.new_connection_id() for _ in range(200)}
+    assert len(ids) == 200
+    for cid in ids:
+        assert len(cid) == 16 and cid.endswith("=") and len(base64.b64decode(cid)) == 11
+    assert apigw.new_connection_id(random.Random(7)) == apigw.new_connection_id(random.Random(7))
+
+
+# --- routing ------------------------------------------------------------------------------
+
+ROUTES = {"$connect", "$disconnect", "$default", "subscribe", "unsubscribe"}
+
+
+@pytest.mark.parametrize(
+    ("body", "route"),
+    [
+        ('{"action": "subscribe", "flight": "BA1"}', "subscribe"),
+        (b'{"action": "unsubscribe"}', "unsubscribe"),
+        ('{"action": "publish"}', "$default"),
+        ('{"action": "$connect"}', "$default"),
+        ('{"action": 3}', "$default"),
+        ('{"flight": "BA1"}', "$default"),
+        ('["subscribe"]', "$default"),
+        ("subscribe", "$default"),
+        (b"\xff\xfe", "$default"),
+        ("", "$default"),
+    ],
+)
+def test_select_route(body: str | bytes, route: str) -> None:
+    assert apigw.select_route(body, ROUTES) == route
+
+
+def test_nested_selection_expression() -> None:
+    body = '{"meta": {"op": "subscribe"}, "action": "unsubscribe"}'
+    assert apigw.select_route(body, ROUTES, "$request.body.meta.op") == "subscribe"
+    assert apigw.select_route('{"meta": "x"}', ROUTES, "$request.body.meta.op") == "$default"
+
+
+def test_unmatched_without_default_raises() -> None:
+    with pytest.raises(RouteNotFound):
+        apigw.select_route('{"action": "publish"}', {"subscribe"})
+    assert isinstance(RouteNotFound(), ValidationError)
+    with pytest.raises(ValidationError):
+        apigw.select_route("{}", ROUTES, "$request.header.action")
+
+
+def test_error_frame_shape() -> None:
+    frame = json.loads(apigw.error_frame("Forbidden", "abc=", "req="))
+    assert frame == {"message": "Forbidden", "connectionId": "abc=", "requestId": "req="}
+
+
+# --- quotas -------------------------------------------------------------------------------
+
+
+def test_split_frames_and_message_units() -> None:
+    data = bytes(range(256)) * 400  # 102,400 bytes
+    frames = apigw.split_frames(data)
+    assert [len(f) for f in frames] == [32768, 32768, 32768, 4096]
+    assert b"".join(frames) == data
+    assert apigw.split_frames(b"") == [b""]
+    assert [apigw.message_units(n) for n in (0, 1, 32768, 32769, 131072)] == [1, 1, 1, 2, 4]
+    assert apigw.MAX_PAYLOAD_BYTES == 4 * apigw.FRAME_BYTES
+
+
+# --- management API through the real boto3 client -----------------------------------------
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+@pytest.fixture
+def answer() -> Iterator[tuple[Any, list[tuple[int, dict[str, str], bytes]]]]:
+    """A real management API client whose HTTP layer returns the queued responses."""
+    client = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url="https://abcd123456.execute-api.eu-west-1.amazonaws.com/prod",
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 1}),  # boto3 retries 429 by itself
+    )
+    queue: list[tuple[int, dict[str, str], bytes]] = []
+    seen: list[str] = []
+
+    def send(request: Any, **_: Any) -> AWSResponse:
+        seen.append(request.url)
+        status, headers, body = queue.pop(0)
+        return AWSResponse(request.url, status, headers, _Raw(body))
+
+    client.meta.events.register("before-send", send)
+    yield client, queue
+    assert all("/prod/@connections/" in url for url in seen)
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("GoneException", 410),
+        ("PayloadTooLargeException", 413),
+        ("LimitExceededException", 429),
+        ("ForbiddenException", 403),
+        ("BadRequestException", 400),
+    ],
+)
+def test_management_errors_parse_as_their_code(answer: Any, code: str, status: int) -> None:
+    client, queue = answer
+    queue.append(apigw.management_error(code, "nope", request_id="req-1"))
+    with pytest.raises(ClientError) as caught:
+        client.post_to_connection(ConnectionId="abc=", Data=b"hi")
+    error = caught.value.response
+    assert error["Error"]["Code"] == code
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert error["ResponseMetadata"]["RequestId"] == "req-1"
+    if code != "BadRequestException":  # the only one absent from the service model
+        assert isinstance(caught.value, getattr(client.exceptions, code))
+
+
+def test_unknown_management_error_code() -> None:
+    with pytest.raises(ValidationError):
+        apigw.management_error("TeapotException", "no")
+
+
+def test_connection_info_parses_into_datetimes(answer: Any) -> None:
+    client, queue = answer
+    body = apigw.connection_info(1707502303419, 1707502312104, "192.0.2.10", "ua/1")
+    queue.append((200, {"Content-Type": "application/json"}, json.dumps(body).encode()))
+    info = client.get_connection(ConnectionId="abc=")
+    assert info["ConnectedAt"] == datetime(2024, 2, 9, 18, 11, 43, 419000, tzinfo=UTC)
+    assert info["LastActiveAt"] == datetime(2024, 2, 9, 18, 11, 52, 104000, tzinfo=UTC)
+    assert info["Identity"] == {"SourceIp": "192.0.2.10", "UserAgent": "ua/1"}
+
+
+def test_parse_connection_path_decodes_the_id() -> None:
+    assert apigw.parse_connection_path("/prod/@connections/L0SM9cOFvHcCIhw%3D") == (
+        "/prod",
+        "L0SM9cOFvHcCIhw=",
+    )
+    assert apigw.parse_connection_path("/@connections/a%2Bb%3D?x=1") == ("", "a+b=")
+    for bad in ("/prod/connections/abc", "/prod/@connections/", "/prod/@connections/a/b"):
+        with pytest.raises(ValidationError):
+            apigw.parse_connection_path(bad)
