@@ -1,0 +1,43 @@
+"""boto3 clients and tables for the handlers, configured only by environment variables.
+
+Clients are created lazily (a Lambda cold start pays for them) and cached per configuration,
+so a new endpoint or table name in the environment gets a new client.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+import boto3
+
+from fanoutsim.errors import ConfigError
+
+
+def env(name: str) -> str:
+    """A required environment variable, with a clear error when it is missing."""
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(f"environment variable {name} is not set")
+    return value
+
+
+@lru_cache(maxsize=16)
+def _table(name: str) -> Any:
+    return boto3.resource("dynamodb").Table(name)
+
+
+def table(env_name: str) -> Any:
+    """The DynamoDB table named by environment variable ``env_name``."""
+    return _table(env(env_name))
+
+
+@lru_cache(maxsize=16)
+def _management(endpoint: str) -> Any:
+    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+
+
+def management_api() -> Any:
+    """The API Gateway management client for ``WEBSOCKET_ENDPOINT`` (https://.../stage)."""
+    return _management(env("WEBSOCKET_ENDPOINT"))

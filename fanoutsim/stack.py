@@ -1,0 +1,123 @@
+"""The Pattern #3 stack as data: table, bus and rule definitions, functions and routes.
+
+One place describes what the simulator builds on moto (and what a real deployment would
+create), so the simulator, the tests and the deploy step agree.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from fanoutsim.aws.esm import MappingConfig
+from fanoutsim.functions import flight_model
+from fanoutsim.runtime.function_runtime import FunctionSpec
+
+REGION: Final = "us-east-1"
+ACCOUNT: Final = "123456789012"  # moto's default account
+CONNECTIONS_TABLE: Final = "fanoutsim-connections"
+FLIGHTS_TABLE: Final = "fanoutsim-flights"
+BUS: Final = flight_model.EVENT_BUS
+RULE: Final = "flight-events-to-view-model"
+RULE_PATTERN: Final = {
+    "source": [flight_model.EVENT_SOURCE],
+    "detail-type": [flight_model.NEW_FLIGHT, flight_model.STATUS_UPDATED],
+}
+
+FUNCTIONS: Final = {
+    spec.name: spec
+    for spec in (
+        FunctionSpec("on_connect", "fanoutsim.functions.on_connect:handler"),
+        FunctionSpec("on_disconnect", "fanoutsim.functions.on_disconnect:handler"),
+        FunctionSpec("on_default", "fanoutsim.functions.on_default:handler"),
+        FunctionSpec("flight_events", "fanoutsim.functions.flight_events:handler"),
+        FunctionSpec("stream_fanout", "fanoutsim.functions.stream_fanout:handler", memory_mb=256),
+        FunctionSpec("get_flights", "fanoutsim.functions.get_flights:handler"),
+    )
+}
+ROUTES: Final = {"$connect": "on_connect", "$disconnect": "on_disconnect", "$default": "on_default"}
+REST_ROUTES: Final = {"GET /flights": "get_flights"}
+
+#: The simulator's mapping: AWS defaults, except a finite retry count so a poison record
+#: cannot block the shard for 24 hours in a workshop (AWS's default is -1, until expiry).
+DEFAULT_MAPPING: Final = MappingConfig(
+    batch_size=100,
+    maximum_batching_window_s=0.0,
+    maximum_retry_attempts=3,
+    report_batch_item_failures=True,
+    filter_patterns=({"eventName": ["INSERT", "MODIFY"]},),
+)
+
+ENVIRONMENT_KEYS: Final = (
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE",
+    "CONNECTIONS_TABLE",
+    "FLIGHTS_TABLE",
+    "WEBSOCKET_ENDPOINT",
+)
+
+
+def base_environment(region: str) -> dict[str, str]:
+    """What the handlers read, as a SAM template would set it (endpoint added on start)."""
+    return {
+        "AWS_DEFAULT_REGION": region,
+        # moto's DynamoDB Streams answer 404 with account-based endpoints (DESIGN.md §3).
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "CONNECTIONS_TABLE": CONNECTIONS_TABLE,
+        "FLIGHTS_TABLE": FLIGHTS_TABLE,
+    }
+
+
+def create_tables(dynamodb: Any) -> str:
+    """Create both tables on-demand; return the flights table's stream ARN."""
+    dynamodb.create_table(
+        TableName=CONNECTIONS_TABLE,
+        KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=CONNECTIONS_TABLE,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
+    )
+    table = dynamodb.create_table(
+        TableName=FLIGHTS_TABLE,
+        KeySchema=[{"AttributeName": "flightId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "flightId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    arn: str = table["TableDescription"]["LatestStreamArn"]
+    return arn
+
+
+def create_bus(events: Any, region: str) -> None:
+    """The custom bus and the rule that sends flight events to ``flight_events``."""
+    events.create_event_bus(Name=BUS)
+    events.put_rule(Name=RULE, EventBusName=BUS, EventPattern=json.dumps(RULE_PATTERN))
+    events.put_targets(
+        Rule=RULE,
+        EventBusName=BUS,
+        Targets=[{"Id": "flight_events", "Arn": f"arn:aws:lambda:{region}:{ACCOUNT}:function:flight_events"}],
+    )
+
+
+def event_entry(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """A ``PutEvents`` entry as the seed's producers send it."""
+    return {
+        "Source": flight_model.EVENT_SOURCE,
+        "DetailType": detail_type,
+        "Detail": json.dumps(detail),
+        "EventBusName": BUS,
+    }
+
+
+def scan_all(dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    """Every item of ``table`` as plain Python values (paginated)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    items: list[dict[str, Any]] = []
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+        items.extend({k: deserializer.deserialize(v) for k, v in i.items()} for i in page["Items"])
+    return items
