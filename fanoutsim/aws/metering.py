@@ -1,0 +1,134 @@
+"""Metering: what a run uses, counted the way AWS bills it (pure data, priced elsewhere).
+
+Rounding choices:
+
+- Lambda duration is billed in whole milliseconds, rounded up (a 0.2 ms run bills 1 ms);
+  GB-seconds = billed_ms / 1000 * memory_mb / 1024.
+- WebSocket messages are billed in 32 KB units (a 33 KB message is two).
+- EventBridge custom events are billed in 64 KB chunks.
+- Connection minutes: AWS meters connection time in minutes; here every connection's
+  duration is summed in seconds and each connection is rounded *up* to a whole minute
+  (a 5-second connection bills one minute), which is the conservative reading of the
+  pricing page. Open connections count up to ``now_s``.
+
+The Meter is thread-safe (one lock) because handlers run in worker threads.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from fanoutsim.aws.apigw import message_units
+from fanoutsim.aws.eventbridge import event_units
+
+
+@dataclass
+class _FunctionUse:
+    count: int = 0
+    cold: int = 0
+    errors: int = 0
+    billed_ms: int = 0
+    gb_seconds: float = 0.0
+
+
+def billed_ms(duration_ms: float) -> int:
+    """Lambda's billed duration: whole milliseconds, rounded up, at least 1."""
+    return max(1, math.ceil(duration_ms))
+
+
+def connection_minutes_for(seconds: float) -> int:
+    """Billed minutes for one connection open ``seconds`` (started minutes; 0 s -> 0)."""
+    return math.ceil(max(0.0, seconds) / 60)
+
+
+class Meter:
+    """Counts AWS usage: API calls, invocations, WebSocket messages, connection time,
+    EventBridge events. Every method is safe to call from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._operations: Counter[str] = Counter()
+        self._functions: dict[str, _FunctionUse] = {}
+        self._messages = 0
+        self._message_units = 0
+        self._open: dict[str, float] = {}
+        self._closed_minutes = 0
+        self._events = 0
+        self._event_units = 0
+
+    def count_call(self, service: str, operation: str) -> None:
+        """One API call, e.g. ``("dynamodb", "PutItem")``."""
+        with self._lock:
+            self._operations[f"{service}:{operation}"] += 1
+
+    def invocation(
+        self, function: str, duration_ms: float, memory_mb: int, cold: bool, error: bool
+    ) -> None:
+        """One Lambda invocation and its billed duration."""
+        billed = billed_ms(duration_ms)
+        with self._lock:
+            use = self._functions.setdefault(function, _FunctionUse())
+            use.count += 1
+            use.cold += int(cold)
+            use.errors += int(error)
+            use.billed_ms += billed
+            use.gb_seconds += billed / 1000 * memory_mb / 1024
+
+    def websocket_message(self, size_bytes: int) -> None:
+        """One message through the gateway (either direction)."""
+        with self._lock:
+            self._messages += 1
+            self._message_units += message_units(size_bytes)
+
+    def connection_opened(self, connection_id: str, now_s: float) -> None:
+        with self._lock:
+            self._open[connection_id] = now_s
+
+    def connection_closed(self, connection_id: str, now_s: float) -> None:
+        """Close a connection; unknown or already closed ids are ignored (best effort, as
+        ``$disconnect`` is)."""
+        with self._lock:
+            opened = self._open.pop(connection_id, None)
+            if opened is not None:
+                self._closed_minutes += connection_minutes_for(now_s - opened)
+
+    def connection_minutes(self, now_s: float) -> float:
+        """Billed connection minutes so far, open connections counted up to ``now_s``."""
+        with self._lock:
+            return self._connection_minutes(now_s)
+
+    def _connection_minutes(self, now_s: float) -> float:
+        still_open = sum(connection_minutes_for(now_s - t) for t in self._open.values())
+        return float(self._closed_minutes + still_open)
+
+    def eventbridge_event(self, size_bytes: int) -> None:
+        """One custom event accepted by PutEvents."""
+        with self._lock:
+            self._events += 1
+            self._event_units += event_units(size_bytes)
+
+    def snapshot(self, now_s: float) -> dict[str, Any]:
+        """Everything counted so far, as plain data."""
+        with self._lock:
+            return {
+                "operations": dict(sorted(self._operations.items())),
+                "invocations": {
+                    name: {
+                        "count": use.count,
+                        "cold": use.cold,
+                        "errors": use.errors,
+                        "billed_ms": use.billed_ms,
+                        "gb_seconds": use.gb_seconds,
+                    }
+                    for name, use in sorted(self._functions.items())
+                },
+                "websocket": {"messages": self._messages, "units": self._message_units},
+                "connection_minutes": self._connection_minutes(now_s),
+                "open_connections": len(self._open),
+                "eventbridge_events": self._event_units,
+                "eventbridge_entries": self._events,
+            }
