@@ -13,14 +13,15 @@ Rules implemented:
   ``numeric`` (``["=", n]`` or one or two comparisons forming a range), ``exists`` (bool),
   ``equals-ignore-case``, ``wildcard`` (``*`` any run, ``\\*`` a literal star; ``**`` is
   rejected), ``cidr``;
-- an event array matches if any element matches; an absent field only matches
-  ``{"exists": false}``; ``exists: true`` holds for leaf values only (not for objects);
+- an event array matches if any element matches (arrays of objects too); a field with no
+  leaf value (absent, an object, an empty array) only matches ``{"exists": false}``;
 - numbers compare by value (``5`` matches ``5.0``) but booleans are never numbers.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -53,7 +54,7 @@ def _fail(path: str, reason: str) -> InvalidEventPattern:
     return InvalidEventPattern(f"Event pattern is not valid. Reason: {path}: {reason}")
 
 
-# --- validation -------------------------------------------------------------------------
+# --- validation ---------------------------------------------------------------------------
 
 
 def validate_pattern(pattern: Any) -> None:
@@ -189,7 +190,7 @@ _VALIDATORS: dict[str, Callable[[Any, str], None]] = {
 }
 
 
-# --- matching ---------------------------------------------------------------------------
+# --- matching -----------------------------------------------------------------------------
 
 
 def matches(pattern: Mapping[str, Any], event: Any) -> bool:
@@ -210,18 +211,19 @@ def _field_matches(sub: Any, value: Any) -> bool:
         if isinstance(value, list):
             return any(matches(sub, element) for element in value)
         return matches(sub, value)
-    if value is _MISSING:
+    if value is _MISSING or isinstance(value, Mapping) or value == []:
+        # No leaf value here (absent, an object, or an empty array): only exists:false holds.
         return any(isinstance(m, Mapping) and m.get("exists") is False for m in sub)
     values = value if isinstance(value, list) else [value]
-    return any(_matcher_matches(m, value, values) for m in sub)
+    return any(_matcher_matches(m, values) for m in sub)
 
 
-def _matcher_matches(matcher: Any, raw: Any, values: list[Any]) -> bool:
+def _matcher_matches(matcher: Any, values: list[Any]) -> bool:
     if not isinstance(matcher, Mapping):
         return any(_same(matcher, v) for v in values)
     ((op, arg),) = matcher.items()
     if op == "exists":
-        return bool(arg) and not isinstance(raw, Mapping)
+        return bool(arg)
     return any(_OPERATORS[op](arg, v) for v in values)
 
 
@@ -305,3 +307,20 @@ def filter_criteria_matches(
     if len(patterns) > MAX_FILTERS:
         raise ConfigError(f"at most {MAX_FILTERS} filter patterns, got {len(patterns)}")
     return not patterns or any(matches(p, record) for p in patterns)
+
+
+def parse_filter_criteria(criteria: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """Patterns of a Lambda ``FilterCriteria`` (``{"Filters": [{"Pattern": "<json>"}]}``),
+    parsed and validated."""
+    filters = criteria.get("Filters", [])
+    if not isinstance(filters, list) or len(filters) > MAX_FILTERS:
+        raise ConfigError(f"Filters must be a list of at most {MAX_FILTERS} entries")
+    patterns = []
+    for entry in filters:
+        try:
+            pattern = json.loads(entry["Pattern"])
+        except (TypeError, KeyError, ValueError) as exc:
+            raise InvalidEventPattern(f"filter {entry!r} has no JSON Pattern") from exc
+        validate_pattern(pattern)
+        patterns.append(pattern)
+    return tuple(patterns)

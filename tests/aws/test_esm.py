@@ -36,7 +36,7 @@ def drain(
     return delivered
 
 
-# --- configuration ---------------------------------------------------------------------------
+# --- configuration ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -78,7 +78,7 @@ def test_invalid_filter_pattern_is_rejected() -> None:
         MappingConfig(filter_patterns=({"eventName": "MODIFY"},))
 
 
-# --- batching ----------------------------------------------------------------------------------
+# --- batching -----------------------------------------------------------------------------
 
 
 def test_without_window_everything_pending_goes_at_once_and_one_batch_is_in_flight() -> None:
@@ -141,7 +141,7 @@ def test_filtered_records_are_dropped_and_counted() -> None:
     assert mapping.delivered_records == 1
 
 
-# --- partial batch responses --------------------------------------------------------------------
+# --- partial batch responses --------------------------------------------------------------
 
 
 def test_item_failure_checkpoints_at_lowest_failed_sequence_and_redelivers_later_records() -> None:
@@ -203,7 +203,7 @@ def test_item_failures_are_ignored_when_the_feature_is_off() -> None:
     assert mapping.succeeded_records == 2
 
 
-# --- errors, retries, bisection, expiry ----------------------------------------------------------
+# --- errors, retries, bisection, expiry ---------------------------------------------------
 
 
 def test_function_error_retries_whole_batch_until_attempts_run_out() -> None:
