@@ -30,6 +30,9 @@ SERVICES: Final = ("apigateway", "lambda", "dynamodb", "eventbridge")
 #: Lambda architectures with a duration price.
 ARCHITECTURES: Final = ("x86_64", "arm64")
 
+#: Other spellings accepted for an architecture.
+_ARCH_ALIASES: Final = {"x86": "x86_64", "x86-64": "x86_64", "amd64": "x86_64", "arm": "arm64"}
+
 #: Price entries a price file must define (the keys of its ``[prices.*]`` tables).
 REQUIRED_PRICES: Final = (
     "apigateway_websocket_messages",
@@ -119,6 +122,10 @@ class PriceTable:
     def __getitem__(self, key: str) -> Price:
         return self.prices[key]
 
+    def describe(self) -> str:
+        """One line naming region, date and source, to print next to any dollar figure."""
+        return f"{self.region} {self.currency} prices as of {self.as_of} ({self.source})"
+
     def rows(self) -> list[dict[str, str]]:
         """One row per price with service, key, price text, source and as-of date."""
         return [
@@ -140,14 +147,14 @@ class Usage:
 
     ``websocket_messages`` is already in 32 KB units and ``eventbridge_events`` in 64 KB
     chunks; ``dynamodb_read_units`` counts request units as billed (an eventually consistent
-    4 KB read is 0.5). ``lambda_architecture`` selects the GB-s price.
+    4 KB read is 0.5). ``architecture`` selects the GB-s price.
     """
 
     websocket_messages: float = 0.0
     connection_minutes: float = 0.0
     lambda_requests: float = 0.0
     lambda_gb_seconds: float = 0.0
-    lambda_architecture: str = "x86_64"
+    architecture: str = "x86_64"
     dynamodb_write_units: float = 0.0
     dynamodb_read_units: float = 0.0
     eventbridge_events: float = 0.0
@@ -155,20 +162,22 @@ class Usage:
     def scaled(self, factor: float) -> Usage:
         """Every volume multiplied by ``factor`` (e.g. per update -> per month)."""
         values = {f.name: getattr(self, f.name) * factor for f in _VOLUME_FIELDS}
-        return Usage(lambda_architecture=self.lambda_architecture, **values)
+        return Usage(architecture=self.architecture, **values)
 
     def __add__(self, other: Usage) -> Usage:
-        if self.lambda_architecture != other.lambda_architecture:
+        if normalise_architecture(self.architecture) != normalise_architecture(
+            other.architecture
+        ):
             raise ConfigError("cannot add Usage of two Lambda architectures")
         values = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in _VOLUME_FIELDS}
-        return Usage(lambda_architecture=self.lambda_architecture, **values)
+        return Usage(architecture=self.architecture, **values)
 
     def as_dict(self) -> dict[str, float | str]:
         """The fields as a plain dict (JSON friendly)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-_VOLUME_FIELDS: Final = tuple(f for f in fields(Usage) if f.name != "lambda_architecture")
+_VOLUME_FIELDS: Final = tuple(f for f in fields(Usage) if f.name != "architecture")
 
 
 def cost_of(usage: Usage, prices: PriceTable) -> dict[str, float]:
@@ -177,16 +186,12 @@ def cost_of(usage: Usage, prices: PriceTable) -> dict[str, float]:
     Tiers apply to the volumes as given, so pass monthly volumes to get tiered monthly
     prices (the message tier at 1 billion is a monthly threshold).
     """
-    if usage.lambda_architecture not in ARCHITECTURES:
-        raise ConfigError(
-            f"unknown Lambda architecture {usage.lambda_architecture!r}; "
-            f"use one of {', '.join(ARCHITECTURES)}"
-        )
+    arch = normalise_architecture(usage.architecture)
     cost = {
         "apigateway": prices["apigateway_websocket_messages"].charge(usage.websocket_messages)
         + prices["apigateway_connection_minutes"].charge(usage.connection_minutes),
         "lambda": prices["lambda_requests"].charge(usage.lambda_requests)
-        + prices[f"lambda_gb_seconds_{usage.lambda_architecture}"].charge(
+        + prices[f"lambda_gb_seconds_{arch}"].charge(
             usage.lambda_gb_seconds
         ),
         "dynamodb": prices["dynamodb_write_request_units"].charge(usage.dynamodb_write_units)
@@ -195,6 +200,16 @@ def cost_of(usage: Usage, prices: PriceTable) -> dict[str, float]:
     }
     cost["total"] = sum(cost[s] for s in SERVICES)
     return cost
+
+
+def normalise_architecture(name: str) -> str:
+    """``x86_64`` or ``arm64`` for any accepted spelling (``x86``, ``arm``...)."""
+    arch = _ARCH_ALIASES.get(name.lower(), name.lower())
+    if arch not in ARCHITECTURES:
+        raise ConfigError(
+            f"unknown Lambda architecture {name!r}; use one of {', '.join(ARCHITECTURES)}"
+        )
+    return arch
 
 
 # ---------------------------------------------------------------------------- loading

@@ -63,10 +63,11 @@ def test_published_unit_prices(prices: PriceTable) -> None:
 
 def test_arm64_duration_is_cheaper(prices: PriceTable) -> None:
     x86 = cost_of(Usage(lambda_gb_seconds=1e6), prices)["lambda"]
-    arm = cost_of(Usage(lambda_gb_seconds=1e6, lambda_architecture="arm64"), prices)["lambda"]
+    arm = cost_of(Usage(lambda_gb_seconds=1e6, architecture="arm64"), prices)["lambda"]
     assert arm == pytest.approx(13.3334) and x86 == pytest.approx(16.6667)
+    assert cost_of(Usage(lambda_gb_seconds=1e6, architecture="x86"), prices)["lambda"] == x86
     with pytest.raises(ConfigError):
-        cost_of(Usage(lambda_architecture="sparc"), prices)
+        cost_of(Usage(architecture="sparc"), prices)
 
 
 def test_message_tier_applies_above_one_billion_a_month(prices: PriceTable) -> None:
@@ -88,7 +89,7 @@ def test_usage_arithmetic() -> None:
     assert (u + u).websocket_messages == 4
     assert u.scaled(10).lambda_requests == 30
     with pytest.raises(ConfigError):
-        u + Usage(lambda_architecture="arm64")
+        u + Usage(architecture="arm64")
 
 
 def test_negative_usage_is_rejected(prices: PriceTable) -> None:
@@ -177,3 +178,8 @@ def test_metering_units() -> None:
     assert dynamodb_read_units(1) == 0.5
     assert dynamodb_read_units(1 << 20) == 128.0
     assert dynamodb_read_units(4097, strongly_consistent=True) == 2.0
+
+
+def test_table_describes_its_provenance(prices: PriceTable) -> None:
+    text = prices.describe()
+    assert "us-east-1" in text and prices.as_of in text and "pricing" in text
