@@ -1,0 +1,152 @@
+"""Timing profiles: named sets of delay distributions shared by the model and the live run.
+
+A profile is a TOML data file (``fanoutsim/data/profiles/<name>.toml``) with a top-level
+``source``/``as_of``, the stream poll interval, and one ``[delays.<key>]`` table per delay,
+each with a ``kind`` and a ``source``. The live simulator draws from the same profile
+(:meth:`TimingProfile.sample_ms`) to inject delays, and the virtual-time model draws from
+it to place every update on a timeline, which is what lets the two be compared.
+
+Keys (all in ms):
+
+- ``eventbridge_delivery``: PutEvents until the target function is invoked.
+- ``lambda_cold_start`` / ``lambda_warm_overhead``: invoke until the handler runs, on a new
+  or a reused execution environment.
+- ``dynamodb_write``: one PutItem/UpdateItem; ``dynamodb_read``: one Scan/Query page.
+- ``stream_to_function``: what is left of the table-write-to-function delay once the wait
+  for the next stream poll (uniform in ``[0, stream_poll_interval_ms)``) and the invoke
+  overhead are accounted for (see the header of ``aws.toml``).
+- ``post_to_connection``: one PostToConnection call; ``client_network``: gateway to client.
+- ``lambda_invoke_call`` / ``lambda_invoke_async``: the chunked fan-out's Invoke call and
+  the async queue wait before a worker starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final
+
+import numpy as np
+
+from fanoutsim.errors import DataFileError
+from fanoutsim.model.distributions import Distribution, FloatArray, from_spec
+
+PROFILES_DIR: Final = Path(__file__).resolve().parent.parent / "data" / "profiles"
+
+#: Every key a profile defines, in pipeline order.
+KEYS: Final = (
+    "eventbridge_delivery",
+    "lambda_cold_start",
+    "lambda_warm_overhead",
+    "dynamodb_write",
+    "dynamodb_read",
+    "stream_to_function",
+    "post_to_connection",
+    "client_network",
+    "lambda_invoke_call",
+    "lambda_invoke_async",
+)
+
+
+@dataclass(frozen=True)
+class TimingProfile:
+    """A named set of delay distributions (ms) with their sources."""
+
+    name: str
+    source: str
+    as_of: str
+    stream_poll_interval_ms: float
+    distributions: Mapping[str, Distribution]
+    path: Path | None = None
+
+    def distribution(self, key: str) -> Distribution:
+        """The distribution of ``key``; KeyError naming the known keys otherwise."""
+        try:
+            return self.distributions[key]
+        except KeyError:
+            raise KeyError(f"unknown delay {key!r}; known: {', '.join(KEYS)}") from None
+
+    def sample_ms(
+        self, key: str, rng: np.random.Generator, size: int | None = None
+    ) -> float | FloatArray:
+        """Draw delay ``key`` in ms: one float, or an array of ``size`` draws."""
+        return self.distribution(key).sample(rng, size)
+
+    def poll_wait_ms(self, rng: np.random.Generator, size: int) -> FloatArray:
+        """Wait from a table write until the next stream poll, uniform over one interval."""
+        return rng.uniform(0.0, 1.0, size) * self.stream_poll_interval_ms
+
+    def with_delay(self, key: str, distribution: Distribution) -> TimingProfile:
+        """A copy with one distribution replaced (e.g. a what-if PostToConnection latency)."""
+        self.distribution(key)
+        changed = dict(self.distributions) | {key: distribution}
+        return dataclasses.replace(self, distributions=MappingProxyType(changed))
+
+    def rows(self) -> list[dict[str, str]]:
+        """One row per delay: key, distribution and source (for tables in notebooks)."""
+        return [
+            {"delay": key, "distribution": d.describe(), "source": d.source}
+            for key, d in self.distributions.items()
+        ]
+
+
+def available_profiles() -> list[str]:
+    """Names of the packaged profiles."""
+    return sorted(p.stem for p in PROFILES_DIR.glob("*.toml"))
+
+
+def load_profile(name_or_path: str | Path = "instant") -> TimingProfile:
+    """Load a packaged profile by name (``instant``, ``aws``) or any profile file by path.
+
+    Raises :class:`~fanoutsim.errors.DataFileError` for an unknown name, an unreadable or
+    invalid file, a missing key, or a distribution without a source.
+    """
+    text = str(name_or_path)
+    is_path = isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text
+    file = Path(name_or_path) if is_path else PROFILES_DIR / f"{text}.toml"
+    if not is_path and not file.is_file():
+        raise DataFileError(
+            f"unknown timing profile {text!r}; packaged profiles: "
+            f"{', '.join(available_profiles())} (or pass the path of a .toml file)"
+        )
+    try:
+        doc = tomllib.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DataFileError(f"cannot read timing profile {file}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DataFileError(f"timing profile {file} is not valid TOML: {exc}") from exc
+    return _parse(doc, file)
+
+
+def _parse(doc: dict[str, Any], file: Path) -> TimingProfile:
+    where = f"timing profile {file}"
+    for key in ("source", "as_of"):
+        value = doc.get(key)
+        if not (isinstance(value, str) and value.strip()) and not hasattr(value, "isoformat"):
+            raise DataFileError(f"{where}: top-level '{key}' is required")
+    poll = doc.get("stream_poll_interval_ms")
+    if isinstance(poll, bool) or not isinstance(poll, int | float) or not poll >= 0:
+        raise DataFileError(f"{where}: 'stream_poll_interval_ms' must be a number >= 0")
+    delays = doc.get("delays")
+    if not isinstance(delays, dict):
+        raise DataFileError(f"{where}: no [delays.<key>] tables")
+    missing = [k for k in KEYS if k not in delays]
+    unknown = [k for k in delays if k not in KEYS]
+    if missing or unknown:
+        problems = [f"missing {', '.join(missing)}"] if missing else []
+        problems += [f"unknown {', '.join(unknown)}"] if unknown else []
+        raise DataFileError(f"{where}: delays {'; '.join(problems)}")
+    distributions = {k: from_spec(delays[k], f"{where}, [delays.{k}]") for k in KEYS}
+    as_of = doc["as_of"]
+    return TimingProfile(
+        name=str(doc.get("name") or file.stem),
+        source=str(doc["source"]),
+        as_of=as_of if isinstance(as_of, str) else as_of.isoformat(),
+        stream_poll_interval_ms=float(poll),
+        distributions=MappingProxyType(distributions),
+        path=file,
+    )
