@@ -1,0 +1,356 @@
+"""Live ipywidgets panels over a running :class:`~fanoutsim.simulator.Simulator`.
+
+- :class:`ClientPanel`: add / remove clients, a live count, a grid of their flight boards.
+- :class:`PublishPanel`: publish one status update, or play the scripted day at a speed.
+- :class:`TablesView`: the connections table, the flights table, the stream records and an
+  event log (function invocations), in tabs.
+- :class:`WaterfallView`: the latest update's waterfall, redrawn as it progresses.
+- :class:`Dashboard`: all of them in one box.
+
+The views listen to ``sim.on_change``, which calls back on a simulator thread; a callback only
+asks a :class:`Throttle` for a redraw, and the throttle redraws on its own thread at most a
+few times a second (widget value changes from any thread reach the browser). ``freeze()``
+draws a view one last time and stops it: call it before ``sim.close()`` to keep the final
+state on screen. Each panel displays itself in Jupyter; ``.widget`` is the ipywidgets box.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import ipywidgets as w
+
+from fanoutsim import views, viz
+from fanoutsim.errors import FanoutsimError
+from fanoutsim.functions.flight_model import STATUSES
+from fanoutsim.sample_flights import sample_flights, scripted_day
+
+if TYPE_CHECKING:
+    from fanoutsim.simulator import Simulator
+
+
+class Throttle:
+    """Coalesce requests for ``action`` and run it at most once per ``interval_s``, on a
+    timer thread; ``request()`` never blocks. Errors are kept in ``errors``, not raised."""
+
+    def __init__(self, action: Callable[[], None], interval_s: float = 0.1) -> None:
+        self.action = action
+        self.interval_s = interval_s
+        self.errors: list[str] = []
+        self.runs = 0
+        self._lock = threading.Lock()
+        self._running = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._last = 0.0
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def request(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                return
+            delay = max(0.0, self._last + self.interval_s - time.monotonic())
+            self._idle.clear()
+            self._timer = threading.Timer(delay, self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._running:  # one run at a time; a request made meanwhile runs afterwards
+            with self._lock:
+                self._timer = None
+                self._last = time.monotonic()
+            try:
+                self.action()
+                self.runs += 1
+            except Exception as error:  # a broken view must not kill the timer thread
+                self.errors.append(f"{type(error).__name__}: {error}")
+            with self._lock:
+                if self._timer is None:
+                    self._idle.set()
+
+    def cancel(self) -> None:
+        """Drop a pending run (a running one finishes)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._idle.set()
+
+    def wait(self, timeout: float = 5.0) -> bool:
+        """Wait until no run is pending; True if that happened within ``timeout``."""
+        return self._idle.wait(timeout)
+
+
+class LiveView:
+    """A view redrawn on the simulator changes in ``kinds``. Subclasses set ``widget`` and
+    implement ``refresh()`` (draw from the simulator's current state)."""
+
+    kinds: ClassVar[frozenset[str]] = frozenset({"message", "connections", "invocation"})
+    interval_s: ClassVar[float] = 0.1
+    widget: Any
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.live = True
+        self.throttle = Throttle(self.refresh, self.interval_s)
+        sim.on_change(self._changed)
+
+    def _changed(self, kind: str) -> None:
+        if self.live and kind in self.kinds:
+            self.throttle.request()
+
+    def refresh(self) -> None:
+        raise NotImplementedError
+
+    def wait(self, timeout: float = 5.0) -> bool:
+        """Wait for the pending redraw (tests and scripts; the notebook never needs it)."""
+        return self.throttle.wait(timeout)
+
+    def freeze(self) -> None:
+        """Draw once more, then stop following the simulator (its state stays on screen)."""
+        self.live = False
+        self.throttle.cancel()
+        self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+class ClientPanel(LiveView):
+    """Add or remove N clients; a live count and a grid of their boards (up to
+    ``max_boards``, then "+N more")."""
+
+    kinds = frozenset({"message", "connections"})
+
+    def __init__(self, sim: Simulator, *, max_boards: int = 12, step: int = 5) -> None:
+        self.max_boards = max_boards
+        self.how_many = w.BoundedIntText(
+            value=step, min=1, max=1000, description="clients", layout=w.Layout(width="160px")
+        )
+        self.add_button = w.Button(description="Add", icon="plus", button_style="success")
+        self.remove_button = w.Button(description="Remove", icon="minus")
+        self.count = w.HTML()
+        self.message = w.HTML()
+        self.grid = w.HTML()
+        self.add_button.on_click(lambda _: self._act(self.sim.add_clients, "connected"))
+        self.remove_button.on_click(lambda _: self._act(self.sim.remove_clients, "disconnected"))
+        controls = w.HBox([self.how_many, self.add_button, self.remove_button, self.count])
+        self.widget = w.VBox([controls, self.message, self.grid])
+        super().__init__(sim)
+        self.refresh()
+
+    def _act(self, action: Callable[[int], list[Any]], verb: str) -> None:
+        try:
+            done = action(self.how_many.value)
+            self.message.value = f"{len(done)} clients {verb}"
+        except FanoutsimError as error:
+            self.message.value = f'<span style="color:#cf222e">{error}</span>'
+        self.refresh()
+
+    def refresh(self) -> None:
+        clients = list(self.sim.clients.clients.values())
+        self.count.value = f"<b>{len(clients)}</b> connected"
+        self.grid.value = str(views.boards(clients, limit=self.max_boards))
+
+
+class PublishPanel(LiveView):
+    """Publish one update, or play the sample flights' scripted day at ``speed`` updates a
+    second with a progress bar. Missing sample flights are scheduled first."""
+
+    kinds = frozenset({"invocation"})
+    interval_s = 0.25
+
+    def __init__(self, sim: Simulator) -> None:
+        self.script = scripted_day()
+        flights = [f.flight_id for f in sample_flights()]
+        self.flight = w.Dropdown(options=flights, description="flight")
+        self.status = w.Dropdown(options=list(STATUSES), value="BOARDING", description="status")
+        self.details = w.Text(placeholder="details, e.g. Gate B22", description="details")
+        self.publish_button = w.Button(
+            description="Publish", icon="paper-plane", button_style="primary"
+        )
+        self.speed = w.FloatLogSlider(
+            value=4, base=10, min=-1, max=2, step=0.1, description="updates/s", readout_format=".1f"
+        )
+        self.day_button = w.Button(description="Run scripted day", icon="play")
+        self.stop_button = w.Button(description="Stop", icon="stop", disabled=True)
+        self.progress = w.IntProgress(
+            value=0, min=0, max=len(self.script), description="day", bar_style="info"
+        )
+        self.message = w.HTML()
+        self.day_thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.publish_button.on_click(lambda _: self.publish())
+        self.day_button.on_click(lambda _: self.run_day())
+        self.stop_button.on_click(lambda _: self._stop.set())
+        self.widget = w.VBox(
+            [
+                w.HBox([self.flight, self.status]),
+                w.HBox([self.details, self.publish_button]),
+                w.HBox([self.speed, self.day_button, self.stop_button, self.progress]),
+                self.message,
+            ]
+        )
+        super().__init__(sim)
+
+    def _ensure_flights(self) -> int:
+        """Schedule the sample flights the view model lacks; return how many."""
+        present = {f["flightId"] for f in self.sim.flights()}
+        missing = [f.flight for f in sample_flights() if f.flight_id not in present]
+        for flight in missing:
+            self.sim.schedule_flight(flight)
+        if missing:
+            self.sim.wait_until_idle()
+        return len(missing)
+
+    def publish(self) -> str:
+        """Publish the chosen update; return its trace id."""
+        scheduled = self._ensure_flights()
+        trace = self.sim.publish(self.flight.value, self.status.value, self.details.value)
+        first = f"scheduled {scheduled} sample flights, then " if scheduled else ""
+        self.message.value = (
+            f"{first}published {self.flight.value} {self.status.value}: trace <code>{trace}</code>"
+        )
+        return trace
+
+    def run_day(self) -> None:
+        """Start playing the scripted day on a background thread (the cell returns)."""
+        if self.day_thread is not None and self.day_thread.is_alive():
+            return
+        self._stop.clear()
+        self.progress.value = 0
+        self.day_button.disabled, self.stop_button.disabled = True, False
+        self.day_thread = threading.Thread(target=self._play, name="scripted-day", daemon=True)
+        self.day_thread.start()
+
+    def _play(self) -> None:
+        try:
+            self._ensure_flights()
+            for flight_id, status, details in self.script:
+                if self._stop.is_set():
+                    break
+                started = time.monotonic()
+                self.sim.publish(flight_id, status, details)
+                self.progress.value += 1
+                self.message.value = f"day: {flight_id} {status} {details}".rstrip()
+                self._stop.wait(max(0.0, 1 / self.speed.value - (time.monotonic() - started)))
+            verb = "stopped" if self._stop.is_set() else "done"
+            self.message.value = f"scripted day {verb}: {self.progress.value} updates published"
+        except FanoutsimError as error:
+            self.message.value = f'<span style="color:#cf222e">{error}</span>'
+        finally:
+            self.day_button.disabled, self.stop_button.disabled = False, True
+
+    def refresh(self) -> None:
+        """Nothing follows the simulator here; present for :meth:`freeze`."""
+
+    def freeze(self) -> None:
+        self._stop.set()
+        if self.day_thread is not None:
+            self.day_thread.join(timeout=10)
+        super().freeze()
+
+
+class TablesView(LiveView):
+    """The connections table, the flights table, the stream records and the event log."""
+
+    interval_s = 0.3
+    TITLES: ClassVar[tuple[str, ...]] = ("Connections", "Flights", "Stream records", "Event log")
+
+    def __init__(self, sim: Simulator, *, max_rows: int = 15) -> None:
+        self.max_rows = max_rows
+        self.panes = {title: w.HTML() for title in self.TITLES}
+        self.widget = w.Tab(children=list(self.panes.values()), titles=list(self.TITLES))
+        super().__init__(sim)
+        self.refresh()
+
+    def refresh(self) -> None:
+        views_of = (
+            views.connections_view,
+            views.flights_view,
+            views.stream_view,
+            views.event_log_view,
+        )
+        for pane, view in zip(self.panes.values(), views_of, strict=True):
+            pane.value = str(view(self.sim, self.max_rows))
+
+
+class WaterfallView(LiveView):
+    """The waterfall of the newest update that has reached the fan-out, redrawn as its
+    posts and receipts come in."""
+
+    kinds = frozenset({"message", "invocation"})
+    interval_s = 0.5
+
+    def __init__(self, sim: Simulator, *, max_clients: int = 12) -> None:
+        self.max_clients = max_clients
+        self.image = w.Image(format="png", layout=w.Layout(max_width="900px"))
+        self.caption = w.HTML("<i>publish an update to see its waterfall</i>")
+        self.widget = w.VBox([self.caption, self.image])
+        self.drawn: tuple[str, int] | None = None
+        super().__init__(sim)
+        self.refresh()
+
+    def latest_trace(self) -> str | None:
+        """The newest published update that has at least one post."""
+        for trace in reversed(list(self.sim.published)):
+            if self.sim.tracer.timeline(trace).per_connection["post"]:
+                return trace
+        return None
+
+    def refresh(self) -> None:
+        trace = self.latest_trace()
+        if trace is None:
+            return
+        timeline = self.sim.tracer.timeline(trace)
+        state = (trace, len(timeline.per_connection["receipt"]))
+        if state == self.drawn:
+            return
+        figure = viz.waterfall_figure(
+            timeline, max_clients=self.max_clients, source=viz.provenance(self.sim.profile.name)
+        )
+        self.image.value = viz.png(figure)
+        self.caption.value = f"waterfall of update <code>{trace}</code>"
+        self.drawn = state
+
+
+class Dashboard:
+    """Publish panel, client panel, waterfall and tables together; ``freeze()`` stops all."""
+
+    def __init__(self, sim: Simulator, *, max_boards: int = 12) -> None:
+        self.publisher = PublishPanel(sim)
+        self.clients = ClientPanel(sim, max_boards=max_boards)
+        self.waterfall = WaterfallView(sim)
+        self.tables = TablesView(sim)
+        self.views: tuple[LiveView, ...] = (
+            self.publisher,
+            self.clients,
+            self.waterfall,
+            self.tables,
+        )
+        self.widget = w.VBox(
+            [
+                w.HTML("<b>Publish</b>"),
+                self.publisher.widget,
+                w.HTML("<b>Clients</b>"),
+                self.clients.widget,
+                w.HTML("<b>Latest update</b>"),
+                self.waterfall.widget,
+                w.HTML("<b>Tables and log</b>"),
+                self.tables.widget,
+            ]
+        )
+
+    def wait(self, timeout: float = 5.0) -> bool:
+        return all(view.wait(timeout) for view in self.views)
+
+    def freeze(self) -> None:
+        for view in self.views:
+            view.freeze()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)

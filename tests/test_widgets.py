@@ -1,0 +1,216 @@
+"""The live panels without a browser: click buttons in code, then check the simulator's state
+and the widget values that changed (updates that arrive on their own included)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fanoutsim import views
+from fanoutsim.sample_flights import sample_flights, scripted_day
+from fanoutsim.simulator import Simulator
+from fanoutsim.widgets import (
+    ClientPanel,
+    Dashboard,
+    PublishPanel,
+    TablesView,
+    Throttle,
+    WaterfallView,
+)
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+# --- Throttle -------------------------------------------------------------------------------
+
+
+def test_throttle_coalesces_a_burst_into_few_runs_and_never_blocks() -> None:
+    runs: list[float] = []
+    release = threading.Event()
+
+    def slow() -> None:
+        runs.append(time.monotonic())
+        release.wait(2)
+
+    throttle = Throttle(slow, interval_s=0.05)
+    started = time.monotonic()
+    for _ in range(1000):
+        throttle.request()
+    assert time.monotonic() - started < 0.5  # requests return at once, even while it runs
+    _eventually(lambda: len(runs) == 1)
+    throttle.request()  # arrives while the first run is still going
+    release.set()
+    assert throttle.wait(5)
+    assert len(runs) == 2  # the burst ran once; the later request ran once more, after it
+    assert runs[1] - runs[0] >= 0.05
+
+
+def test_throttle_keeps_errors_and_keeps_working() -> None:
+    calls: list[int] = []
+
+    def flaky() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("boom")
+
+    throttle = Throttle(flaky, interval_s=0.0)
+    throttle.request()
+    assert throttle.wait(5)
+    throttle.request()
+    assert throttle.wait(5)
+    assert throttle.errors == ["ValueError: boom"] and throttle.runs == 1 and len(calls) == 2
+
+
+# --- ClientPanel ----------------------------------------------------------------------------
+
+
+def test_client_panel_adds_removes_and_follows_deliveries(sim: Simulator) -> None:
+    panel = ClientPanel(sim, max_boards=12)
+    assert "<b>0</b> connected" in panel.count.value
+    panel.how_many.value = 3
+    panel.add_button.click()
+    assert len(sim.clients.clients) == 3 and len(sim.connections()) == 3
+    assert "<b>3</b> connected" in panel.count.value
+    assert panel.grid.value.count(f'class="{views.BOARD_CLASS}"') == 3
+    assert panel.message.value == "3 clients connected"
+
+    sim.load_flights()
+    sim.publish("FS101", "BOARDING", "Group 1")
+    sim.wait_for_deliveries()
+    # nobody calls refresh(): the panel follows the simulator's change feed
+    _eventually(lambda: panel.grid.value.count(f'class="{views.UPDATED_CLASS}"') == 3)
+    assert panel.grid.value.count("FS606") == 3 and "Group 1" in panel.grid.value
+
+    panel.how_many.value = 2
+    panel.remove_button.click()
+    assert len(sim.clients.clients) == 1
+    assert "<b>1</b> connected" in panel.count.value
+    assert panel.grid.value.count(f'class="{views.BOARD_CLASS}"') == 1
+
+
+def test_client_panel_caps_the_grid(sim: Simulator) -> None:
+    panel = ClientPanel(sim, max_boards=3)
+    panel.how_many.value = 5
+    panel.add_button.click()
+    assert panel.grid.value.count(f'class="{views.BOARD_CLASS}"') == 3
+    assert "+2 more" in panel.grid.value and "<b>5</b> connected" in panel.count.value
+
+
+def test_client_panel_shows_a_refused_connect() -> None:
+    with Simulator(connect_token="s3cret") as sim:
+        panel = ClientPanel(sim)
+        panel.add_button.click()
+        assert "401" in panel.message.value and "cf222e" in panel.message.value
+        assert sim.connections() == []
+
+
+def test_frozen_panel_keeps_its_last_state(sim: Simulator) -> None:
+    panel = ClientPanel(sim)
+    sim.add_clients(2)
+    panel.freeze()
+    assert "<b>2</b> connected" in panel.count.value
+    sim.add_clients(2)
+    time.sleep(0.3)
+    assert "<b>2</b> connected" in panel.count.value and panel.throttle.runs <= 1
+
+
+# --- PublishPanel -------------------------------------------------------------------------
+
+
+def test_publish_schedules_missing_flights_then_publishes(sim: Simulator) -> None:
+    sim.add_clients(2)
+    panel = PublishPanel(sim)
+    panel.flight.value, panel.status.value, panel.details.value = "FS202", "LANDED", "Rwy 10"
+    panel.publish_button.click()
+    trace = sim.published[-1]
+    assert len(sim.published) == 7  # six sample flights first, then the update
+    assert "scheduled 6 sample flights" in panel.message.value and trace in panel.message.value
+    sim.wait_for_deliveries()
+    for client in sim.clients.clients.values():
+        assert client.board["FS202"]["event"] == "LANDED"
+        assert client.board["FS202"]["eventDetails"] == "Rwy 10"
+    panel.publish_button.click()  # flights exist now: nothing scheduled again
+    assert len(sim.published) == 8 and "scheduled" not in panel.message.value
+
+
+def test_scripted_day_plays_every_update_with_progress(sim: Simulator) -> None:
+    sim.add_clients(2)
+    panel = PublishPanel(sim)
+    panel.speed.value = 100
+    panel.day_button.click()
+    assert panel.day_button.disabled and not panel.stop_button.disabled
+    assert panel.day_thread is not None
+    panel.day_thread.join(30)
+    script = scripted_day()
+    assert panel.progress.value == panel.progress.max == len(script)
+    assert len(sim.published) == len(sample_flights()) + len(script)
+    assert f"done: {len(script)} updates" in panel.message.value
+    assert not panel.day_button.disabled and panel.stop_button.disabled
+    sim.wait_for_deliveries()
+    last = {flight: (status, details) for flight, status, details in script}
+    board = next(iter(sim.clients.clients.values())).board
+    assert {f: (p["event"], p["eventDetails"]) for f, p in board.items()} == last
+
+
+def test_stop_ends_the_scripted_day_early(sim: Simulator) -> None:
+    panel = PublishPanel(sim)
+    panel.speed.value = 0.5
+    panel.day_button.click()
+    _eventually(lambda: panel.progress.value >= 1)
+    panel.stop_button.click()
+    assert panel.day_thread is not None
+    panel.day_thread.join(5)
+    assert not panel.day_thread.is_alive()
+    assert panel.progress.value < len(scripted_day()) and "stopped" in panel.message.value
+
+
+# --- tables and waterfall -----------------------------------------------------------------
+
+
+def test_tables_view_follows_the_tables_stream_and_log(sim: Simulator) -> None:
+    tables = TablesView(sim)
+    assert "(empty)" in tables.panes["Connections"].value
+    clients = sim.add_clients(2)
+    sim.load_flights()
+    sim.wait_until_idle()
+    _eventually(lambda: "FS606" in tables.panes["Stream records"].value
+                and "stream_fanout" in tables.panes["Event log"].value)
+    connections = tables.panes["Connections"].value
+    assert all(c.name in connections for c in clients) and "(2 rows)" in connections
+    assert "(6 rows)" in tables.panes["Flights"].value
+    assert "INSERT" in tables.panes["Stream records"].value
+    assert "on_connect" in tables.panes["Event log"].value
+    assert list(tables.widget.titles) == list(TablesView.TITLES)
+
+
+def test_waterfall_view_redraws_for_the_newest_update(sim: Simulator) -> None:
+    view = WaterfallView(sim)
+    assert bytes(view.image.value) == b"" and view.drawn is None
+    sim.add_clients(3)
+    sim.load_flights()
+    trace = sim.publish("FS404", "CANCELLED", "Rebooked")
+    sim.wait_for_deliveries()
+    _eventually(lambda: view.drawn == (trace, 3))
+    assert bytes(view.image.value).startswith(b"\x89PNG") and trace in view.caption.value
+    runs = view.throttle.runs
+    view.refresh()  # nothing new: no redraw
+    assert view.drawn == (trace, 3) and view.throttle.runs == runs
+
+
+def test_dashboard_displays_and_freezes_every_view(sim: Simulator) -> None:
+    dashboard = Dashboard(sim, max_boards=4)
+    bundle: Any = dashboard._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    sim.add_clients(5)
+    assert dashboard.wait(5)
+    dashboard.freeze()
+    assert all(not view.live for view in dashboard.views)
+    assert "+1 more" in dashboard.clients.grid.value
+    assert sim.watcher_errors == []
