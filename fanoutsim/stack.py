@@ -54,6 +54,7 @@ ENVIRONMENT_KEYS: Final = (
     "CONNECTIONS_TABLE",
     "FLIGHTS_TABLE",
     "WEBSOCKET_ENDPOINT",
+    "CONNECT_TOKEN",
 )
 
 
@@ -98,7 +99,12 @@ def create_bus(events: Any, region: str) -> None:
     events.put_targets(
         Rule=RULE,
         EventBusName=BUS,
-        Targets=[{"Id": "flight_events", "Arn": f"arn:aws:lambda:{region}:{ACCOUNT}:function:flight_events"}],
+        Targets=[
+            {
+                "Id": "flight_events",
+                "Arn": f"arn:aws:lambda:{region}:{ACCOUNT}:function:flight_events",
+            }
+        ],
     )
 
 

@@ -11,14 +11,14 @@ from typing import Final
 
 #: Points in an update's life, in pipeline order.
 POINTS: Final = (
-    "put_events",     # producer calls EventBridge PutEvents
+    "put_events",  # producer calls EventBridge PutEvents
     "handler_start",  # flight_events function starts
-    "table_write",    # view model written to the flights table
-    "handler_end",    # flight_events function returns
+    "table_write",  # view model written to the flights table
+    "handler_end",  # flight_events function returns
     "stream_record",  # the record is read from the table's stream
-    "fanout_start",   # stream_fanout function starts on the batch holding the record
-    "post",           # one PostToConnection call returns (one per subscriber)
-    "receipt",        # a client receives the message (one per subscriber)
+    "fanout_start",  # stream_fanout function starts on the batch holding the record
+    "post",  # one PostToConnection call returns (one per subscriber)
+    "receipt",  # a client receives the message (one per subscriber)
 )
 
 #: Stages between consecutive points, as (name, from_point, to_point).

@@ -37,7 +37,9 @@ class Timeline:
         ends = self._values(end)
         if start in PER_CONNECTION and end in PER_CONNECTION:
             first = self.per_connection[start]
-            return [(t - first[c]) * 1000 for c, t in self.per_connection[end].items() if c in first]
+            return [
+                (t - first[c]) * 1000 for c, t in self.per_connection[end].items() if c in first
+            ]
         if not starts or not ends:
             return []
         if end in PER_CONNECTION:
@@ -94,5 +96,9 @@ def percentiles(values: list[float]) -> dict[str, float | int | None]:
     if not values:
         return {"count": 0, "p50": None, "p95": None, "p99": None}
     p50, p95, p99 = np.percentile(np.asarray(values), [50, 95, 99])
-    return {"count": len(values), "p50": round(float(p50), 3), "p95": round(float(p95), 3),
-            "p99": round(float(p99), 3)}
+    return {
+        "count": len(values),
+        "p50": round(float(p50), 3),
+        "p95": round(float(p95), 3),
+        "p99": round(float(p99), 3),
+    }

@@ -6,6 +6,9 @@ Rounding choices:
   GB-seconds = billed_ms / 1000 * memory_mb / 1024.
 - WebSocket messages are billed in 32 KB units (a 33 KB message is two).
 - EventBridge custom events are billed in 64 KB chunks.
+- DynamoDB on-demand: a write of an item up to 1 KB is one write request unit; a Scan or
+  Query page reads the total size of the items it scanned, rounded up to 4 KB, at half a
+  read request unit per 4 KB (eventually consistent, the default).
 - Connection minutes: AWS meters connection time in minutes; here every connection's
   duration is summed in seconds and each connection is rounded *up* to a whole minute
   (a 5-second connection bills one minute), which is the conservative reading of the
@@ -59,6 +62,8 @@ class Meter:
         self._closed_minutes = 0
         self._events = 0
         self._event_units = 0
+        self._read_units = 0.0
+        self._write_units = 0.0
 
     def count_call(self, service: str, operation: str) -> None:
         """One API call, e.g. ``("dynamodb", "PutItem")``."""
@@ -111,6 +116,17 @@ class Meter:
             self._events += 1
             self._event_units += event_units(size_bytes)
 
+    def dynamodb_write(self, item_bytes: int) -> None:
+        """One item written (or deleted): a write request unit per started KB."""
+        with self._lock:
+            self._write_units += max(1, math.ceil(item_bytes / 1024))
+
+    def dynamodb_read(self, scanned_bytes: int, *, consistent: bool = False) -> None:
+        """One Scan/Query page or GetItem that read ``scanned_bytes``."""
+        units = max(1, math.ceil(scanned_bytes / 4096)) * (1.0 if consistent else 0.5)
+        with self._lock:
+            self._read_units += units
+
     def snapshot(self, now_s: float) -> dict[str, Any]:
         """Everything counted so far, as plain data."""
         with self._lock:
@@ -131,4 +147,5 @@ class Meter:
                 "open_connections": len(self._open),
                 "eventbridge_events": self._event_units,
                 "eventbridge_entries": self._events,
+                "dynamodb": {"read_units": self._read_units, "write_units": self._write_units},
             }

@@ -32,7 +32,15 @@ STATUSES: Final = (
     "CANCELLED",
 )
 
-FLIGHT_FIELDS: Final = ("flightId", "origin", "dest", "airlineCode", "flightNum", "gate", "terminal")
+FLIGHT_FIELDS: Final = (
+    "flightId",
+    "origin",
+    "dest",
+    "airlineCode",
+    "flightNum",
+    "gate",
+    "terminal",
+)
 PAYLOAD_FIELDS: Final = (*FLIGHT_FIELDS, "event", "eventDetails", "createdAt", "updatedAt")
 
 #: Optional correlation id carried from the producer to the client, for tracing only.

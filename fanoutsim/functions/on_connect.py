@@ -2,7 +2,9 @@
 
 Environment: ``CONNECTIONS_TABLE``; optional ``CONNECTION_TTL_SECONDS`` (default 7200, API
 Gateway's maximum connection duration) sets the item's TTL attribute so rows of connections
-whose ``$disconnect`` never ran (it is best effort) expire.
+whose ``$disconnect`` never ran (it is best effort) expire. Optional ``CONNECT_TOKEN``: when
+set, a client must pass ``?token=<it>`` or is refused with 401 (the seed leaves the socket
+open to all; authorizing on ``$connect`` is enough, as the connection is stateful).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from fanoutsim.functions.clients import table
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ctx = event["requestContext"]
+    token = os.environ.get("CONNECT_TOKEN")
+    if token and (event.get("queryStringParameters") or {}).get("token") != token:
+        return {"statusCode": 401, "body": "Unauthorized"}
     connected_at = int(ctx["connectedAt"])
     ttl_seconds = int(os.environ.get("CONNECTION_TTL_SECONDS", "7200"))
     table("CONNECTIONS_TABLE").put_item(

@@ -7,8 +7,15 @@ import pytest
 from fanoutsim.errors import InvalidFlightEvent
 from fanoutsim.functions import flight_model
 
-FLIGHT = {"flightId": "FS1", "origin": "SEA", "dest": "JFK", "airlineCode": "FS",
-          "flightNum": "1", "gate": "A1", "terminal": "A"}
+FLIGHT = {
+    "flightId": "FS1",
+    "origin": "SEA",
+    "dest": "JFK",
+    "airlineCode": "FS",
+    "flightNum": "1",
+    "gate": "A1",
+    "terminal": "A",
+}
 
 
 def test_new_flight_item_defaults_to_scheduled_and_stamps_times() -> None:
@@ -26,7 +33,7 @@ def test_new_flight_needs_every_field(missing: str) -> None:
 
 
 def test_status_update_rejects_unknown_status_and_names_the_valid_ones() -> None:
-    with pytest.raises(InvalidFlightEvent, match="unknown flight status 'TELEPORTED'.*BOARDING"):
+    with pytest.raises(InvalidFlightEvent, match=r"unknown flight status 'TELEPORTED'.*BOARDING"):
         flight_model.status_update({"flightId": "FS1", "event": "TELEPORTED"})
 
 
@@ -36,8 +43,16 @@ def test_status_update_needs_flight_id() -> None:
 
 
 def test_client_payload_has_the_seed_frontend_fields() -> None:
-    image = {**FLIGHT, "event": "BOARDING", "eventDetails": "", "createdAt": "a",
-             "updatedAt": "b", "gate": "A1", "seats": Decimal("180"), "traceId": "t1"}
+    image = {
+        **FLIGHT,
+        "event": "BOARDING",
+        "eventDetails": "",
+        "createdAt": "a",
+        "updatedAt": "b",
+        "gate": "A1",
+        "seats": Decimal("180"),
+        "traceId": "t1",
+    }
     payload = flight_model.client_payload(image, "MODIFY")
     assert set(payload) == {*flight_model.PAYLOAD_FIELDS, "operation", "traceId"}
     assert payload["operation"] == "UPDATE"

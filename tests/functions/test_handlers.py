@@ -21,10 +21,22 @@ from fanoutsim.functions import (
 )
 from fanoutsim.functions.flight_model import NEW_FLIGHT, STATUS_UPDATED
 
-FLIGHT = {"flightId": "FS1", "origin": "SEA", "dest": "JFK", "airlineCode": "FS",
-          "flightNum": "1", "gate": "A1", "terminal": "A"}
-COMMON = {"api_id": "a", "stage": "prod", "domain_name": "d", "source_ip": "1.2.3.4",
-          "user_agent": "ua"}
+FLIGHT = {
+    "flightId": "FS1",
+    "origin": "SEA",
+    "dest": "JFK",
+    "airlineCode": "FS",
+    "flightNum": "1",
+    "gate": "A1",
+    "terminal": "A",
+}
+COMMON = {
+    "api_id": "a",
+    "stage": "prod",
+    "domain_name": "d",
+    "source_ip": "1.2.3.4",
+    "user_agent": "ua",
+}
 
 
 def _items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
@@ -33,22 +45,32 @@ def _items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
 
 def test_connect_then_disconnect_adds_and_removes_the_row(aws_tables: Any) -> None:
     cid = apigw.new_connection_id()
-    event = apigw.connect_event(cid, now_ms=1_700_000_000_000, headers={}, query=None,
-                                request_id="r", **COMMON)
+    event = apigw.connect_event(
+        cid, now_ms=1_700_000_000_000, headers={}, query=None, request_id="r", **COMMON
+    )
     assert on_connect.handler(event, None) == {"statusCode": 200}
     [row] = _items(aws_tables, stack.CONNECTIONS_TABLE)
     assert row["connectionId"] == cid
     assert row["ttl"] == 1_700_000_000 + 7200
-    bye = apigw.disconnect_event(cid, status_code=1000, reason="", now_ms=1, connected_at_ms=1,
-                                 request_id="r", **COMMON)
+    bye = apigw.disconnect_event(
+        cid, status_code=1000, reason="", now_ms=1, connected_at_ms=1, request_id="r", **COMMON
+    )
     on_disconnect.handler(bye, None)
     assert _items(aws_tables, stack.CONNECTIONS_TABLE) == []
 
 
 def _bus_event(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
-    return {"version": "0", "id": "e", "detail-type": detail_type, "source": "flights.events",
-            "account": stack.ACCOUNT, "time": "2026-01-01T00:00:00Z", "region": stack.REGION,
-            "resources": [], "detail": detail}
+    return {
+        "version": "0",
+        "id": "e",
+        "detail-type": detail_type,
+        "source": "flights.events",
+        "account": stack.ACCOUNT,
+        "time": "2026-01-01T00:00:00Z",
+        "region": stack.REGION,
+        "resources": [],
+        "detail": detail,
+    }
 
 
 def test_new_flight_is_created_once_and_a_duplicate_is_reported(aws_tables: Any) -> None:
@@ -102,8 +124,13 @@ def test_default_route_answers_with_an_error_body() -> None:
 
 def _record(seq: str, image: dict[str, Any], name: str = "MODIFY") -> dict[str, Any]:
     serializer = TypeSerializer()
-    return {"eventName": name, "dynamodb": {
-        "SequenceNumber": seq, "NewImage": {k: serializer.serialize(v) for k, v in image.items()}}}
+    return {
+        "eventName": name,
+        "dynamodb": {
+            "SequenceNumber": seq,
+            "NewImage": {k: serializer.serialize(v) for k, v in image.items()},
+        },
+    }
 
 
 class FakeManagement:
@@ -117,7 +144,7 @@ class FakeManagement:
         self.fail = fail
         self.posts: list[tuple[str, bytes]] = []
 
-    def post_to_connection(self, ConnectionId: str, Data: bytes) -> None:  # noqa: N803
+    def post_to_connection(self, ConnectionId: str, Data: bytes) -> None:
         if self.fail:
             raise self.error({"Error": {"Code": "InternalServerErrorException"}}, "Post")
         if ConnectionId in self.gone:
@@ -127,8 +154,10 @@ class FakeManagement:
 
 def _connect(aws_tables: Any, ids: list[str]) -> None:
     for cid in ids:
-        aws_tables.put_item(TableName=stack.CONNECTIONS_TABLE,
-                            Item={"connectionId": {"S": cid}, "connectedAt": {"N": "1"}})
+        aws_tables.put_item(
+            TableName=stack.CONNECTIONS_TABLE,
+            Item={"connectionId": {"S": cid}, "connectedAt": {"N": "1"}},
+        )
 
 
 def test_fanout_posts_to_everyone_and_deletes_gone_connections(

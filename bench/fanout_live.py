@@ -1,0 +1,235 @@
+"""Benchmark: the live pipeline against its two ceilings, measured side by side in one run.
+
+    python bench/fanout_live.py [--clients 1000] [--updates 20]
+
+Phases (each in its own process, so peak RSS is per phase; subscribers live in another
+process and are measured apart):
+  raw       websockets.broadcast of traced messages to the same subscribers (ceiling 1)
+  boto3     a bare boto3 post_to_connection loop against a trivial local HTTP server (ceiling 2)
+  http      the full pipeline, stream handler posting over HTTP to the gateway
+  inproc    the full pipeline with the in-process management transport
+Updates are published one after another (each waits until every subscriber has it), so
+end-to-end latency is per update, not queueing behind earlier updates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Subscribers:
+    """The subscriber process: connect, wait for updates, collect receipts."""
+
+    def __init__(self, url: str, n: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "subscribers.py"), url, str(n)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.connect_s = float(self._line("READY").split()[1])
+
+    def _line(self, prefix: str) -> str:
+        assert self.proc.stdout is not None
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("subscriber process ended early")
+            if line.startswith(prefix):
+                return line.strip()
+
+    def wait_for(self, trace: str) -> None:
+        line = self._line("GOT ")
+        if line.split()[1] != trace:
+            raise RuntimeError(f"expected {trace}, got {line}")
+
+    def finish(self) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("STOP\n")
+        self.proc.stdin.flush()
+        result: dict[str, Any] = json.loads(self._line("{"))
+        self.proc.wait(timeout=60)
+        return result
+
+
+def _summary(
+    sent: dict[str, float],
+    receipts: dict[str, list[float]],
+    busy_s: float,
+    n: int,
+    connect_s: float,
+) -> dict[str, Any]:
+    e2e = sorted(
+        (t - sent[trace]) * 1000 for trace, ts in receipts.items() if trace in sent for t in ts
+    )
+    deliveries = len(e2e)
+    q = statistics.quantiles(e2e, n=100) if len(e2e) > 1 else [0.0] * 99
+    return {
+        "deliveries": deliveries,
+        "expected": n * len(sent),
+        "deliveries_per_s": deliveries / busy_s,
+        "p50_ms": q[49],
+        "p99_ms": q[98],
+        "connect_s": connect_s,
+        "server_rss_mb": _rss_mb(),
+    }
+
+
+def phase_raw(n: int, updates: int) -> dict[str, Any]:
+    from websockets.asyncio.server import ServerConnection, broadcast, serve
+
+    connected: set[ServerConnection] = set()
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+
+    async def handler(ws: ServerConnection) -> None:
+        connected.add(ws)
+        await ws.wait_closed()
+
+    async def start() -> Any:
+        return await serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None)
+
+    server = asyncio.run_coroutine_threadsafe(start(), loop).result()
+    port = next(iter(server.sockets)).getsockname()[1]
+    subs = Subscribers(f"ws://127.0.0.1:{port}/prod", n)
+    sent: dict[str, float] = {}
+    busy = 0.0
+    for i in range(updates):
+        trace = uuid.uuid4().hex[:16]
+        message = json.dumps({"flightId": "FS101", "event": "BOARDING", "n": i, "traceId": trace})
+        sent[trace] = time.perf_counter()
+        loop.call_soon_threadsafe(broadcast, list(connected), message)
+        subs.wait_for(trace)
+        busy += time.perf_counter() - sent[trace]
+    result = subs.finish()
+    return _summary(sent, result["receipts"], busy, n, subs.connect_s)
+
+
+def phase_boto3(calls: int) -> dict[str, Any]:
+    import boto3
+
+    from fanoutsim.runtime.http_server import HttpServer, Request, Response
+
+    async def ok(_: Request) -> Response:
+        return Response(200)
+
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    server = HttpServer(ok)
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result()
+    client = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=f"http://127.0.0.1:{server.port}/prod",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+    )
+    data = json.dumps({"flightId": "FS101", "event": "BOARDING"}).encode()
+    for _ in range(100):
+        client.post_to_connection(ConnectionId="warm=", Data=data)
+    start = time.perf_counter()
+    for i in range(calls):
+        client.post_to_connection(ConnectionId=f"c{i}=", Data=data)
+    elapsed = time.perf_counter() - start
+    return {"posts_per_s": calls / elapsed, "server_rss_mb": _rss_mb()}
+
+
+def phase_pipeline(n: int, updates: int, transport: str) -> dict[str, Any]:
+    from fanoutsim.sample_flights import scripted_day
+    from fanoutsim.simulator import Simulator
+
+    script = scripted_day()
+    with Simulator(transport=transport) as sim:  # type: ignore[arg-type]
+        sim.load_flights()
+        subs = Subscribers(sim.endpoints["websocket"], n)
+        sent: dict[str, float] = {}
+        busy = 0.0
+        for i in range(updates):
+            flight_id, status, details = script[i % len(script)]
+            start = time.perf_counter()
+            trace = sim.publish(flight_id, status, details)
+            sent[trace] = sim.tracer.timeline(trace).points["put_events"]
+            subs.wait_for(trace)
+            busy += time.perf_counter() - start
+        report = sim.report().to_dict()
+        result = subs.finish()
+    summary = _summary(sent, result["receipts"], busy, n, subs.connect_s)
+    summary["posts"] = report["operations"].get("apigatewaymanagementapi:PostToConnection", 0)
+    summary["client_rss_mb"] = result["rss_mb"]
+    return summary
+
+
+def run_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--phase",
+            name,
+            "--clients",
+            str(args.clients),
+            "--updates",
+            str(args.updates),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"phase {name} failed:\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--updates", type=int, default=20)
+    parser.add_argument("--phase", choices=("raw", "boto3", "http", "inproc"))
+    args = parser.parse_args()
+    if args.phase:
+        if args.phase == "raw":
+            out = phase_raw(args.clients, args.updates)
+        elif args.phase == "boto3":
+            out = phase_boto3(3000)
+        else:
+            transport = "http" if args.phase == "http" else "in-process"
+            out = phase_pipeline(args.clients, args.updates, transport)
+        print(json.dumps(out))
+        return
+    results = {name: run_phase(name, args) for name in ("raw", "boto3", "http", "inproc")}
+    raw, bare = results["raw"]["deliveries_per_s"], results["boto3"]["posts_per_s"]
+    print(f"fanout_live: {args.clients} subscribers x {args.updates} updates (one at a time)")
+    print(f"  raw websockets broadcast : {raw:10.0f} deliveries/s   (ceiling 1)")
+    print(f"  bare boto3 post loop     : {bare:10.0f} posts/s        (ceiling 2)")
+    for name in ("http", "inproc"):
+        r = results[name]
+        print(
+            f"  pipeline {name:<7}: {r['deliveries_per_s']:10.0f} deliveries/s "
+            f"= {r['deliveries_per_s'] / bare:.2f}x boto3, {r['deliveries_per_s'] / raw:.3f}x raw;"
+            f" delivered {r['deliveries']}/{r['expected']}; e2e p50 {r['p50_ms']:.0f} ms"
+            f" p99 {r['p99_ms']:.0f} ms; connect {r['connect_s']:.2f} s;"
+            f" server RSS {r['server_rss_mb']:.0f} MB (clients {r['client_rss_mb']:.0f} MB)"
+        )
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

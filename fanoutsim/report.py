@@ -1,0 +1,127 @@
+"""The simulator's report: deliveries, per-stage latency and metered usage, with prices.
+
+Latencies are measured on this machine (plus the timing profile's injected delays); usage is
+counted by botocore hooks and the gateway, not estimated; dollar figures apply the packaged
+price table (its source and date are part of the report).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fanoutsim.aws.pricing import Usage, cost_of, load_prices
+from fanoutsim.stages import STAGES
+from fanoutsim.tracing import percentiles, stage_samples
+
+if TYPE_CHECKING:
+    from fanoutsim.simulator import Simulator
+
+
+@dataclass(frozen=True)
+class Report:
+    """A snapshot of a run. ``print(report)`` for people, ``to_dict()`` for code."""
+
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
+
+    def __str__(self) -> str:
+        d = self.data
+        dl = d["deliveries"]
+        lines = [
+            f"fanoutsim report  profile={d['profile']}  transport={d['transport']}  "
+            f"clients={d['clients']}  updates={d['updates']}",
+            f"deliveries: expected {dl['expected']}  delivered {dl['delivered']}  "
+            f"duplicates {dl['duplicates']}  gone {dl['gone']}  failed {dl['failed']}  "
+            f"missing {dl['missing']}",
+            "",
+            f"{'stage':<18}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}",
+        ]
+        for name, stats in d["stages"].items():
+            cells = [
+                f"{stats[k]:>10.2f}" if stats[k] is not None else f"{'-':>10}"
+                for k in ("p50", "p95", "p99")
+            ]
+            lines.append(f"{name:<18}{stats['count']:>8}{''.join(cells)}")
+        lines += ["", "metered operations:"]
+        lines += [f"  {op:<45}{n:>8}" for op, n in sorted(d["operations"].items())]
+        inv = d["invocations"]
+        lines += ["", "function invocations (count / cold / errors / GB-s):"]
+        lines += [
+            f"  {fn:<18}{v['count']:>6}{v['cold']:>6}{v['errors']:>6}{v['gb_seconds']:>12.6f}"
+            for fn, v in sorted(inv.items())
+        ]
+        cost = d["cost_usd"]
+        lines += [
+            "",
+            f"cost of this run (USD, {d['prices']}): "
+            + ", ".join(f"{k} {v:.8f}" for k, v in cost.items()),
+        ]
+        if d["dropped_updates"]:
+            lines += ["", "updates that produced no delivery:"]
+            lines += [f"  {t}: {why}" for t, why in d["dropped_updates"].items()]
+        return "\n".join(lines)
+
+
+def _deliveries(sim: Simulator) -> dict[str, int]:
+    clients = sim.clients.clients
+    expected, delivered = sim.deliveries.totals()
+    return {
+        "expected": expected,
+        "delivered": delivered,
+        "missing": expected - delivered,
+        "duplicates": sum(c.duplicates for c in clients.values()),
+        "gone": sim.gateway.counts["gone"],
+        "failed": sim.gateway.counts["failed"],
+        "posted": sim.gateway.counts["posted"],
+    }
+
+
+def usage_of(meter: dict[str, Any], architecture: str = "x86") -> Usage:
+    """Turn a meter snapshot into billable usage for :func:`cost_of`."""
+    return Usage(
+        websocket_messages=meter["websocket"]["units"],
+        connection_minutes=meter["connection_minutes"],
+        lambda_requests=sum(v["count"] for v in meter["invocations"].values()),
+        lambda_gb_seconds=sum(v["gb_seconds"] for v in meter["invocations"].values()),
+        architecture=architecture,
+        dynamodb_write_units=meter["dynamodb"]["write_units"],
+        dynamodb_read_units=meter["dynamodb"]["read_units"],
+        eventbridge_events=meter["eventbridge_events"],
+    )
+
+
+def build_report(sim: Simulator) -> Report:
+    """Collect everything the simulator knows into a :class:`Report`."""
+    import time
+
+    meter = sim.meter.snapshot(time.time())
+    dropped = sim.deliveries.dropped
+    timelines = [sim.tracer.timeline(t) for t in sim.published if t not in dropped]
+    samples = stage_samples(timelines)
+    prices = load_prices()
+    data = {
+        "profile": sim.profile.name,
+        "transport": sim.transport,
+        "endpoints": dict(sim.endpoints),
+        "clients": len(sim.clients.clients),
+        "updates": len(sim.published),
+        "deliveries": _deliveries(sim),
+        "stages": {name: percentiles(samples[name]) for name, _, _ in STAGES},
+        "operations": dict(meter["operations"]),
+        "invocations": meter["invocations"],
+        "websocket": meter["websocket"],
+        "connection_minutes": meter["connection_minutes"],
+        "eventbridge_events": meter["eventbridge_events"],
+        "stream": {
+            **sim.mapping.counters(),
+            "discarded_records": len(sim.poller.discarded),
+            "poller_errors": list(sim.poller.errors),
+        },
+        "dropped_updates": dict(dropped),
+        "cost_usd": cost_of(usage_of(meter), prices),
+        "prices": prices.describe(),
+    }
+    return Report(data)

@@ -1,0 +1,134 @@
+"""Simulated subscribers: real ``websockets`` clients that keep a flight board.
+
+Each client connects with ``?client=<name>`` (query strings reach ``$connect`` as on AWS),
+so the gateway can label its posts with the same key the client uses for its receipts.
+A client keeps the latest payload per flight (its board), the first receipt time of every
+traced update, and counts duplicates (at-least-once delivery shows up here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+
+from fanoutsim.errors import SimulatorError
+from fanoutsim.tracing import Tracer
+
+
+class ConnectRejected(SimulatorError):
+    """The gateway refused the upgrade (``$connect`` failed); ``status`` is the HTTP status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"$connect refused the connection with HTTP {status}")
+        self.status = status
+
+
+@dataclass
+class SimClient:
+    """One subscriber and what it has seen."""
+
+    name: str
+    board: dict[str, dict[str, Any]] = field(default_factory=dict)
+    first_receipt: dict[str, float] = field(default_factory=dict)
+    duplicates: int = 0
+    messages: int = 0
+    other: list[Any] = field(default_factory=list)
+    ws: ClientConnection | None = None
+    task: asyncio.Task[None] | None = None
+
+    def receive(self, message: str | bytes, at: float) -> str | None:
+        """Record one message; return its trace id if it was a first receipt."""
+        self.messages += 1
+        try:
+            payload = json.loads(message)
+        except ValueError:
+            self.other.append(message)
+            return None
+        if not isinstance(payload, dict) or "flightId" not in payload:
+            self.other.append(payload)
+            return None
+        self.board[str(payload["flightId"])] = payload
+        trace = payload.get("traceId")
+        if not isinstance(trace, str):
+            return None
+        if trace in self.first_receipt:
+            self.duplicates += 1
+            return None
+        self.first_receipt[trace] = at
+        return trace
+
+
+class ClientPool:
+    """The simulator's clients, on its event loop."""
+
+    def __init__(self, url: str, tracer: Tracer, concurrency: int = 64) -> None:
+        self.url = url
+        self.tracer = tracer
+        self.clients: dict[str, SimClient] = {}
+        self.on_message: list[Callable[[SimClient], None]] = []
+        self.on_receipt: list[Callable[[str, str], None]] = []
+        self._next = 0
+        self._limit = asyncio.Semaphore(concurrency)
+
+    def new_name(self) -> str:
+        self._next += 1
+        return f"c{self._next:05d}"
+
+    async def connect(self, name: str | None = None, query: str = "") -> SimClient:
+        """Connect one client; raises :class:`ConnectRejected` if ``$connect`` refuses it."""
+        client = SimClient(name or self.new_name())
+        url = f"{self.url}?client={client.name}" + (f"&{query}" if query else "")
+        async with self._limit:
+            try:
+                client.ws = await connect(url, ping_interval=None, compression=None, max_size=None)
+            except InvalidStatus as error:
+                raise ConnectRejected(error.response.status_code) from error
+        self.clients[client.name] = client
+        client.task = asyncio.ensure_future(self._listen(client))
+        return client
+
+    async def _listen(self, client: SimClient) -> None:
+        assert client.ws is not None
+        with contextlib.suppress(Exception):
+            async for message in client.ws:
+                trace = client.receive(message, time.perf_counter())
+                if trace is not None:
+                    self.tracer.stamp(
+                        trace, "receipt", client.first_receipt[trace], key=client.name
+                    )
+                    for receipt_callback in self.on_receipt:
+                        receipt_callback(trace, client.name)
+                for callback in self.on_message:
+                    callback(client)
+
+    async def add(self, n: int) -> list[SimClient]:
+        return list(await asyncio.gather(*(self.connect() for _ in range(n))))
+
+    async def forget(self, name: str) -> None:
+        """Drop a client whose connection was cut (its listener ends on its own)."""
+        client = self.clients.pop(name)
+        if client.task is not None:
+            await asyncio.wait([client.task], timeout=5)
+
+    async def disconnect(self, name: str) -> None:
+        client = self.clients.pop(name)
+        if client.ws is not None:
+            await client.ws.close()
+        if client.task is not None:
+            await client.task
+
+    async def remove(self, n: int) -> list[str]:
+        names = list(self.clients)[-n:] if n > 0 else []
+        await asyncio.gather(*(self.disconnect(name) for name in names))
+        return names
+
+    async def close(self) -> None:
+        await self.remove(len(self.clients))

@@ -1,0 +1,186 @@
+"""A small Lambda runtime: invoke handlers with a Lambda-like context, time them, track cold
+and warm execution environments, meter them, and keep a log of recent invocations.
+
+Handlers run in worker threads (like Lambda, each invocation has its own environment and
+handlers use blocking boto3). Injected delays come from the timing profile, so the same run
+can show the pipeline's own cost (``instant``) or look like AWS (``aws``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import threading
+import time
+import traceback
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fanoutsim.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fanoutsim.aws.metering import Meter
+    from fanoutsim.runtime.delays import Delays
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A deployed function: its name, handler path ``module:function`` and memory size."""
+
+    name: str
+    handler: str
+    memory_mb: int = 128
+    timeout_s: float = 30.0
+
+    def load(self) -> Handler:
+        module_name, _, attr = self.handler.partition(":")
+        try:
+            handler: Handler = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as error:
+            raise ConfigError(f"cannot load handler {self.handler!r}: {error}") from error
+        return handler
+
+
+@dataclass
+class Invocation:
+    """One finished (or running) invocation, as the runtime saw it."""
+
+    function: str
+    request_id: str
+    event: dict[str, Any]
+    cold: bool
+    started: float
+    duration_ms: float = 0.0
+    result: Any = None
+    error: str | None = None
+    trace_ids: tuple[str, ...] = ()
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+#: The invocation running in this thread, for metering and tracing hooks.
+current_invocation: ContextVar[Invocation | None] = ContextVar("current_invocation", default=None)
+
+
+class LambdaContext:
+    """The attributes and method of Lambda's Python context object that handlers use."""
+
+    def __init__(self, spec: FunctionSpec, request_id: str, region: str, account: str) -> None:
+        self.function_name = spec.name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = spec.memory_mb
+        self.aws_request_id = request_id
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account}:function:{spec.name}"
+        self.log_group_name = f"/aws/lambda/{spec.name}"
+        self.log_stream_name = f"local/{request_id[:8]}"
+        self._deadline = time.monotonic() + spec.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class FunctionRuntime:
+    """Runs the registered functions; thread-safe; one instance per simulator."""
+
+    def __init__(
+        self,
+        specs: Mapping[str, FunctionSpec],
+        meter: Meter,
+        delays: Delays,
+        *,
+        region: str,
+        account: str,
+        max_workers: int = 16,
+        log_size: int = 500,
+    ) -> None:
+        self.specs = dict(specs)
+        self._handlers = {name: spec.load() for name, spec in self.specs.items()}
+        self._meter = meter
+        self._delays = delays
+        self._region = region
+        self._account = account
+        self._idle = dict.fromkeys(self.specs, 0)
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
+        self.log: deque[Invocation] = deque(maxlen=log_size)
+        self.listeners: list[Callable[[Invocation], None]] = []
+        self.start_listeners: list[Callable[[Invocation], None]] = []
+
+    def arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self._region}:{self._account}:function:{name}"
+
+    def replace(self, name: str, handler: Handler) -> None:
+        """Deploy a new version of ``name`` (its warm environments are discarded)."""
+        if name not in self.specs:
+            raise ConfigError(f"no function named {name!r}")
+        with self._lock:
+            self._handlers[name] = handler
+            self._idle[name] = 0
+
+    def _take_environment(self, name: str) -> bool:
+        """Reuse an idle environment if there is one; return True for a cold start."""
+        with self._lock:
+            if self._idle[name] > 0:
+                self._idle[name] -= 1
+                return False
+            return True
+
+    def _release_environment(self, name: str) -> None:
+        with self._lock:
+            self._idle[name] += 1
+
+    def invoke(
+        self, name: str, event: dict[str, Any], trace_ids: tuple[str, ...] = ()
+    ) -> Invocation:
+        """Invoke ``name`` synchronously in the calling thread and return what happened."""
+        if name not in self.specs:
+            raise ConfigError(f"no function named {name!r}")
+        spec = self.specs[name]
+        cold = self._take_environment(name)
+        self._delays.sleep("lambda_cold_start" if cold else "lambda_warm_overhead")
+        request_id = str(uuid.uuid4())
+        invocation = Invocation(
+            name, request_id, event, cold, time.perf_counter(), trace_ids=trace_ids
+        )
+        token = current_invocation.set(invocation)
+        context = LambdaContext(spec, request_id, self._region, self._account)
+        for listener in self.start_listeners:
+            listener(invocation)
+        try:
+            invocation.result = self._handlers[name](event, context)
+        except Exception as error:
+            invocation.error = f"{type(error).__name__}: {error}"
+            invocation.attributes["traceback"] = traceback.format_exc()
+        finally:
+            current_invocation.reset(token)
+            invocation.duration_ms = (time.perf_counter() - invocation.started) * 1000
+            if invocation.duration_ms > spec.timeout_s * 1000 and invocation.error is None:
+                invocation.error = f"Task timed out after {spec.timeout_s:.2f} seconds"
+            self._release_environment(name)
+        self._meter.invocation(
+            name, invocation.duration_ms, spec.memory_mb, cold=cold, error=not invocation.ok
+        )
+        self.log.append(invocation)
+        for listener in self.listeners:
+            listener(invocation)
+        return invocation
+
+    async def invoke_async(
+        self, name: str, event: dict[str, Any], trace_ids: tuple[str, ...] = ()
+    ) -> Invocation:
+        """Invoke on a worker thread without blocking the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.invoke, name, event, trace_ids)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,88 @@
+"""The management API through the real boto3 client, and the gateway's frames."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from fanoutsim.simulator import Simulator
+
+
+def _management(sim: Simulator) -> Any:
+    return boto3.client("apigatewaymanagementapi", endpoint_url=sim.endpoints["management"],
+                        region_name="us-east-1")
+
+
+def _wait(predicate: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.005)
+
+
+def test_post_get_delete_through_boto3(sim: Simulator) -> None:
+    [client] = sim.add_clients(1)
+    [row] = sim.connections()
+    connection_id = row["connectionId"]
+    assert connection_id.endswith("=")  # ids travel URL-encoded as %3D
+    api = _management(sim)
+    api.post_to_connection(ConnectionId=connection_id, Data=b'{"hello": "world"}')
+    _wait(lambda: client.other == [{"hello": "world"}])
+    info = api.get_connection(ConnectionId=connection_id)
+    assert info["Identity"]["SourceIp"] == "127.0.0.1"
+    assert info["ConnectedAt"].year >= 2024
+    api.delete_connection(ConnectionId=connection_id)
+    _wait(lambda: not sim.gateway.connections)
+    with pytest.raises(ClientError) as gone:
+        api.post_to_connection(ConnectionId=connection_id, Data=b"x")
+    assert gone.value.response["Error"]["Code"] == "GoneException"
+    assert gone.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+
+
+def test_unknown_id_is_gone_and_oversize_is_413(sim: Simulator) -> None:
+    sim.add_clients(1)
+    api = _management(sim)
+    with pytest.raises(ClientError) as gone:
+        api.post_to_connection(ConnectionId="nope=", Data=b"x")
+    assert gone.value.response["Error"]["Code"] == "GoneException"
+    connection_id = sim.connections()[0]["connectionId"]
+    with pytest.raises(ClientError) as large:
+        api.post_to_connection(ConnectionId=connection_id, Data=b"x" * (128 * 1024 + 1))
+    assert large.value.response["Error"]["Code"] == "PayloadTooLargeException"
+
+
+def test_unsigned_calls_are_forbidden(sim: Simulator) -> None:
+    request = urllib.request.Request(
+        sim.endpoints["management"] + "/@connections/abc%3D", data=b"x", method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request)
+    assert error.value.code == 403
+    assert error.value.headers["x-amzn-ErrorType"] == "ForbiddenException"
+
+
+def test_large_message_arrives_whole_after_32k_frames(sim: Simulator) -> None:
+    [client] = sim.add_clients(1)
+    connection_id = sim.connections()[0]["connectionId"]
+    message = {"flightId": "BIG", "blob": "y" * 100_000}
+    _management(sim).post_to_connection(ConnectionId=connection_id, Data=json.dumps(message))
+    _wait(lambda: "BIG" in client.board)
+    assert client.board["BIG"]["blob"] == message["blob"]
+    assert sim.meter.snapshot(time.time())["websocket"]["units"] >= 4  # 100 KB = 4 x 32 KB
+
+
+def test_wrong_stage_is_404(sim: Simulator) -> None:
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    url = sim.endpoints["websocket"].replace("/prod", "/dev")
+    with pytest.raises(InvalidStatus) as error:
+        connect(url)
+    assert error.value.response.status_code == 404

@@ -1,0 +1,212 @@
+"""The whole pipeline through the facade, including the bad-input and failure paths."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from fanoutsim import stack
+from fanoutsim.errors import SimulatorError
+from fanoutsim.functions.flight_model import NEW_FLIGHT, STATUS_UPDATED
+from fanoutsim.runtime.clients import ConnectRejected
+from fanoutsim.simulator import Simulator
+
+
+def _ids(sim: Simulator) -> set[str]:
+    return {row["connectionId"] for row in sim.connections()}
+
+
+def test_every_client_receives_every_update_with_the_seed_payload(sim: Simulator) -> None:
+    sim.add_clients(5)
+    sim.load_flights()
+    trace = sim.publish("FS101", "BOARDING", "Group 1")
+    sim.wait_for_deliveries()
+    for client in sim.clients.clients.values():
+        payload = client.board["FS101"]
+        assert (payload["event"], payload["eventDetails"], payload["operation"]) == (
+            "BOARDING", "Group 1", "UPDATE")
+        assert trace in client.first_receipt
+    report = sim.report().to_dict()
+    assert report["deliveries"]["missing"] == 0
+    assert report["deliveries"]["delivered"] == report["deliveries"]["expected"] == 5 * 7
+    assert report["operations"]["apigatewaymanagementapi:PostToConnection"] == 35
+    assert report["operations"]["events:PutEvents"] == 7
+    assert report["stages"]["end_to_end"]["count"] == 35
+    assert "Flight" not in str(report["dropped_updates"])
+
+
+def test_connections_table_follows_clients(sim: Simulator) -> None:
+    sim.add_clients(3)
+    assert len(_ids(sim)) == 3
+    sim.remove_clients(2)
+    sim.wait_until_idle()
+    assert len(_ids(sim)) == 1
+
+
+def test_rejected_connect_returns_the_status_and_leaves_no_row() -> None:
+    with Simulator(connect_token="s3cret") as sim:
+        with pytest.raises(ConnectRejected) as rejected:
+            sim.connect_client()
+        assert rejected.value.status == 401
+        sim.connect_client(query="token=s3cret")
+        assert len(_ids(sim)) == 1
+
+
+def test_connect_handler_that_raises_refuses_the_upgrade_with_502(sim: Simulator) -> None:
+    def broken(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        raise RuntimeError("table unavailable")
+
+    sim.runtime.replace("on_connect", broken)
+    with pytest.raises(ConnectRejected) as rejected:
+        sim.connect_client()
+    assert rejected.value.status == 502
+    assert _ids(sim) == set()
+
+
+def test_bad_put_events_entries_fail_alone(sim: Simulator) -> None:
+    sim.add_clients(2)
+    sim.load_flights()
+    good = stack.event_entry(STATUS_UPDATED, {"flightId": "FS202", "event": "BOARDING",
+                                              "traceId": "good-one"})
+    missing_detail = {k: v for k, v in good.items() if k != "Detail"}
+    not_json = {**good, "Detail": "{not json"}
+    unknown_status = stack.event_entry(STATUS_UPDATED, {"flightId": "FS202", "event": "WARP"})
+    response = sim.put_events([good, missing_detail, not_json, unknown_status])
+    assert response["FailedEntryCount"] == 2
+    codes = [e.get("ErrorCode") for e in response["Entries"]]
+    assert codes[0] is None and codes[3] is None
+    assert codes[1] == "InvalidArgument" and codes[2] == "MalformedDetail"
+    sim.wait_until_idle()
+    for client in sim.clients.clients.values():
+        assert client.board["FS202"]["event"] == "BOARDING"
+    errors = [i for i in sim.invocations() if i.function == "flight_events" and not i.ok]
+    assert len(errors) == 3  # the unknown status: first try and Lambda's two async retries
+    assert "unknown flight status 'WARP'" in (errors[0].error or "")
+
+
+def test_publish_of_unknown_status_is_reported_not_waited_for(sim: Simulator) -> None:
+    sim.add_clients(1)
+    sim.load_flights()
+    trace = sim.publish("FS101", "WARP")
+    sim.wait_for_deliveries(timeout=10)
+    assert "unknown flight status" in sim.report().to_dict()["dropped_updates"][trace]
+
+
+def test_duplicate_new_flight_is_not_overwritten(sim: Simulator) -> None:
+    sim.load_flights()
+    trace = sim.schedule_flight({**stack_flight(), "gate": "ZZ"})
+    sim.wait_until_idle()
+    assert "duplicate" in sim.report().to_dict()["dropped_updates"][trace]
+    assert {f["flightId"]: f["gate"] for f in sim.flights()}["FS101"] == "A4"
+
+
+def stack_flight() -> dict[str, str]:
+    from fanoutsim.sample_flights import sample_flights
+
+    return dict(sample_flights()[0].flight)
+
+
+async def _send(url: str, message: str | bytes) -> tuple[Any, int | None]:
+    async with connect(url, max_size=None) as ws:
+        await ws.send(message)
+        try:
+            return json.loads(await asyncio.wait_for(ws.recv(), 5)), None
+        except ConnectionClosed as closed:
+            return None, closed.rcvd.code if closed.rcvd else None
+
+
+def test_client_messages_go_to_default_and_oversize_closes_only_that_client(
+    sim: Simulator,
+) -> None:
+    sim.add_clients(3)
+    sim.load_flights()
+    url = sim.endpoints["websocket"]
+    reply, _ = asyncio.run(_send(url, "not json"))
+    assert reply["error"] == "unsupported message"
+    reply, _ = asyncio.run(_send(url, json.dumps({"action": "subscribe"})))
+    assert reply["error"] == "unsupported message"
+    _, code = asyncio.run(_send(url, "x" * 200_000))
+    assert code == 1009
+    sim.publish("FS303", "GATE_CHANGED", "B44")
+    sim.wait_for_deliveries()
+    assert all(c.board["FS303"]["eventDetails"] == "B44" for c in sim.clients.clients.values())
+
+
+def test_stale_connection_answers_410_is_deleted_and_the_rest_are_served(
+    sim: Simulator,
+) -> None:
+    clients = sim.add_clients(4)
+    sim.load_flights()
+    sim.sever_client(clients[1].name)
+    assert len(_ids(sim)) == 4  # $disconnect never ran: the row is stale
+    sim.publish("FS505", "BOARDING")
+    sim.wait_for_deliveries()
+    sim.wait_until_idle()  # the post to the stale row may come after the live clients'
+    report = sim.report().to_dict()
+    assert report["deliveries"]["gone"] == 1
+    assert report["deliveries"]["missing"] == 0
+    assert len(_ids(sim)) == 3
+
+
+def test_failed_post_retries_the_record_and_counts_duplicates(sim: Simulator) -> None:
+    sim.add_clients(4)
+    sim.load_flights()
+    sim.inject_post_failures(1, after=2)  # one 500: boto3 retries it by itself
+    sim.publish("FS101", "BOARDING")
+    sim.wait_for_deliveries()
+    sim.wait_until_idle()
+    assert sim.report().to_dict()["deliveries"]["duplicates"] == 0
+    sim.inject_post_failures(5, after=2)  # outlasts boto3's retries: the record fails
+    sim.publish("FS101", "DEPARTED_GATE")
+    sim.wait_for_deliveries()
+    sim.wait_until_idle()
+    report = sim.report().to_dict()
+    assert report["deliveries"]["missing"] == 0
+    assert report["deliveries"]["failed"] == 6
+    assert report["deliveries"]["duplicates"] == 2  # the two posted before the failure
+    assert report["stream"]["retries"] == 1
+
+
+def test_retries_exhausted_drops_the_update_visibly(sim: Simulator) -> None:
+    sim.add_clients(1)
+    sim.load_flights()
+    sim.inject_post_failures(100)
+    trace = sim.publish("FS101", "BOARDING")
+    sim.wait_for_deliveries(timeout=10)
+    report = sim.report().to_dict()
+    assert "discarded by the event source mapping" in report["dropped_updates"][trace]
+    assert report["stream"]["discarded"] == 1
+
+
+def test_in_process_transport_has_the_same_semantics() -> None:
+    with Simulator(transport="in-process") as sim:
+        clients = sim.add_clients(3)
+        sim.load_flights()
+        sim.sever_client(clients[0].name)
+        sim.publish("FS101", "TOOK_OFF")
+        sim.wait_for_deliveries()
+        sim.wait_until_idle()
+        report = sim.report().to_dict()
+        assert report["deliveries"]["gone"] == 1
+        assert report["deliveries"]["missing"] == 0
+        assert report["operations"]["apigatewaymanagementapi:PostToConnection"] == 3 * 7
+
+
+def test_one_simulator_at_a_time(sim: Simulator) -> None:
+    with pytest.raises(SimulatorError, match="another Simulator"):
+        Simulator()
+
+
+def test_rest_endpoint_serves_flights(sim: Simulator) -> None:
+    import urllib.request
+
+    sim.load_flights()
+    with urllib.request.urlopen(sim.endpoints["rest"] + "/flights") as response:
+        flights = json.loads(response.read())
+    assert [f["flightId"] for f in flights][:2] == ["FS101", "FS202"]
+    assert NEW_FLIGHT  # the flights came from "New flight scheduled" events
