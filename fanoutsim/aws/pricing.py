@@ -165,9 +165,7 @@ class Usage:
         return Usage(architecture=self.architecture, **values)
 
     def __add__(self, other: Usage) -> Usage:
-        if normalise_architecture(self.architecture) != normalise_architecture(
-            other.architecture
-        ):
+        if normalise_architecture(self.architecture) != normalise_architecture(other.architecture):
             raise ConfigError("cannot add Usage of two Lambda architectures")
         values = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in _VOLUME_FIELDS}
         return Usage(architecture=self.architecture, **values)
@@ -191,9 +189,7 @@ def cost_of(usage: Usage, prices: PriceTable) -> dict[str, float]:
         "apigateway": prices["apigateway_websocket_messages"].charge(usage.websocket_messages)
         + prices["apigateway_connection_minutes"].charge(usage.connection_minutes),
         "lambda": prices["lambda_requests"].charge(usage.lambda_requests)
-        + prices[f"lambda_gb_seconds_{arch}"].charge(
-            usage.lambda_gb_seconds
-        ),
+        + prices[f"lambda_gb_seconds_{arch}"].charge(usage.lambda_gb_seconds),
         "dynamodb": prices["dynamodb_write_request_units"].charge(usage.dynamodb_write_units)
         + prices["dynamodb_read_request_units"].charge(usage.dynamodb_read_units),
         "eventbridge": prices["eventbridge_custom_events"].charge(usage.eventbridge_events),

@@ -1,0 +1,154 @@
+"""What the model answers: latency distributions, operation counts and cost, with sources."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fanoutsim.aws.pricing import SERVICES, Usage
+from fanoutsim.model.distributions import FloatArray
+from fanoutsim.model.scenario import Scenario
+
+
+def percentiles(values: FloatArray) -> dict[str, float | int | None]:
+    """count, p50, p95, p99 of ``values`` (ms); inf (never delivered) stays inf."""
+    data = np.asarray(values, dtype=np.float64)
+    data = data[~np.isnan(data)]
+    if data.size == 0:
+        return {"count": 0, "p50": None, "p95": None, "p99": None}
+    # Linear interpolation as the live report does; with never-delivered (inf) values
+    # interpolation would give nan, so pick observed values instead.
+    if np.isfinite(data).all():
+        p50, p95, p99 = np.percentile(data, [50, 95, 99])
+    else:
+        p50, p95, p99 = np.percentile(data, [50, 95, 99], method="inverted_cdf")
+    return {"count": int(data.size), "p50": float(p50), "p95": float(p95), "p99": float(p99)}
+
+
+def _json_number(value: Any) -> Any:
+    """inf/nan become None so the output is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_number(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_number(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """The model's answer for one scenario.
+
+    ``time_to_first_ms`` / ``time_to_last_ms`` hold one value per simulated update,
+    measured from PutEvents (inf: the update never reached every subscriber because an
+    invocation hit the Lambda timeout). ``operations`` are the API calls of one update
+    (``service:Operation``), ``operations_total`` those of the whole simulated run
+    (including batching). Costs are USD by service plus ``total``.
+    """
+
+    scenario: Scenario
+    profile: str
+    profile_source: str
+    prices_source: str
+    seed: int
+    exact: bool
+    time_to_first_ms: FloatArray
+    time_to_last_ms: FloatArray
+    stages: dict[str, dict[str, float | int | None]]
+    operations: dict[str, int]
+    invocations: dict[str, int]
+    operations_total: dict[str, int]
+    invocations_total: dict[str, int]
+    usage_per_update: Usage
+    usage_per_month: Usage
+    cost_per_update: dict[str, float]
+    cost_per_month: dict[str, float]
+    deliveries: int
+    incomplete_updates: int
+    binding: list[str] = field(default_factory=list)
+
+    @property
+    def monthly_cost_usd(self) -> dict[str, float]:
+        return self.cost_per_month
+
+    def time_to_first(self) -> dict[str, float | int | None]:
+        return percentiles(self.time_to_first_ms)
+
+    def time_to_last(self) -> dict[str, float | int | None]:
+        return percentiles(self.time_to_last_ms)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (strict JSON: never-delivered latencies are null)."""
+        s = self.scenario
+        data = {
+            "scenario": {
+                "subscribers": s.subscribers,
+                "updates_per_minute": s.updates_per_minute,
+                "payload_kb": s.payload_kb,
+                "strategy": s.strategy,
+                "concurrency": s.concurrency,
+                "flights": s.flights,
+                "subscribers_per_update": self.operations.get(
+                    "apigatewaymanagementapi:PostToConnection", 0
+                ),
+                "chunk_size": s.chunk_size if s.strategy == "chunked" else None,
+                "updates_simulated": s.updates,
+                "architecture": s.architecture,
+            },
+            "profile": self.profile,
+            "seed": self.seed,
+            "method": "exact" if self.exact else "order-statistics",
+            "monthly_cost_usd": dict(self.cost_per_month),
+            "cost_per_update_usd": dict(self.cost_per_update),
+            "time_to_first_ms": self.time_to_first(),
+            "time_to_last_ms": self.time_to_last(),
+            "stages": self.stages,
+            "operations": dict(self.operations),
+            "invocations": dict(self.invocations),
+            "operations_total": dict(self.operations_total),
+            "usage_per_month": self.usage_per_month.as_dict(),
+            "deliveries_simulated": self.deliveries,
+            "incomplete_updates": self.incomplete_updates,
+            "binding": list(self.binding),
+            "sources": {"prices": self.prices_source, "profile": self.profile_source},
+        }
+        result: dict[str, Any] = _json_number(data)
+        return result
+
+    def summary(self) -> str:
+        """A short human-readable report with the sources of its numbers."""
+        s = self.scenario
+        last, first = self.time_to_last(), self.time_to_first()
+        lines = [
+            f"{s.strategy} fan-out: {s.subscribers:,} subscribers, "
+            f"{s.updates_per_minute:g} updates/min, {s.payload_kb:g} KB, "
+            f"concurrency {s.concurrency} (profile {self.profile}, {s.updates:,} updates "
+            f"simulated, seed {self.seed})",
+            "",
+            f"{'':<14}{'per update':>14}{'per month':>16}",
+        ]
+        for key in (*SERVICES, "total"):
+            lines.append(
+                f"{key:<14}{self.cost_per_update[key]:>14.6f}{self.cost_per_month[key]:>16,.2f}"
+            )
+        lines += [
+            "",
+            f"time to first subscriber: p50 {_ms(first['p50'])}  p99 {_ms(first['p99'])}",
+            f"time to last subscriber:  p50 {_ms(last['p50'])}  p99 {_ms(last['p99'])}",
+            "",
+            "operations per update: " + ", ".join(f"{k} {v:,}" for k, v in self.operations.items()),
+        ]
+        if self.binding:
+            lines += ["", "what binds:"] + [f"  - {b}" for b in self.binding]
+        lines += ["", f"prices: {self.prices_source}", f"timings: {self.profile_source}"]
+        return "\n".join(lines)
+
+
+def _ms(value: float | int | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "never (timeout)"
+    return f"{value / 1000:,.2f} s" if value >= 10_000 else f"{value:,.0f} ms"
