@@ -123,9 +123,12 @@ def binding(
         )
     largest = int(timeline.batch_sizes.max()) if timeline.batch_sizes.size else 0
     if largest > 1:
+        processed = max(1, int((~timeline.skipped).sum()))
+        per_record_s = timeline.batch_durations.sum() / processed / 1000
         notes.append(
-            f"stream handler falls behind: one invocation at a time per shard, and batches "
-            f"grew to {largest} records (BatchSize {scenario.batch_size})"
+            f"stream handler falls behind: it spends {per_record_s:,.1f} s per update but "
+            f"updates arrive every {scenario.interval_ms / 1000:,.1f} s, and a shard is read "
+            f"by one invocation at a time: batches grew to {largest} records"
         )
     if incomplete:
         notes.append(
