@@ -29,7 +29,10 @@ def test_every_client_receives_every_update_with_the_seed_payload(sim: Simulator
     for client in sim.clients.clients.values():
         payload = client.board["FS101"]
         assert (payload["event"], payload["eventDetails"], payload["operation"]) == (
-            "BOARDING", "Group 1", "UPDATE")
+            "BOARDING",
+            "Group 1",
+            "UPDATE",
+        )
         assert trace in client.first_receipt
     report = sim.report().to_dict()
     assert report["deliveries"]["missing"] == 0
@@ -71,8 +74,9 @@ def test_connect_handler_that_raises_refuses_the_upgrade_with_502(sim: Simulator
 def test_bad_put_events_entries_fail_alone(sim: Simulator) -> None:
     sim.add_clients(2)
     sim.load_flights()
-    good = stack.event_entry(STATUS_UPDATED, {"flightId": "FS202", "event": "BOARDING",
-                                              "traceId": "good-one"})
+    good = stack.event_entry(
+        STATUS_UPDATED, {"flightId": "FS202", "event": "BOARDING", "traceId": "good-one"}
+    )
     missing_detail = {k: v for k, v in good.items() if k != "Detail"}
     not_json = {**good, "Detail": "{not json"}
     unknown_status = stack.event_entry(STATUS_UPDATED, {"flightId": "FS202", "event": "WARP"})

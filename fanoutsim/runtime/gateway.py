@@ -16,7 +16,7 @@ import contextlib
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -267,9 +267,7 @@ class Gateway:
         connection = self.connections.get(connection_id)
         if connection is None or connection.ws.state.name in ("CLOSING", "CLOSED"):
             self.counts["gone"] += 1
-            return None, apigw.management_error(
-                "GoneException", f"Connection {connection_id} is gone"
-            )
+            return None, self._gone(connection_id)
         return connection, None
 
     def post(self, connection_id: str, data: bytes) -> PostError | None:
@@ -351,57 +349,55 @@ class Gateway:
                 self.severed.add(connection.id)
                 connection.ws.transport.abort()
 
-    async def _delete(self, connection_id: str) -> PostError | None:
+    async def _delete(self, connection_id: str) -> Response:
         connection = self.connections.get(connection_id)
         if connection is None:
-            return apigw.management_error("GoneException", f"Connection {connection_id} is gone")
+            return _error_response(self._gone(connection_id))
         await connection.ws.close(1000, "Going away")
-        return None
+        return Response(204)
 
     # ----------------------------------------------------------------- HTTP side
-    async def _http_request(self, request: Request) -> Response:
+    def _http_request(self, request: Request) -> Response | Awaitable[Response]:
+        """Route an HTTP request: management API, REST routes, then the static page."""
         prefix = f"/{self.stage}/@connections/"
         if request.path.startswith(prefix):
             if "execute-api" not in request.headers.get("authorization", ""):
-                status, headers, body = apigw.management_error(
-                    "ForbiddenException", "Missing Authentication Token"
+                return _error_response(
+                    apigw.management_error("ForbiddenException", "Missing Authentication Token")
                 )
-                return Response(status, body, headers)
-            return await self._management(request, request.path[len(prefix) :])
+            return self._management(request, request.path[len(prefix) :])
         route = self.rest_routes.get(
             f"{request.method} {request.path.removeprefix('/' + self.stage)}"
         )
         if route is not None:
-            return await self._rest(route, request)
+            return self._rest(route, request)
         return _static(request.path)
 
-    async def _management(self, request: Request, connection_id: str) -> Response:
+    def _management(self, request: Request, connection_id: str) -> Response | Awaitable[Response]:
+        """POST answers at once (the hot path); DELETE waits for the close handshake."""
         if request.method == "POST":
             error = self.post(connection_id, request.body)
-        elif request.method == "DELETE":
-            error = await self._delete(connection_id)
-            if error is None:
-                return Response(204)
-        elif request.method == "GET":
+            return Response(200) if error is None else _error_response(error)
+        if request.method == "DELETE":
+            return self._delete(connection_id)
+        if request.method == "GET":
             connection = self.connections.get(connection_id)
             if connection is None:
-                error = apigw.management_error(
-                    "GoneException", f"Connection {connection_id} is gone"
-                )
-            else:
-                info = apigw.connection_info(
-                    connection.connected_at_ms,
-                    connection.last_active_ms,
-                    connection.source_ip,
-                    connection.user_agent,
-                )
-                return Response(200, json.dumps(info).encode())
-        else:
-            error = apigw.management_error("BadRequestException", f"{request.method} not allowed")
-        if error is None:
-            return Response(200)
-        status, headers, body = error
-        return Response(status, body, headers)
+                return _error_response(self._gone(connection_id))
+            info = apigw.connection_info(
+                connection.connected_at_ms,
+                connection.last_active_ms,
+                connection.source_ip,
+                connection.user_agent,
+            )
+            return Response(200, json.dumps(info).encode())
+        return _error_response(
+            apigw.management_error("BadRequestException", f"{request.method} not allowed")
+        )
+
+    @staticmethod
+    def _gone(connection_id: str) -> PostError:
+        return apigw.management_error("GoneException", f"Connection {connection_id} is gone")
 
     async def _rest(self, function: str, request: Request) -> Response:
         event = {
@@ -422,6 +418,11 @@ class Gateway:
         return Response(
             int(result.get("statusCode", 200)), str(result.get("body", "")).encode(), headers
         )
+
+
+def _error_response(error: PostError) -> Response:
+    status, headers, body = error
+    return Response(status, body, headers)
 
 
 def _parse_query(query: str) -> dict[str, str] | None:

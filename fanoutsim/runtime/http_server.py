@@ -1,19 +1,26 @@
-"""A minimal HTTP/1.1 server on asyncio streams, for the management API and REST endpoints.
+"""A minimal HTTP/1.1 server on an asyncio Protocol, for the management API and REST.
 
 Why not the ``websockets`` server: it refuses requests with a body, and the management API's
-POST has one. Why not a framework: the surface is three routes and a static page, and keeping
-the request path short matters for the fan-out's throughput. Keep-alive, Content-Length
-bodies, one write per response with TCP_NODELAY (no Nagle / delayed-ACK stalls).
+POST has one. Why not a framework: the surface is three routes and a static page, and the
+request path is the fan-out's hot path. Keep-alive, Content-Length bodies, one write per
+response with TCP_NODELAY (no Nagle / delayed-ACK stalls). A handler may answer at once
+(a :class:`Response`) or later (an awaitable); requests on one connection are answered in
+order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import unquote, urlsplit
+
+MAX_HEAD = 64 * 1024
+MAX_BODY = 10 * 1024 * 1024
+_REASONS = {s.value: s.phrase for s in HTTPStatus}
 
 
 @dataclass(frozen=True)
@@ -33,24 +40,104 @@ class Response:
     headers: Mapping[str, str] | None = None
 
 
-Handler = Callable[[Request], Awaitable[Response]]
-
-MAX_BODY = 10 * 1024 * 1024
+Handler = Callable[[Request], Response | Awaitable[Response]]
 
 
-def _encode(response: Response, keep_alive: bool) -> bytes:
-    reason = (
-        HTTPStatus(response.status).phrase
-        if response.status in HTTPStatus._value2member_map_
-        else ""
-    )
-    lines = [f"HTTP/1.1 {response.status} {reason}"]
-    headers = dict(response.headers or {})
-    headers.setdefault("Content-Type", "application/json")
+def encode_response(response: Response, keep_alive: bool) -> bytes:
+    lines = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, '')}"]
+    headers = {"Content-Type": "application/json", **(response.headers or {})}
     headers["Content-Length"] = str(len(response.body))
     headers["Connection"] = "keep-alive" if keep_alive else "close"
     lines.extend(f"{k}: {v}" for k, v in headers.items())
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body
+
+
+def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
+    """The request line and headers; returns the body-less request and the body length."""
+    request_line, *header_lines = head.decode("latin-1").split("\r\n")
+    method, target, _version = request_line.split(" ", 2)
+    headers: dict[str, str] = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    url = urlsplit(target)
+    request = Request(method, unquote(url.path), url.query, headers, b"", peer)
+    return request, int(headers.get("content-length", "0"))
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, handler: Handler, connections: set[_Connection]) -> None:
+        self._handler = handler
+        self._connections = connections
+        self._buffer = bytearray()
+        self._transport: asyncio.Transport | None = None
+        self._busy = False
+        self._pending: asyncio.Future[None] | None = None
+        self._peer = ""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._peer = str((transport.get_extra_info("peername") or ("", 0))[0])
+        self._connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connections.discard(self)
+        self._transport = None
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        self._process()
+
+    def _process(self) -> None:
+        while not self._busy and self._transport is not None:
+            end = self._buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self._buffer) > MAX_HEAD:
+                    self._reply(Response(431), keep_alive=False)
+                return
+            request, length = parse_head(bytes(self._buffer[:end]), self._peer)
+            if length > MAX_BODY:
+                self._reply(Response(413, b'{"message":"Request too long"}'), keep_alive=False)
+                return
+            if len(self._buffer) < end + 4 + length:
+                return
+            body = bytes(self._buffer[end + 4 : end + 4 + length])
+            del self._buffer[: end + 4 + length]
+            request = Request(
+                request.method, request.path, request.query, request.headers, body, request.peer
+            )
+            keep_alive = request.headers.get("connection", "").lower() != "close"
+            answer = self._handler(request)
+            if inspect.isawaitable(answer):
+                self._busy = True
+                self._pending = asyncio.ensure_future(self._later(answer, keep_alive))
+                return
+            assert isinstance(answer, Response)
+            self._reply(answer, keep_alive)
+
+    async def _later(self, answer: Awaitable[Response], keep_alive: bool) -> None:
+        try:
+            response = await answer
+        except Exception:
+            response = Response(500, b'{"message":"Internal server error"}')
+        self._busy = False
+        self._reply(response, keep_alive)
+        self._process()
+
+    def _reply(self, response: Response, keep_alive: bool) -> None:
+        if self._transport is None:
+            return
+        self._transport.write(encode_response(response, keep_alive))
+        if not keep_alive:
+            self._transport.close()
 
 
 class HttpServer:
@@ -61,7 +148,7 @@ class HttpServer:
         self._host = host
         self._port = port
         self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
+        self._connections: set[_Connection] = set()
 
     @property
     def port(self) -> int:
@@ -70,56 +157,14 @@ class HttpServer:
         return sockname[1]
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self._host, self._port)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _Connection(self._handler, self._connections), self._host, self._port
+        )
 
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
-            for writer in list(self._writers):
-                writer.close()
+            for connection in list(self._connections):
+                connection.close()
             await self._server.wait_closed()
-
-    async def _read_request(self, reader: asyncio.StreamReader, peer: str) -> Request | None:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError):
-            return None
-        request_line, *header_lines = head.decode("latin-1").split("\r\n")
-        method, target, _version = request_line.split(" ", 2)
-        headers: dict[str, str] = {}
-        for line in header_lines:
-            if line:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", "0"))
-        if length > MAX_BODY:
-            return Request(method, "", "", headers, b"", peer)
-        body = await reader.readexactly(length) if length else b""
-        url = urlsplit(target)
-        return Request(method, unquote(url.path), url.query, headers, body, peer)
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        peer = str((writer.get_extra_info("peername") or ("", 0))[0])
-        self._writers.add(writer)
-        try:
-            while True:
-                request = await self._read_request(reader, peer)
-                if request is None:
-                    break
-                if not request.path and request.method:
-                    response = Response(413, b'{"message":"Request entity too large"}')
-                else:
-                    response = await self._handler(request)
-                keep_alive = request.headers.get("connection", "").lower() != "close"
-                writer.write(_encode(response, keep_alive))
-                await writer.drain()
-                if not keep_alive:
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            self._writers.discard(writer)
-            writer.close()

@@ -16,8 +16,9 @@ from fanoutsim.simulator import Simulator
 
 
 def _management(sim: Simulator) -> Any:
-    return boto3.client("apigatewaymanagementapi", endpoint_url=sim.endpoints["management"],
-                        region_name="us-east-1")
+    return boto3.client(
+        "apigatewaymanagementapi", endpoint_url=sim.endpoints["management"], region_name="us-east-1"
+    )
 
 
 def _wait(predicate: Any, timeout: float = 5.0) -> None:

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import asyncio
+import http.client
+
+import pytest
+
+from fanoutsim.runtime.http_server import HttpServer, Request, Response
+
+
+async def _with_server(handler, requests):  # type: ignore[no-untyped-def]
+    server = HttpServer(handler)
+    await server.start()
+    loop = asyncio.get_running_loop()
+
+    def client() -> list[tuple[int, bytes]]:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        out = []
+        for method, path, body in requests:
+            conn.request(method, path, body=body)
+            response = conn.getresponse()
+            out.append((response.status, response.read()))
+        conn.close()
+        return out
+
+    try:
+        return await loop.run_in_executor(None, client)
+    finally:
+        await server.close()
+
+
+def test_keep_alive_serves_sync_and_async_answers_in_order() -> None:
+    seen: list[Request] = []
+
+    async def slow(request: Request) -> Response:
+        await asyncio.sleep(0.01)
+        return Response(201, b"later")
+
+    def handler(request: Request) -> Response | object:
+        seen.append(request)
+        return slow(request) if request.method == "PUT" else Response(200, request.body)
+
+    answers = asyncio.run(
+        _with_server(
+            handler,
+            [
+                ("POST", "/prod/%40connections/a%3D", b"hello"),
+                ("PUT", "/x", b""),
+                ("GET", "/y?q=1", None),
+            ],
+        )
+    )
+    assert answers == [(200, b"hello"), (201, b"later"), (200, b"")]
+    assert seen[0].path == "/prod/@connections/a="  # URL-decoded
+    assert seen[2].query == "q=1"
+
+
+def test_handler_exception_in_async_answer_is_a_500() -> None:
+    async def broken(request: Request) -> Response:
+        raise RuntimeError("boom")
+
+    answers = asyncio.run(_with_server(lambda r: broken(r), [("GET", "/", None)]))
+    assert answers[0][0] == 500
+
+
+@pytest.mark.parametrize("size", [0, 1, 200_000])
+def test_bodies_of_any_size_arrive_whole(size: int) -> None:
+    body = b"z" * size
+    answers = asyncio.run(_with_server(lambda r: Response(200, r.body), [("POST", "/", body)]))
+    assert answers == [(200, body)]
