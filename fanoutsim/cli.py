@@ -1,0 +1,87 @@
+"""Command line: ``fanoutsim demo`` runs the live pipeline; ``fanoutsim model`` sizes it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from tqdm import tqdm
+
+import fanoutsim.model.command as model_command
+from fanoutsim.errors import FanoutsimError
+from fanoutsim.sample_flights import scripted_day
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    demo = sub.add_parser("demo", help="run the live pipeline on moto with real WebSockets")
+    demo.add_argument("--clients", type=_positive, default=50, help="subscribers (default 50)")
+    demo.add_argument("--updates", type=_positive, default=10, help="flight updates (default 10)")
+    demo.add_argument("--profile", default="instant", help="timing profile: instant or aws")
+    demo.add_argument(
+        "--transport",
+        choices=("http", "in-process"),
+        default="http",
+        help="how the stream handler reaches the management API",
+    )
+    demo.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from fanoutsim.simulator import Simulator
+
+    script = scripted_day()
+    with Simulator(profile=args.profile, transport=args.transport) as sim:
+        progress = not args.json and sys.stderr.isatty()
+        with tqdm(
+            total=args.clients, desc="connecting", unit="client", disable=not progress
+        ) as bar:
+            for start in range(0, args.clients, 50):
+                bar.update(len(sim.add_clients(min(50, args.clients - start))))
+        sim.load_flights()
+        with tqdm(
+            total=args.updates, desc="publishing", unit="update", disable=not progress
+        ) as bar:
+            for i in range(args.updates):
+                flight_id, status, details = script[i % len(script)]
+                sim.publish(flight_id, status, details)
+                sim.wait_for_deliveries()
+                bar.update()
+        report = sim.report()
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        print(report)
+    deliveries = report.to_dict()["deliveries"]
+    return 0 if deliveries["missing"] == 0 else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fanoutsim", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_demo(sub)
+    model_command.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return run_demo(args)
+        return int(model_command.run(args))
+    except FanoutsimError as error:
+        print(f"fanoutsim: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
