@@ -55,6 +55,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 sim.publish(flight_id, status, details)
                 sim.wait_for_deliveries()
                 bar.update()
+        sim.wait_until_idle()
         report = sim.report()
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, default=str))
