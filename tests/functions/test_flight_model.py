@@ -6,16 +6,7 @@ import pytest
 
 from fanoutsim.errors import InvalidFlightEvent
 from fanoutsim.functions import flight_model
-
-FLIGHT = {
-    "flightId": "FS1",
-    "origin": "SEA",
-    "dest": "JFK",
-    "airlineCode": "FS",
-    "flightNum": "1",
-    "gate": "A1",
-    "terminal": "A",
-}
+from tests.functions.flights import FLIGHT
 
 
 def test_new_flight_item_defaults_to_scheduled_and_stamps_times() -> None:

@@ -20,16 +20,8 @@ from fanoutsim.functions import (
     stream_fanout,
 )
 from fanoutsim.functions.flight_model import NEW_FLIGHT, STATUS_UPDATED
+from tests.functions.flights import FLIGHT
 
-FLIGHT = {
-    "flightId": "FS1",
-    "origin": "SEA",
-    "dest": "JFK",
-    "airlineCode": "FS",
-    "flightNum": "1",
-    "gate": "A1",
-    "terminal": "A",
-}
 COMMON = {
     "api_id": "a",
     "stage": "prod",
