@@ -1,0 +1,103 @@
+"""Validation: for small N the virtual-time model agrees with a live run of the simulator.
+
+Counts must agree exactly: the model's per-update operations and invocations are what the
+live functions do, call for call, once the ``load_flights`` set-up is subtracted.
+
+Latencies are compared under the same ``aws`` profile (the live run injects the profile's
+delays; the model draws them) with a stated tolerance: the live value must lie within
+``REL_TOL`` of the model's plus ``ABS_TOL_MS``. The slack is the live run's own cost on this
+machine (moto calls, boto3 and HTTP per PostToConnection, thread hops: a few ms per call,
+which the model of AWS does not have) plus the sampling noise of a handful of updates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fanoutsim.model.engine import simulate
+from fanoutsim.model.scenario import Scenario
+from fanoutsim.simulator import Simulator
+from fanoutsim.tracing import percentiles, stage_samples
+
+REL_TOL = 0.20
+ABS_TOL_MS = 100.0
+
+
+def _counts(report: dict[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
+    invocations = {name: use["count"] for name, use in report["invocations"].items()}
+    return dict(report["operations"]), invocations
+
+
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    changes = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
+    return {k: v for k, v in changes.items() if v}
+
+
+def _live_run(profile: str, subscribers: int, updates: int) -> dict[str, Any]:
+    """Publish ``updates`` spaced status updates to ``subscribers`` clients; return what the
+    live simulator metered and traced for those updates only."""
+    with Simulator(profile=profile, seed=1) as sim:
+        sim.add_clients(subscribers)
+        sim.load_flights()
+        sim.wait_until_idle()
+        ops_before, inv_before = _counts(sim.report().to_dict())
+        traces = []
+        for i in range(updates):
+            traces.append(sim.publish("FS101", "BOARDING", f"Boarding group {i + 1}"))
+            sim.wait_for_deliveries()
+            sim.wait_until_idle()
+        report = sim.report().to_dict()
+        ops_after, inv_after = _counts(report)
+        samples = stage_samples([sim.tracer.timeline(t) for t in traces])
+        delivered = sum(
+            1 for t in traces for c in sim.clients.clients.values() if t in c.first_receipt
+        )
+    return {
+        "operations": _delta(ops_after, ops_before),
+        "invocations": _delta(inv_after, inv_before),
+        "stages": {name: percentiles(values) for name, values in samples.items()},
+        "delivered": delivered,
+        "report": report,
+    }
+
+
+def _per_update(counts: dict[str, int], updates: int) -> dict[str, int]:
+    assert all(v % updates == 0 for v in counts.values()), counts
+    return {k: v // updates for k, v in counts.items()}
+
+
+@pytest.mark.parametrize("subscribers", [10, 200])
+def test_operation_counts_match_a_live_run_exactly(subscribers: int) -> None:
+    updates = 3
+    live = _live_run("instant", subscribers, updates)
+    model = simulate(Scenario(subscribers=subscribers, updates=updates), "instant", seed=1)
+    assert live["delivered"] == subscribers * updates
+    assert _per_update(live["operations"], updates) == model.operations
+    assert _per_update(live["invocations"], updates) == model.invocations
+    assert model.operations_total == live["operations"]
+
+
+def test_latency_distribution_matches_a_live_run_under_the_aws_profile() -> None:
+    subscribers, updates = 50, 6
+    live = _live_run("aws", subscribers, updates)
+    # spaced updates on warm functions, as in the live loop (its cold starts were spent
+    # on load_flights)
+    scenario = Scenario(
+        subscribers=subscribers, updates=2_000, updates_per_minute=4, cold_start=False
+    )
+    model = simulate(scenario, "aws", seed=1)
+    assert live["delivered"] == subscribers * updates
+    assert _per_update(live["operations"], updates) == model.operations
+    checks = [("end_to_end", "p50"), ("end_to_end", "p95"), ("eventbridge", "p50"),
+              ("post", "p50")]
+    for stage, key in checks:
+        expected = model.stages[stage][key]
+        observed = live["stages"][stage][key]
+        assert expected is not None and observed is not None
+        tolerance = REL_TOL * expected + ABS_TOL_MS
+        assert abs(observed - expected) <= tolerance, (
+            f"{stage} {key}: live {observed:.0f} ms, model {expected:.0f} ms "
+            f"(tolerance {tolerance:.0f} ms)"
+        )
