@@ -237,8 +237,12 @@ class Simulator:
 
     def remove_clients(self, n: int = 1) -> list[str]:
         """Disconnect the ``n`` newest subscribers; their expected deliveries are dropped."""
-        names = self._run(self.clients.remove(n))
+        return self.clients_leave(list(self.clients.clients)[-n:] if n > 0 else [])
+
+    def clients_leave(self, names: list[str]) -> list[str]:
+        """Disconnect the named subscribers (a normal close: ``$disconnect`` runs)."""
         self.deliveries.forget_clients(names)
+        self._run(self.clients.remove_named(names))
         return names
 
     def connect_client(self, query: str = "") -> SimClient:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -214,3 +215,29 @@ def test_rest_endpoint_serves_flights(sim: Simulator) -> None:
         flights = json.loads(response.read())
     assert [f["flightId"] for f in flights][:2] == ["FS101", "FS202"]
     assert NEW_FLIGHT  # the flights came from "New flight scheduled" events
+
+
+def test_client_leaving_during_a_fanout_gets_410_and_the_rest_are_served() -> None:
+    from fanoutsim.model.distributions import Distribution
+    from fanoutsim.model.profiles import load_profile
+
+    slow_posts = load_profile("instant").with_delay(
+        "post_to_connection", Distribution.fixed(30, "test: a slow management API")
+    )
+    with Simulator(profile=slow_posts) as sim:
+        sim.add_clients(6)
+        sim.load_flights()
+        trace = sim.publish("FS606", "BOARDING")
+        posts = sim.tracer.timeline(trace).per_connection["post"]
+        deadline = time.monotonic() + 10
+        while not posts:  # the fan-out has started
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        leaver = next(name for name in sim.clients.clients if name not in posts)
+        sim.clients_leave([leaver])
+        sim.wait_for_deliveries()
+        sim.wait_until_idle()
+        report = sim.report().to_dict()
+        assert report["deliveries"]["gone"] == 1
+        assert report["deliveries"]["missing"] == 0
+        assert len(_ids(sim)) == 5

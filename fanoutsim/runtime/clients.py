@@ -125,10 +125,8 @@ class ClientPool:
         if client.task is not None:
             await client.task
 
-    async def remove(self, n: int) -> list[str]:
-        names = list(self.clients)[-n:] if n > 0 else []
+    async def remove_named(self, names: list[str]) -> None:
         await asyncio.gather(*(self.disconnect(name) for name in names))
-        return names
 
     async def close(self) -> None:
-        await self.remove(len(self.clients))
+        await self.remove_named(list(self.clients))
