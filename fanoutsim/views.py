@@ -27,6 +27,7 @@ UPDATED_CLASS = "fanoutsim-updated"
 MORE_CLASS = "fanoutsim-more"
 
 _CELL = "padding:2px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top"
+_BOARD_CELL = "padding:0 4px;text-align:left;border:none;background:none"
 _STATUS_COLOURS = {
     "BOARDING": "#1a7f37",
     "DEPARTED_GATE": "#1a7f37",
@@ -126,10 +127,10 @@ def board(client: BoardHolder) -> Html:
         css = f' class="{UPDATED_CLASS}"' if updated else ""
         details = _text(payload.get("eventDetails", ""))
         rows.append(
-            f'<tr{css}><td style="padding:0 4px;font-weight:bold">{_text(flight_id)}</td>'
-            f'<td style="padding:0 4px;color:{colour}" class="fanoutsim-status">'
+            f'<tr{css}><td style="{_BOARD_CELL};font-weight:bold">{_text(flight_id)}</td>'
+            f'<td style="{_BOARD_CELL};color:{colour}" class="fanoutsim-status">'
             f"{_text(status)}</td>"
-            f'<td style="padding:0 4px;color:#57606a">{details}</td></tr>'
+            f'<td style="{_BOARD_CELL};color:#57606a">{details}</td></tr>'
         )
     extra = f", {client.duplicates} dup" if client.duplicates else ""
     return Html(
@@ -206,6 +207,7 @@ class InvocationLike(Protocol):
     """What the event log needs from ``fanoutsim.runtime.function_runtime.Invocation``."""
 
     function: str
+    event: dict[str, Any]
     cold: bool
     started: float
     duration_ms: float
@@ -231,6 +233,33 @@ def invocation_rows(
         }
         for i in items
     ]
+
+
+def _record_label(record: Mapping[str, Any]) -> str:
+    change = record.get("dynamodb", {})
+    flight = change.get("Keys", {}).get("flightId", {}).get("S", "?")
+    status = change.get("NewImage", {}).get("event", {}).get("S", "")
+    return f"{flight} {status}".strip()
+
+
+def batch_rows(invocations: Iterable[InvocationLike]) -> list[dict[str, Any]]:
+    """The stream handler's batches, oldest first: the records it got (flight and new
+    status) and the ones it reported in ``batchItemFailures``."""
+    rows = []
+    for invocation in invocations:
+        records = invocation.event.get("Records")
+        if invocation.function != "stream_fanout" or records is None:
+            continue
+        by_sequence = {r["dynamodb"]["SequenceNumber"]: _record_label(r) for r in records}
+        result = invocation.result if isinstance(invocation.result, Mapping) else {}
+        failed = [by_sequence.get(f.get("itemIdentifier"), "?")
+                  for f in result.get("batchItemFailures") or []]
+        rows.append({
+            "records": len(records),
+            "batch": ", ".join(by_sequence.values()),
+            "batchItemFailures": ", ".join(failed) or ("error" if invocation.error else "none"),
+        })
+    return rows
 
 
 def _outcome(result: Any) -> str:

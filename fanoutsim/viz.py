@@ -83,7 +83,7 @@ def waterfall_bars(timeline: Timeline, max_clients: int = 12) -> tuple[list[Bar]
     hidden = max(0, len(order) - max_clients)
     if hidden:
         head = max_clients // 2
-        order = order[:head] + order[len(order) - (max_clients - head):]
+        order = order[:head] + order[len(order) - (max_clients - head) :]
     start = points.get("fanout_start")
     previous = start
     for client in order:
@@ -92,8 +92,14 @@ def waterfall_bars(timeline: Timeline, max_clients: int = 12) -> tuple[list[Bar]
         begin = previous if previous is not None else posts[client]
         bars.append(Bar(client, "post", (begin - origin) * 1000, (posts[client] - begin) * 1000))
         if client in receipts:
-            bars.append(Bar(client, "client_network", (posts[client] - origin) * 1000,
-                            (receipts[client] - posts[client]) * 1000))
+            bars.append(
+                Bar(
+                    client,
+                    "client_network",
+                    (posts[client] - origin) * 1000,
+                    (receipts[client] - posts[client]) * 1000,
+                )
+            )
         previous = posts[client]
     return bars, hidden
 
@@ -108,15 +114,25 @@ def waterfall_figure(
     fig = Figure(figsize=(9, 1.2 + 0.28 * max(len(rows), 4)), layout="constrained")
     ax = fig.subplots()
     for bar in bars:
-        ax.barh(rows.index(bar.row), max(bar.duration_ms, 0.01), left=bar.start_ms,
-                color=COLOURS[bar.stage], height=0.6)
-    ax.set_yticks(range(len(rows)), [DESCRIPTIONS.get(r, r) if r in COLOURS else f"client {r}"
-                                     for r in rows], fontsize=8)
+        ax.barh(
+            rows.index(bar.row),
+            max(bar.duration_ms, 0.01),
+            left=bar.start_ms,
+            color=COLOURS[bar.stage],
+            height=0.6,
+        )
+    ax.set_yticks(
+        range(len(rows)),
+        [DESCRIPTIONS.get(r, r) if r in COLOURS else f"client {r}" for r in rows],
+        fontsize=8,
+    )
     ax.invert_yaxis()
     ax.set_xlabel("ms after PutEvents")
     more = f"; {hidden} more clients not shown" if hidden else ""
-    ax.set_title(f"Update {timeline.trace_id}: {len(timeline.per_connection['post'])} posts"
-                 f"{more}\n{source}", fontsize=9)
+    ax.set_title(
+        f"Update {timeline.trace_id}: {len(timeline.per_connection['post'])} posts{more}\n{source}",
+        fontsize=9,
+    )
     if hidden:
         split = len(SHARED_STAGES) + max_clients // 2 - 0.5
         ax.axhline(split, color="#868e96", linestyle="--", linewidth=1)
@@ -170,26 +186,28 @@ def stages_figure(
         ax.barh(row, stats["p50"], color=COLOURS.get(name, "#495057"), height=0.6)
         for key, marker in (("p95", "|"), ("p99", "x")):
             ax.plot(stats[key], row, marker=marker, color="black", markersize=8)
-    ax.set_yticks(range(len(names)), [f"{n} (n={stages[n]['count']})" for n in names],
-                  fontsize=8)
+    ax.set_yticks(range(len(names)), [f"{n} (n={stages[n]['count']})" for n in names], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("ms  (bar: p50, |: p95, x: p99)")
     ax.set_title(f"Per-stage latency\n{source}", fontsize=9)
     return fig
 
 
-def connections_figure(history: Sequence[tuple[str, int]]) -> Figure:
-    """Rows in the connections table after each step, as (step label, row count)."""
+def connections_figure(history: Sequence[tuple[str, int, int]]) -> Figure:
+    """Rows in the connections table and connected clients after each step, from
+    (step label, rows, clients) tuples: where the lines part, rows are stale."""
     fig = Figure(figsize=(8, 3), layout="constrained")
     ax = fig.subplots()
-    labels = [label for label, _ in history]
-    counts = [count for _, count in history]
-    ax.step(range(len(counts)), counts, where="mid", color="#1c7ed6")
-    ax.plot(range(len(counts)), counts, "o", color="#1c7ed6")
-    ax.set_xticks(range(len(labels)), labels, fontsize=8, rotation=20, ha="right")
-    ax.set_ylabel("rows")
-    ax.set_ylim(0, max(counts, default=0) + 1)
-    ax.set_title("Connections table: rows after each step (counted with a Scan)", fontsize=9)
+    steps = range(len(history))
+    for index, (label, colour, style) in enumerate(
+        (("rows in the connections table (Scan)", "#1c7ed6", "-"),
+         ("connected clients", "#e8590c", "--")), start=1):
+        counts = [entry[index] for entry in history]
+        ax.plot(steps, counts, style, marker="o", color=colour, label=label, drawstyle="steps-mid")
+    ax.set_xticks(steps, [entry[0] for entry in history], fontsize=8, rotation=20, ha="right")
+    ax.set_ylim(0, max((max(e[1], e[2]) for e in history), default=0) + 1)
+    ax.set_title("Connections table versus connected clients, after each step", fontsize=9)
+    ax.legend(fontsize=8, loc="upper right")
     ax.grid(alpha=0.3)
     return fig
 

@@ -148,15 +148,17 @@ def test_stages_figure_skips_empty_stages() -> None:
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["eventbridge (n=2)"]
 
 
-def test_connections_figure_follows_the_history() -> None:
-    fig = viz.connections_figure([("start", 0), ("add 5", 5), ("remove 2", 3)])
+def test_connections_figure_draws_rows_and_clients() -> None:
+    fig = viz.connections_figure([("start", 0, 0), ("add 5", 5, 5), ("sever 1", 5, 4)])
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["start", "add 5", "remove 2"]
-    assert list(ax.get_lines()[1].get_ydata()) == [0, 5, 3]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["start", "add 5", "sever 1"]
+    rows, clients = ax.get_lines()
+    assert list(rows.get_ydata()) == [0, 5, 5] and list(clients.get_ydata()) == [0, 5, 4]
+    assert "connected clients" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def test_png_is_a_png() -> None:
-    assert viz.png(viz.connections_figure([("a", 1)])).startswith(b"\x89PNG")
+    assert viz.png(viz.connections_figure([("a", 1, 1)])).startswith(b"\x89PNG")
 
 
 def test_stage_names_match_the_tracer() -> None:
@@ -229,6 +231,7 @@ class _Invocation:
     cold: bool = False
     duration_ms: float = 1.25
     trace_ids: tuple[str, ...] = ()
+    event: dict[str, Any] = field(default_factory=dict)
 
 
 def test_invocation_rows_say_how_each_ended() -> None:
@@ -249,3 +252,29 @@ def test_pretty_hides_what_it_is_asked_to() -> None:
     markup = str(views.pretty({"headers": {"a": 1}, "body": "<x>"}, hide=["headers"]))
     assert '"headers": "..."' in markup.replace("&quot;", '"')
     assert "&lt;x&gt;" in markup
+
+
+def _record(sequence: str, flight: str, status: str) -> dict[str, Any]:
+    return {"eventName": "MODIFY", "dynamodb": {
+        "SequenceNumber": sequence, "Keys": {"flightId": {"S": flight}},
+        "NewImage": {"flightId": {"S": flight}, "event": {"S": status}}}}
+
+
+def test_batch_rows_name_the_records_and_the_reported_failures() -> None:
+    records = [_record("1", "FS101", "BOARDING"), _record("2", "FS202", "LANDED"),
+               _record("3", "FS303", "TOOK_OFF")]
+    failed = {"batchItemFailures": [{"itemIdentifier": "2"}, {"itemIdentifier": "3"}]}
+    rows = views.batch_rows([
+        _Invocation("flight_events", 1.0, event={"detail": {}}),
+        _Invocation("stream_fanout", 2.0, failed, event={"Records": records}),
+        _Invocation("stream_fanout", 3.0, {"batchItemFailures": []},
+                    event={"Records": records[1:]}),
+        _Invocation("stream_fanout", 4.0, error="RuntimeError: x", event={"Records": records}),
+    ])
+    assert rows == [
+        {"records": 3, "batch": "FS101 BOARDING, FS202 LANDED, FS303 TOOK_OFF",
+         "batchItemFailures": "FS202 LANDED, FS303 TOOK_OFF"},
+        {"records": 2, "batch": "FS202 LANDED, FS303 TOOK_OFF", "batchItemFailures": "none"},
+        {"records": 3, "batch": "FS101 BOARDING, FS202 LANDED, FS303 TOOK_OFF",
+         "batchItemFailures": "error"},
+    ]

@@ -1,0 +1,88 @@
+"""The committed notebooks: no outputs, short cells, and the shape every tutorial shares.
+
+Running them is ``pytest --nbmake notebooks/`` (part of ``make test``); this file checks what
+is committed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+ALL = sorted(p for p in NOTEBOOKS_DIR.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+#: The tutorial notebooks of issue #4; the structure checks apply to these.
+TUTORIAL = ("00_overview", "01_connect", "02_events_and_view_model", "03_stream", "04_fanout")
+MAX_CODE_LINES = 10
+MAX_MARKDOWN_LINES = 20
+MAX_LINE_CHARS = 100
+
+
+def _cells(path: Path) -> list[dict[str, Any]]:
+    cells: list[dict[str, Any]] = json.loads(path.read_text())["cells"]
+    return cells
+
+
+def _source(cell: dict[str, Any]) -> str:
+    source = cell["source"]
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _hidden(cell: dict[str, Any]) -> bool:
+    return bool(cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"))
+
+
+def test_the_tutorial_is_there() -> None:
+    assert {p.stem for p in ALL} >= set(TUTORIAL)
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_committed_without_outputs(path: Path) -> None:
+    notebook = json.loads(path.read_text())
+    for index, cell in enumerate(notebook["cells"]):
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [], f"cell {index} has outputs"
+            assert cell["execution_count"] is None, f"cell {index} has an execution count"
+    assert "widgets" not in notebook["metadata"], "saved widget state is an output too"
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_cells_are_short(path: Path) -> None:
+    for index, cell in enumerate(_cells(path)):
+        lines = _source(cell).splitlines()
+        limit = MAX_CODE_LINES if cell["cell_type"] == "code" else MAX_MARKDOWN_LINES
+        assert len(lines) <= limit, f"cell {index} has {len(lines)} lines (at most {limit})"
+
+
+@pytest.mark.parametrize("stem", TUTORIAL)
+def test_tutorial_shape(stem: str) -> None:
+    cells = _cells(NOTEBOOKS_DIR / f"{stem}.ipynb")
+    texts = [_source(c) for c in cells]
+    kinds = [c["cell_type"] for c in cells]
+    assert kinds[0] == "markdown" and texts[0].startswith("# "), "opens with a title"
+    assert "%matplotlib inline" in texts[1], "sets up inline plots first"
+    assert any(t.startswith("## Summary") for t in texts)
+    # markdown and code alternate: never more than three code cells in a row
+    assert "code" * 4 not in "".join("code" if k == "code" else "|" for k in kinds)
+    code = [t for c, t in zip(cells, texts, strict=True) if c["cell_type"] == "code"]
+    assert "sim.close()" in code[-1], "the last cell closes the simulator"
+    for index, text in enumerate(texts):
+        longest = max((len(line) for line in text.splitlines()), default=0)
+        assert longest <= MAX_LINE_CHARS, f"cell {index} has a {longest}-character line"
+
+
+@pytest.mark.parametrize("stem", TUTORIAL)
+def test_each_exercise_has_a_collapsed_solution(stem: str) -> None:
+    cells = _cells(NOTEBOOKS_DIR / f"{stem}.ipynb")
+    exercises = [i for i, c in enumerate(cells) if "### Exercise" in _source(c)]
+    assert 2 <= len(exercises) <= 3
+    for start in exercises:
+        following = cells[start + 1 : start + 3]
+        solutions = [c for c in following if c["cell_type"] == "code" and _hidden(c)]
+        assert len(solutions) == 1, f"exercise at cell {start} has no collapsed solution"
+        assert _source(solutions[0]).strip(), "the solution is not empty"
+    hidden = [i for i, c in enumerate(cells) if _hidden(c)]
+    assert len(hidden) == len(exercises), "only solutions are collapsed"
