@@ -75,11 +75,11 @@ class Simulator:
     ) -> None:
         if transport not in ("http", "in-process"):
             raise SimulatorError(f"transport must be 'http' or 'in-process', not {transport!r}")
+        self.profile = profile if isinstance(profile, TimingProfile) else load_profile(profile)
         with _active_lock:
             if _active:
                 raise SimulatorError("another Simulator is open in this process; close it first")
             _active.append(self)
-        self.profile = profile if isinstance(profile, TimingProfile) else load_profile(profile)
         self.transport = transport
         self._connect_token = connect_token
         self.region = region

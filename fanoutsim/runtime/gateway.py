@@ -140,6 +140,7 @@ class Gateway:
             "websocket": f"ws://{self.host}:{self.ws_port}/{self.stage}",
             "management": http,
             "rest": http,
+            "page": f"http://{self.host}:{self._http.port}/",
         }
 
     def _spawn(self, coro: Any) -> None:
@@ -371,6 +372,8 @@ class Gateway:
         )
         if route is not None:
             return self._rest(route, request)
+        if request.path == "/config.json":  # where the page finds the APIs
+            return Response(200, json.dumps(self.endpoints).encode())
         return _static(request.path)
 
     def _management(self, request: Request, connection_id: str) -> Response | Awaitable[Response]:
