@@ -60,11 +60,11 @@ NODES: Final[dict[str, Node]] = {
     "clients": Node("Browsers\n(WebSocket clients)", 1.5, 6.6, "actor", _f("connect", "fanout")),
     "gateway": Node("API Gateway\nWebSocket API", 6.2, 6.6, "gateway", _f("connect", "fanout")),
     "connect_fns": Node("on_connect /\non_disconnect λ", 10.9, 6.6, "function", _f("connect")),
-    "connections": Node("Connections table\n(DynamoDB)", 15.6, 6.6, "table",
-                        _f("connect", "fanout")),
+    "connections": Node(
+        "Connections table\n(DynamoDB)", 15.6, 6.6, "table", _f("connect", "fanout")
+    ),
     "fanout_fn": Node("stream_fanout λ\n(stream handler)", 10.9, 4.0, "function", _f("fanout")),
-    "mapping": Node("DynamoDB stream +\nevent source mapping", 15.6, 4.0, "stream",
-                    _f("stream")),
+    "mapping": Node("DynamoDB stream +\nevent source mapping", 15.6, 4.0, "stream", _f("stream")),
     "producer": Node("Producer\n(flight operations)", 1.5, 1.4, "actor", _f("events")),
     "bus": Node("EventBridge bus\nflights.events + rule", 6.2, 1.4, "bus", _f("events")),
     "events_fn": Node("flight_events λ", 10.9, 1.4, "function", _f("events")),
@@ -110,18 +110,34 @@ def architecture_figure(focus: Focus | None = None) -> Figure:
         alpha = 1.0 if focus is None or focus in node.focus else 0.25
         ax.add_patch(
             FancyBboxPatch(
-                (node.x - _BOX_W / 2, node.y - _BOX_H / 2), _BOX_W, _BOX_H,
+                (node.x - _BOX_W / 2, node.y - _BOX_H / 2),
+                _BOX_W,
+                _BOX_H,
                 boxstyle="round,pad=0.05,rounding_size=0.15",
-                facecolor=_FILL[node.kind], edgecolor="#444", alpha=alpha,
+                facecolor=_FILL[node.kind],
+                edgecolor="#444",
+                alpha=alpha,
             )
         )
-        ax.text(node.x, node.y, node.label, ha="center", va="center", fontsize=9,
-                alpha=max(alpha, 0.4), parse_math=False)
+        ax.text(
+            node.x,
+            node.y,
+            node.label,
+            ha="center",
+            va="center",
+            fontsize=9,
+            alpha=max(alpha, 0.4),
+            parse_math=False,
+        )
     for edge in EDGES:
         _draw_edge(ax, edge, 1.0 if focus is None or focus == edge.focus else 0.2)
     title = "Pattern #3: API Gateway WebSockets fan-out"
-    ax.set_title(title + (f"  (in focus: {focus})" if focus else "") +
-                 "\nnumbers 1-8: the path of one flight update", fontsize=11)
+    ax.set_title(
+        title
+        + (f"  (in focus: {focus})" if focus else "")
+        + "\nnumbers 1-8: the path of one flight update",
+        fontsize=11,
+    )
     return fig
 
 
@@ -134,8 +150,15 @@ def _draw_edge(ax: Axes, edge: Edge, alpha: float) -> None:
     else:
         y1, y2 = y1 + edge.shift, y2 + edge.shift
     colour = "#c2410c" if edge.step else "#444"
-    arrow = FancyArrowPatch((x1, y1), (x2, y2), arrowstyle="-|>", mutation_scale=14,
-                            color=colour, linewidth=1.5, alpha=alpha)
+    arrow = FancyArrowPatch(
+        (x1, y1),
+        (x2, y2),
+        arrowstyle="-|>",
+        mutation_scale=14,
+        color=colour,
+        linewidth=1.5,
+        alpha=alpha,
+    )
     ax.add_patch(arrow)
     label = f"{edge.step}. {edge.label}" if edge.step else edge.label
     mx, my = (x1 + x2) / 2, (y1 + y2) / 2

@@ -252,13 +252,17 @@ def batch_rows(invocations: Iterable[InvocationLike]) -> list[dict[str, Any]]:
             continue
         by_sequence = {r["dynamodb"]["SequenceNumber"]: _record_label(r) for r in records}
         result = invocation.result if isinstance(invocation.result, Mapping) else {}
-        failed = [by_sequence.get(f.get("itemIdentifier"), "?")
-                  for f in result.get("batchItemFailures") or []]
-        rows.append({
-            "records": len(records),
-            "batch": ", ".join(by_sequence.values()),
-            "batchItemFailures": ", ".join(failed) or ("error" if invocation.error else "none"),
-        })
+        failed = [
+            by_sequence.get(f.get("itemIdentifier"), "?")
+            for f in result.get("batchItemFailures") or []
+        ]
+        rows.append(
+            {
+                "records": len(records),
+                "batch": ", ".join(by_sequence.values()),
+                "batchItemFailures": ", ".join(failed) or ("error" if invocation.error else "none"),
+            }
+        )
     return rows
 
 

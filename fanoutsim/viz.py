@@ -200,8 +200,12 @@ def connections_figure(history: Sequence[tuple[str, int, int]]) -> Figure:
     ax = fig.subplots()
     steps = range(len(history))
     for index, (label, colour, style) in enumerate(
-        (("rows in the connections table (Scan)", "#1c7ed6", "-"),
-         ("connected clients", "#e8590c", "--")), start=1):
+        (
+            ("rows in the connections table (Scan)", "#1c7ed6", "-"),
+            ("connected clients", "#e8590c", "--"),
+        ),
+        start=1,
+    ):
         counts = [entry[index] for entry in history]
         ax.plot(steps, counts, style, marker="o", color=colour, label=label, drawstyle="steps-mid")
     ax.set_xticks(steps, [entry[0] for entry in history], fontsize=8, rotation=20, ha="right")

@@ -17,8 +17,16 @@ def _timeline(clients: int, *, received: bool = True) -> Timeline:
     """An update at t=10 s: shared stages 1 ms apart, then one post per client 2 ms apart,
     each received 0.5 ms after its post."""
     t = Timeline("trace-1")
-    for i, point in enumerate(("put_events", "handler_start", "table_write", "handler_end",
-                               "stream_record", "fanout_start")):
+    for i, point in enumerate(
+        (
+            "put_events",
+            "handler_start",
+            "table_write",
+            "handler_end",
+            "stream_record",
+            "fanout_start",
+        )
+    ):
         t.points[point] = 10 + i / 1000
     for c in range(clients):
         name = f"c{c:05d}"
@@ -59,8 +67,9 @@ def test_update_path_is_numbered_one_to_eight_in_order() -> None:
 def test_focus_fades_everything_outside_it() -> None:
     fig = architecture.architecture_figure(focus="connect")
     arrows = [p for p in fig.axes[0].patches if isinstance(p, FancyArrowPatch)]
-    bright = {e.label for e, a in zip(architecture.EDGES, arrows, strict=True)
-              if a.get_alpha() == 1.0}
+    bright = {
+        e.label for e, a in zip(architecture.EDGES, arrows, strict=True) if a.get_alpha() == 1.0
+    }
     assert bright == {e.label for e in architecture.EDGES if e.focus == "connect"}
     assert "in focus: connect" in fig.axes[0].get_title()
 
@@ -72,19 +81,26 @@ def test_waterfall_has_the_shared_stages_then_a_post_and_a_delivery_per_client()
     bars, hidden = viz.waterfall_bars(_timeline(3))
     assert hidden == 0
     assert [b.stage for b in bars[:4]] == [
-        "eventbridge", "view_model_write", "stream_delay", "batch_to_invoke"]
+        "eventbridge",
+        "view_model_write",
+        "stream_delay",
+        "batch_to_invoke",
+    ]
     assert [b.start_ms for b in bars[:4]] == pytest.approx([0, 1, 2, 4])
     per_client = bars[4:]
     assert [(b.row, b.stage) for b in per_client[:2]] == [
-        ("c00000", "post"), ("c00000", "client_network")]
+        ("c00000", "post"),
+        ("c00000", "client_network"),
+    ]
     posts = [b for b in per_client if b.stage == "post"]
     # sequential loop: the first post starts with the function, each next one when the
     # previous returned
     assert posts[0].start_ms == pytest.approx(5)
     assert [b.duration_ms for b in posts] == pytest.approx([2, 2, 2])
     assert posts[1].start_ms == pytest.approx(posts[0].start_ms + posts[0].duration_ms)
-    assert all(b.duration_ms == pytest.approx(0.5) for b in per_client
-               if b.stage == "client_network")
+    assert all(
+        b.duration_ms == pytest.approx(0.5) for b in per_client if b.stage == "client_network"
+    )
 
 
 def test_waterfall_caps_client_rows_keeping_the_first_and_the_last() -> None:
@@ -132,10 +148,13 @@ def test_latency_cdf_has_one_line_per_series_and_marks_percentiles() -> None:
     assert len(steps) == 2
     assert sorted(steps[0].get_xdata()) == [1.0, 2.0, 3.0, 4.0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "a (n=4): p50 2.5, p95 3.8, p99 4.0 ms", "b (n=5): p50 10.0, p95 10.0, p99 10.0 ms"]
+        "a (n=4): p50 2.5, p95 3.8, p99 4.0 ms",
+        "b (n=5): p50 10.0, p95 10.0, p99 10.0 ms",
+    ]
     marks = [line for line in ax.get_lines() if len(line.get_xdata()) == 2]
     assert sorted(line.get_xdata()[0] for line in marks) == pytest.approx(
-        [2.5, 3.85, 3.97, 10, 10, 10])
+        [2.5, 3.85, 3.97, 10, 10, 10]
+    )
 
 
 def test_stages_figure_skips_empty_stages() -> None:
@@ -189,10 +208,15 @@ def test_table_escapes_caps_and_counts() -> None:
 
 
 def test_board_marks_updated_flights_and_duplicates() -> None:
-    client = _Client("c00001", messages=3, duplicates=1, board={
-        "FS101": {"event": "BOARDING", "eventDetails": "Group 1", "operation": "UPDATE"},
-        "FS202": {"event": "SCHEDULED", "eventDetails": "", "operation": "CREATE"},
-    })
+    client = _Client(
+        "c00001",
+        messages=3,
+        duplicates=1,
+        board={
+            "FS101": {"event": "BOARDING", "eventDetails": "Group 1", "operation": "UPDATE"},
+            "FS202": {"event": "SCHEDULED", "eventDetails": "", "operation": "CREATE"},
+        },
+    )
     markup = str(views.board(client))
     assert f'class="{views.BOARD_CLASS}"' in markup and 'data-client="c00001"' in markup
     assert markup.count(f'class="{views.UPDATED_CLASS}"') == 1
@@ -210,16 +234,29 @@ def test_boards_grid_is_capped_with_a_more_tile() -> None:
 def test_rows_of_tables_records_and_invocations() -> None:
     conn = views.connection_rows(
         [{"connectionId": "b=", "connectedAt": 2}, {"connectionId": "a=", "connectedAt": 1}],
-        {"a=": "c00001"})
+        {"a=": "c00001"},
+    )
     assert [(r["connectionId"], r["client"]) for r in conn] == [("a=", "c00001"), ("b=", "(gone)")]
     flights = views.flight_rows([{"flightId": "FS2", "traceId": "x"}, {"flightId": "FS1"}])
     assert flights == [{"flightId": "FS1"}, {"flightId": "FS2"}]
-    record = {"eventName": "MODIFY", "dynamodb": {
-        "SequenceNumber": "7", "Keys": {"flightId": {"S": "FS1"}},
-        "NewImage": {"event": {"S": "LANDED"}}, "SizeBytes": 90}}
-    assert views.stream_rows([record]) == [{"SequenceNumber": "7", "eventName": "MODIFY",
-                                           "flightId": "FS1", "event": "LANDED",
-                                           "SizeBytes": 90}]
+    record = {
+        "eventName": "MODIFY",
+        "dynamodb": {
+            "SequenceNumber": "7",
+            "Keys": {"flightId": {"S": "FS1"}},
+            "NewImage": {"event": {"S": "LANDED"}},
+            "SizeBytes": 90,
+        },
+    }
+    assert views.stream_rows([record]) == [
+        {
+            "SequenceNumber": "7",
+            "eventName": "MODIFY",
+            "flightId": "FS1",
+            "event": "LANDED",
+            "SizeBytes": 90,
+        }
+    ]
 
 
 @dataclass
@@ -235,15 +272,20 @@ class _Invocation:
 
 
 def test_invocation_rows_say_how_each_ended() -> None:
-    rows = views.invocation_rows([
-        _Invocation("on_connect", 5.0, {"statusCode": 401}, cold=True),
-        _Invocation("stream_fanout", 5.5, {"batchItemFailures": [{"itemIdentifier": "1"}]}),
-        _Invocation("flight_events", 6.0, error="InvalidFlightEvent: unknown flight status"),
-        _Invocation("flight_events", 6.25, {"result": "updated"}, trace_ids=("t1",)),
-    ])
+    rows = views.invocation_rows(
+        [
+            _Invocation("on_connect", 5.0, {"statusCode": 401}, cold=True),
+            _Invocation("stream_fanout", 5.5, {"batchItemFailures": [{"itemIdentifier": "1"}]}),
+            _Invocation("flight_events", 6.0, error="InvalidFlightEvent: unknown flight status"),
+            _Invocation("flight_events", 6.25, {"result": "updated"}, trace_ids=("t1",)),
+        ]
+    )
     assert [r["outcome"] for r in rows] == [
-        "statusCode 401", "batchItemFailures: 1", "InvalidFlightEvent: unknown flight status",
-        "updated"]
+        "statusCode 401",
+        "batchItemFailures: 1",
+        "InvalidFlightEvent: unknown flight status",
+        "updated",
+    ]
     assert [r["t (s)"] for r in rows] == ["0.000", "0.500", "1.000", "1.250"]
     assert rows[0]["cold"] == "cold" and rows[3]["traces"] == "t1"
 
@@ -255,26 +297,43 @@ def test_pretty_hides_what_it_is_asked_to() -> None:
 
 
 def _record(sequence: str, flight: str, status: str) -> dict[str, Any]:
-    return {"eventName": "MODIFY", "dynamodb": {
-        "SequenceNumber": sequence, "Keys": {"flightId": {"S": flight}},
-        "NewImage": {"flightId": {"S": flight}, "event": {"S": status}}}}
+    return {
+        "eventName": "MODIFY",
+        "dynamodb": {
+            "SequenceNumber": sequence,
+            "Keys": {"flightId": {"S": flight}},
+            "NewImage": {"flightId": {"S": flight}, "event": {"S": status}},
+        },
+    }
 
 
 def test_batch_rows_name_the_records_and_the_reported_failures() -> None:
-    records = [_record("1", "FS101", "BOARDING"), _record("2", "FS202", "LANDED"),
-               _record("3", "FS303", "TOOK_OFF")]
+    records = [
+        _record("1", "FS101", "BOARDING"),
+        _record("2", "FS202", "LANDED"),
+        _record("3", "FS303", "TOOK_OFF"),
+    ]
     failed = {"batchItemFailures": [{"itemIdentifier": "2"}, {"itemIdentifier": "3"}]}
-    rows = views.batch_rows([
-        _Invocation("flight_events", 1.0, event={"detail": {}}),
-        _Invocation("stream_fanout", 2.0, failed, event={"Records": records}),
-        _Invocation("stream_fanout", 3.0, {"batchItemFailures": []},
-                    event={"Records": records[1:]}),
-        _Invocation("stream_fanout", 4.0, error="RuntimeError: x", event={"Records": records}),
-    ])
+    rows = views.batch_rows(
+        [
+            _Invocation("flight_events", 1.0, event={"detail": {}}),
+            _Invocation("stream_fanout", 2.0, failed, event={"Records": records}),
+            _Invocation(
+                "stream_fanout", 3.0, {"batchItemFailures": []}, event={"Records": records[1:]}
+            ),
+            _Invocation("stream_fanout", 4.0, error="RuntimeError: x", event={"Records": records}),
+        ]
+    )
     assert rows == [
-        {"records": 3, "batch": "FS101 BOARDING, FS202 LANDED, FS303 TOOK_OFF",
-         "batchItemFailures": "FS202 LANDED, FS303 TOOK_OFF"},
+        {
+            "records": 3,
+            "batch": "FS101 BOARDING, FS202 LANDED, FS303 TOOK_OFF",
+            "batchItemFailures": "FS202 LANDED, FS303 TOOK_OFF",
+        },
         {"records": 2, "batch": "FS202 LANDED, FS303 TOOK_OFF", "batchItemFailures": "none"},
-        {"records": 3, "batch": "FS101 BOARDING, FS202 LANDED, FS303 TOOK_OFF",
-         "batchItemFailures": "error"},
+        {
+            "records": 3,
+            "batch": "FS101 BOARDING, FS202 LANDED, FS303 TOOK_OFF",
+            "batchItemFailures": "error",
+        },
     ]

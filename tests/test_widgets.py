@@ -9,16 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from fanoutsim import views
+from fanoutsim.live import Throttle
 from fanoutsim.sample_flights import sample_flights, scripted_day
 from fanoutsim.simulator import Simulator
-from fanoutsim.widgets import (
-    ClientPanel,
-    Dashboard,
-    PublishPanel,
-    TablesView,
-    Throttle,
-    WaterfallView,
-)
+from fanoutsim.widgets import ClientPanel, Dashboard, PublishPanel, TablesView, WaterfallView
 
 
 def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -180,8 +174,12 @@ def test_tables_view_follows_the_tables_stream_and_log(sim: Simulator) -> None:
     clients = sim.add_clients(2)
     sim.load_flights()
     sim.wait_until_idle()
-    _eventually(lambda: "FS606" in tables.panes["Stream records"].value
-                and "stream_fanout" in tables.panes["Event log"].value)
+    _eventually(
+        lambda: (
+            "FS606" in tables.panes["Stream records"].value
+            and "stream_fanout" in tables.panes["Event log"].value
+        )
+    )
     connections = tables.panes["Connections"].value
     assert all(c.name in connections for c in clients) and "(2 rows)" in connections
     assert "(6 rows)" in tables.panes["Flights"].value
