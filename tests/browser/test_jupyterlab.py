@@ -1,0 +1,175 @@
+"""The tutorial in a real browser: JupyterLab on a free localhost port, Debian's Chromium
+driven by Playwright, ``04_fanout.ipynb`` run from the Run menu, and the live widgets checked
+in the page (client boards that received an update). A screenshot goes to
+``test-artifacts/``. Skipped only when Chromium is absent outside CI; in CI it must run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fanoutsim.views import BOARD_CLASS, UPDATED_CLASS
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = "04_fanout.ipynb"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: JupyterLab settings for a quiet, deterministic page: every cell stays in the DOM, and no
+#: news or update checks reach out to the network.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+#: No extension installs, no news, no update checks: the test touches only localhost.
+OFFLINE_OPTIONS = [
+    "--LabApp.extension_manager=readonly",
+    "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"),
+    reason="Debian's chromium is not installed (apt-get install chromium); CI always runs this",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_for_server(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"JupyterLab did not answer {url} within {timeout:.0f} s")
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[str]:
+    """JupyterLab serving a copy of the notebook (so the run cannot write outputs into the
+    repository); yields the notebook's URL with its token."""
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    shutil.copy(ROOT / "notebooks" / NOTEBOOK, root / NOTEBOOK)
+    settings = tmp_path / "settings"
+    for name, values in LAB_SETTINGS.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+    }
+    port, token = _free_port(), secrets.token_hex(16)
+    log = (tmp_path / "jupyterlab.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            f"--port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            *OFFLINE_OPTIONS,
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+    try:
+        _wait_for_server(f"http://127.0.0.1:{port}/api/status?token={token}", process, 90)
+        yield f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK}?token={token}"
+    finally:
+        process.terminate()  # the server shuts its kernels down on SIGTERM
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        log.close()
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(tmp_path / "jupyterlab.log", ARTIFACTS / "jupyterlab.log")
+
+
+@pytest.mark.timeout(600)
+def test_fanout_notebook_runs_and_its_widgets_render(lab: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(lab)
+            page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
+            expect(
+                page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            ).to_have_count(1, timeout=120_000)
+            page.locator('.lm-MenuBar-itemLabel:text-is("Run")').click()
+            page.locator('.lm-Menu-itemLabel:text-is("Run All Cells")').click()
+
+            # every cell has run: the last one has an execution count and none is queued
+            prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
+            expect(prompts.last).to_contain_text("[", timeout=300_000)
+            expect(prompts.last).not_to_contain_text("[ ]", timeout=300_000)
+            expect(page.locator(".jp-InputPrompt", has_text="[*]")).to_have_count(
+                0, timeout=300_000
+            )
+
+            boards = page.locator(f".{BOARD_CLASS}")
+            updated = page.locator(f".{BOARD_CLASS} .{UPDATED_CLASS}")
+            expect(updated.first).to_be_visible(timeout=60_000)
+            assert boards.count() >= 8
+            assert page.locator(".fanoutsim-status", has_text="BOARDING").count() >= 8
+            assert page.get_by_text("Error displaying widget").count() == 0
+            assert page.locator(".jp-OutputArea-output", has_text="Traceback").count() == 0
+
+            boards.first.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "jupyterlab-04_fanout.png"))
+            page.locator(".widget-tab").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "jupyterlab-04_fanout-dashboard.png"))
+        finally:
+            browser.close()
