@@ -47,7 +47,10 @@ class ModelResult:
     measured from PutEvents (inf: the update never reached every subscriber because an
     invocation hit the Lambda timeout). ``operations`` are the API calls of one update
     (``service:Operation``), ``operations_total`` those of the whole simulated run
-    (including batching). Costs are USD by service plus ``total``.
+    (including batching). Costs are USD by service plus ``total``. ``sustainable`` is
+    False when the pipeline cannot keep up with the update rate (the throttle or the stream
+    handler is overloaded, or invocations time out): time-to-last then grows with every
+    update and its percentiles depend on how many updates were simulated.
     """
 
     scenario: Scenario
@@ -69,6 +72,7 @@ class ModelResult:
     cost_per_month: dict[str, float]
     deliveries: int
     incomplete_updates: int
+    sustainable: bool = True
     binding: list[str] = field(default_factory=list)
 
     @property
@@ -113,6 +117,7 @@ class ModelResult:
             "usage_per_month": self.usage_per_month.as_dict(),
             "deliveries_simulated": self.deliveries,
             "incomplete_updates": self.incomplete_updates,
+            "sustainable": self.sustainable,
             "binding": list(self.binding),
             "sources": {"prices": self.prices_source, "profile": self.profile_source},
         }
@@ -137,18 +142,25 @@ class ModelResult:
             )
         lines += [
             "",
-            f"time to first subscriber: p50 {_ms(first['p50'])}  p99 {_ms(first['p99'])}",
-            f"time to last subscriber:  p50 {_ms(last['p50'])}  p99 {_ms(last['p99'])}",
+            f"time to first subscriber: p50 {format_ms(first['p50'])}  "
+            f"p99 {format_ms(first['p99'])}",
+            f"time to last subscriber:  p50 {format_ms(last['p50'])}  "
+            f"p99 {format_ms(last['p99'])}",
             "",
             "operations per update: " + ", ".join(f"{k} {v:,}" for k, v in self.operations.items()),
         ]
+        if not self.sustainable:
+            lines += ["", "NOT SUSTAINABLE: the pipeline cannot keep up with this update rate, so "
+                      "time-to-last grows with every update (figures above are for the "
+                      f"{s.updates:,} updates simulated)."]
         if self.binding:
             lines += ["", "what binds:"] + [f"  - {b}" for b in self.binding]
         lines += ["", f"prices: {self.prices_source}", f"timings: {self.profile_source}"]
         return "\n".join(lines)
 
 
-def _ms(value: float | int | None) -> str:
+def format_ms(value: float | int | None) -> str:
+    """A latency for people: ``850 ms``, ``12.40 s``, or ``never`` (inf or missing)."""
     if value is None or not math.isfinite(value):
-        return "never (timeout)"
+        return "never"
     return f"{value / 1000:,.2f} s" if value >= 10_000 else f"{value:,.0f} ms"
