@@ -72,8 +72,12 @@ def simulate(
     fan = plan(scenario)
     u = scenario.updates
     use_exact = _use_exact(fan, u) if exact is None else exact
-    seeds = np.random.SeedSequence(seed)
-    front_rng, *_ = (np.random.default_rng(s) for s in seeds.spawn(1))
+    chunks = _chunks(fan, u, use_exact)
+    # independent streams: one for the per-update stages, two per chunk of updates (its
+    # demand curves, then its receipts), so the result depends on the seed alone
+    front_seed, *chunk_seeds = np.random.SeedSequence(seed).spawn(1 + len(chunks))
+    front_rng = np.random.default_rng(front_seed)
+    rngs = [tuple(np.random.default_rng(s) for s in c.spawn(2)) for c in chunk_seeds]
     rate = scenario.quotas.connections_rps / 1000.0
     burst = scenario.quotas.connections_burst
 
@@ -94,11 +98,6 @@ def simulate(
     overhead = dist("lambda_warm_overhead").sample_array(front_rng, u)
 
     # phase 1b: posting demand per chunk of updates
-    chunks = _chunks(fan, u, use_exact)
-    rngs = [
-        (np.random.default_rng(a), np.random.default_rng(b))
-        for a, b in (s.spawn(2) for s in seeds.spawn(len(chunks) + 1)[1:])
-    ]
     demands = [
         _demand(scenario, fan, prof, rngs[c][0], sl, use_exact, rate) for c, sl in enumerate(chunks)
     ]

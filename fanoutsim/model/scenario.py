@@ -114,6 +114,12 @@ class Scenario:
             if not ok:
                 raise ConfigError(message)
         normalise_architecture(self.architecture)
+        workers = -(-self.subscribers // self.chunk_size) if self.strategy == "chunked" else 1
+        if self.updates * workers > 50_000_000:
+            raise ConfigError(
+                f"{self.updates:,} updates x {workers:,} workers is too much to hold in "
+                "memory; simulate fewer updates (percentiles settle after a few hundred)"
+            )
         # A worker's chunk travels in its async invocation payload (ids of ~20 bytes).
         if self.strategy == "chunked" and self.chunk_size * 20 > self.quotas.async_payload_bytes:
             raise ConfigError(

@@ -190,14 +190,14 @@ def test_cold_start_slows_the_first_update() -> None:
     ],
 )
 def test_order_statistics_agree_with_drawing_every_call(kwargs: dict[str, object]) -> None:
-    scenario = Scenario(updates=300, **kwargs)  # type: ignore[arg-type]
+    scenario = Scenario(updates=1_000, **kwargs)  # type: ignore[arg-type]
     exact = simulate(scenario, "aws", seed=4, exact=True)
     fluid = simulate(scenario, "aws", seed=4, exact=False)
     assert exact.exact and not fluid.exact
     for a, b in ((exact.time_to_last(), fluid.time_to_last()),
                  (exact.time_to_first(), fluid.time_to_first())):
-        for key in ("p50", "p99"):
-            assert b[key] == pytest.approx(a[key], rel=0.06)
+        assert b["p50"] == pytest.approx(a["p50"], rel=0.05)
+        assert b["p99"] == pytest.approx(a["p99"], rel=0.10)  # p99 of 1,000 draws is noisy
     assert fluid.cost_per_month["total"] == pytest.approx(exact.cost_per_month["total"], rel=0.01)
 
 
