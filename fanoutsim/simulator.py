@@ -35,6 +35,7 @@ from fanoutsim.aws.esm import MappingConfig, StreamMapping
 from fanoutsim.aws.metering import Meter
 from fanoutsim.deliveries import Deliveries
 from fanoutsim.errors import DeliveryTimeout, SimulatorError
+from fanoutsim.functions import clients as function_clients
 from fanoutsim.functions import flight_model
 from fanoutsim.model.profiles import TimingProfile, load_profile
 from fanoutsim.report import Report, build_report
@@ -108,6 +109,7 @@ class Simulator:
         self.delays = Delays(self.profile, seed)
         self.instrumentation = Instrumentation(self.meter, self._moto_table, self.delays)
         self.instrumentation.install()  # before any client exists: clients copy the hooks
+        function_clients.reset()
         self.dynamodb = boto3.client("dynamodb", region_name=self.region)
         self.events = boto3.client("events", region_name=self.region)
         self.streams = boto3.client("dynamodbstreams", region_name=self.region)
@@ -285,6 +287,7 @@ class Simulator:
         traces = [self.schedule_flight(f.flight) for f in sample_flights()]
         if wait:
             self.wait_for_deliveries()
+            self.wait_until_idle()  # the table holds them even with no client connected
         return traces
 
     # ----------------------------------------------------------------- observing
@@ -384,6 +387,7 @@ class Simulator:
                 self.runtime.close()
             if hasattr(self, "instrumentation"):
                 self.instrumentation.uninstall()
+                function_clients.reset()
             if hasattr(self, "_mock"):
                 self._mock.stop()
             for key, value in self._saved_env.items():

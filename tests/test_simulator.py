@@ -241,3 +241,16 @@ def test_client_leaving_during_a_fanout_gets_410_and_the_rest_are_served() -> No
         assert report["deliveries"]["gone"] == 1
         assert report["deliveries"]["missing"] == 0
         assert len(_ids(sim)) == 5
+
+
+def test_a_second_simulator_meters_like_the_first() -> None:
+    counts = []
+    for _ in range(2):
+        with Simulator() as sim:
+            sim.add_clients(2)
+            sim.load_flights()
+            sim.wait_until_idle()
+            ops = sim.report().to_dict()["operations"]
+            posts = ops.get("apigatewaymanagementapi:PostToConnection")
+            counts.append((ops.get("dynamodb:PutItem"), posts))
+    assert counts[0] == counts[1] == (2 + 6, 2 * 6)

@@ -38,6 +38,13 @@ def _management(endpoint: str) -> Any:
     return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
 
 
+def reset() -> None:
+    """Forget every cached client, as a new execution environment would (the simulator
+    calls this when it starts, so clients pick up its hooks and endpoints)."""
+    _table.cache_clear()
+    _management.cache_clear()
+
+
 def management_api() -> Any:
     """The API Gateway management client for ``WEBSOCKET_ENDPOINT`` (https://.../stage)."""
     return _management(env("WEBSOCKET_ENDPOINT"))
