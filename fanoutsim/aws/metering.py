@@ -27,6 +27,7 @@ from typing import Any
 
 from fanoutsim.aws.apigw import message_units
 from fanoutsim.aws.eventbridge import event_units
+from fanoutsim.aws.pricing import dynamodb_read_units, dynamodb_write_units
 
 
 @dataclass
@@ -119,11 +120,11 @@ class Meter:
     def dynamodb_write(self, item_bytes: int) -> None:
         """One item written (or deleted): a write request unit per started KB."""
         with self._lock:
-            self._write_units += max(1, math.ceil(item_bytes / 1024))
+            self._write_units += dynamodb_write_units(item_bytes)
 
     def dynamodb_read(self, scanned_bytes: int, *, consistent: bool = False) -> None:
         """One Scan/Query page or GetItem that read ``scanned_bytes``."""
-        units = max(1, math.ceil(scanned_bytes / 4096)) * (1.0 if consistent else 0.5)
+        units = dynamodb_read_units(scanned_bytes, strongly_consistent=consistent)
         with self._lock:
             self._read_units += units
 

@@ -47,8 +47,6 @@ REQUIRED_PRICES: Final = (
 
 DEFAULT_PRICES_PATH: Final = Path(__file__).resolve().parent.parent / "data" / "prices.toml"
 
-WEBSOCKET_UNIT_BYTES: Final = 32 * 1024
-EVENTBRIDGE_CHUNK_BYTES: Final = 64 * 1024
 DYNAMODB_WRITE_UNIT_BYTES: Final = 1024
 DYNAMODB_READ_UNIT_BYTES: Final = 4 * 1024
 
@@ -295,16 +293,6 @@ def _price(key: str, entry: Any, where: str) -> Price:
 
 
 # ---------------------------------------------------------------------------- metering units
-
-
-def websocket_message_units(payload_bytes: float) -> int:
-    """Billed messages for one WebSocket message of ``payload_bytes`` (32 KB units, min 1)."""
-    return max(1, math.ceil(payload_bytes / WEBSOCKET_UNIT_BYTES))
-
-
-def eventbridge_event_units(event_bytes: float) -> int:
-    """Billed events for one PutEvents entry of ``event_bytes`` (64 KB chunks, min 1)."""
-    return max(1, math.ceil(event_bytes / EVENTBRIDGE_CHUNK_BYTES))
 
 
 def dynamodb_write_units(item_bytes: float) -> int:

@@ -17,13 +17,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from fanoutsim.aws.pricing import (
-    Usage,
-    dynamodb_read_units,
-    dynamodb_write_units,
-    eventbridge_event_units,
-    websocket_message_units,
-)
+from fanoutsim.aws.apigw import message_units as websocket_message_units
+from fanoutsim.aws.eventbridge import event_units as eventbridge_event_units
+from fanoutsim.aws.pricing import Usage, dynamodb_read_units, dynamodb_write_units
 from fanoutsim.model.scenario import MINUTES_PER_MONTH, Scenario
 
 PUT_EVENTS = "events:PutEvents"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from fanoutsim.aws.apigw import message_units as websocket_message_units
+from fanoutsim.aws.eventbridge import event_units as eventbridge_event_units
 from fanoutsim.aws.pricing import (
     REQUIRED_PRICES,
     SERVICES,
@@ -15,9 +17,7 @@ from fanoutsim.aws.pricing import (
     cost_of,
     dynamodb_read_units,
     dynamodb_write_units,
-    eventbridge_event_units,
     load_prices,
-    websocket_message_units,
 )
 from fanoutsim.errors import ConfigError, DataFileError
 
@@ -132,9 +132,7 @@ def test_user_price_file_is_used(tmp_path: Path) -> None:
 
 
 def test_a_toml_date_is_accepted_as_as_of(tmp_path: Path) -> None:
-    text = DEFAULT.read_text(encoding="utf-8").replace(
-        'as_of = "2026-11-28"', "as_of = 2026-11-28"
-    )
+    text = DEFAULT.read_text(encoding="utf-8").replace('as_of = "2026-11-28"', "as_of = 2026-11-28")
     assert load_prices(_write(tmp_path, text)).as_of == "2026-11-28"
 
 
