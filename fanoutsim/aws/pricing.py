@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+from fanoutsim.datafiles import read_toml
 from fanoutsim.errors import ConfigError, DataFileError
 
 #: The services a cost breakdown reports, in display order.
@@ -216,12 +216,7 @@ def load_prices(path: str | Path | None = None) -> PriceTable:
     lacks a required price, or has an entry without ``source`` and ``as_of``.
     """
     file = DEFAULT_PRICES_PATH if path is None else Path(path)
-    try:
-        doc = tomllib.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DataFileError(f"cannot read price file {file}: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise DataFileError(f"price file {file} is not valid TOML: {exc}") from exc
+    doc = read_toml(file, "price file")
     where = f"price file {file}"
     top = {k: _text(doc, k, where) for k in ("source", "as_of", "region", "currency")}
     table = doc.get("prices")

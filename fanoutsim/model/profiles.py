@@ -23,7 +23,6 @@ Keys (all in ms):
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from fanoutsim.datafiles import read_toml
 from fanoutsim.errors import DataFileError
 from fanoutsim.model.distributions import Distribution, FloatArray, from_spec
 
@@ -113,13 +113,7 @@ def load_profile(name_or_path: str | Path = "instant") -> TimingProfile:
             f"unknown timing profile {text!r}; packaged profiles: "
             f"{', '.join(available_profiles())} (or pass the path of a .toml file)"
         )
-    try:
-        doc = tomllib.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DataFileError(f"cannot read timing profile {file}: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise DataFileError(f"timing profile {file} is not valid TOML: {exc}") from exc
-    return _parse(doc, file)
+    return _parse(read_toml(file, "timing profile"), file)
 
 
 def _parse(doc: dict[str, Any], file: Path) -> TimingProfile:
