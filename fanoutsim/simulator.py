@@ -101,7 +101,10 @@ class Simulator:
 
     # ----------------------------------------------------------------- building
     def _start(self, mapping: MappingConfig, seed: int | None) -> None:
-        self._mock = mock_aws()
+        # Our gateway's endpoints are real HTTP: tell moto up front (it would otherwise try
+        # every AWS URL pattern on each PostToConnection before letting it through).
+        local = {"core": {"passthrough": {"urls": [r"http://127\.0\.0\.1:\d+/.*"]}}}
+        self._mock = mock_aws(config=local)  # type: ignore[call-overload]
         self._mock.start()
         os.environ.update(stack.base_environment(self.region))
         if self._connect_token:

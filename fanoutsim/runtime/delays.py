@@ -22,8 +22,15 @@ class Delays:
         self.profile = profile
         self._rng = np.random.default_rng(seed)
         self._lock = threading.Lock()
+        self._fixed: dict[str, float] = {}  # keys whose every draw is the same (hot path)
 
     def draw_s(self, key: str) -> float:
+        if key in self._fixed:
+            return self._fixed[key]
+        distribution = self.profile.distribution(key)
+        if distribution.is_fixed:
+            self._fixed[key] = max(0.0, float(distribution.a)) / 1000.0
+            return self._fixed[key]
         with self._lock:
             value = float(self.profile.sample_ms(key, self._rng))
         return max(0.0, value) / 1000.0
