@@ -29,6 +29,7 @@ class Throttle:
         self._lock = threading.Lock()
         self._running = threading.Lock()
         self._timer: threading.Timer | None = None
+        self._generation = 0  # which timer is current; cancel() retires the pending one
         self._last = 0.0
         self._idle = threading.Event()
         self._idle.set()
@@ -39,13 +40,16 @@ class Throttle:
                 return
             delay = max(0.0, self._last + self.interval_s - time.monotonic())
             self._idle.clear()
-            self._timer = threading.Timer(delay, self._fire)
+            self._generation += 1
+            self._timer = threading.Timer(delay, self._fire, args=(self._generation,))
             self._timer.daemon = True
             self._timer.start()
 
-    def _fire(self) -> None:
+    def _fire(self, generation: int) -> None:
         with self._running:  # one run at a time; a request made meanwhile runs afterwards
             with self._lock:
+                if generation != self._generation or self._timer is None:
+                    return  # cancelled while it waited for the running one
                 self._timer = None
                 self._last = time.monotonic()
             try:
@@ -63,7 +67,15 @@ class Throttle:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+            self._generation += 1
             self._idle.set()
+
+    def flush(self) -> None:
+        """Drop a pending run and run now, in the calling thread, after any running one (so
+        this run is the last)."""
+        self.cancel()
+        with self._running:
+            self.action()
 
     def wait(self, timeout: float = 5.0) -> bool:
         """Wait until no run is pending; True if that happened within ``timeout``."""
@@ -98,8 +110,7 @@ class LiveView:
     def freeze(self) -> None:
         """Draw once more, then stop following the simulator (its state stays on screen)."""
         self.live = False
-        self.throttle.cancel()
-        self.refresh()
+        self.throttle.flush()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)

@@ -46,6 +46,26 @@ def test_throttle_coalesces_a_burst_into_few_runs_and_never_blocks() -> None:
     assert runs[1] - runs[0] >= 0.05
 
 
+def test_flush_runs_after_the_running_one_and_drops_the_pending_one() -> None:
+    order: list[str] = []
+    started, release = threading.Event(), threading.Event()
+
+    def action() -> None:
+        order.append("run")
+        started.set()
+        release.wait(2)
+
+    throttle = Throttle(action, interval_s=0.05)
+    throttle.request()
+    assert started.wait(2)
+    throttle.request()  # pending behind the running one
+    threading.Timer(0.1, release.set).start()
+    throttle.flush()  # waits for the running one, cancels the pending one, runs
+    order.append("flushed")
+    time.sleep(0.2)
+    assert order == ["run", "run", "flushed"]
+
+
 def test_throttle_keeps_errors_and_keeps_working() -> None:
     calls: list[int] = []
 
@@ -110,9 +130,10 @@ def test_frozen_panel_keeps_its_last_state(sim: Simulator) -> None:
     sim.add_clients(2)
     panel.freeze()
     assert "<b>2</b> connected" in panel.count.value
+    runs = panel.throttle.runs
     sim.add_clients(2)
     time.sleep(0.3)
-    assert "<b>2</b> connected" in panel.count.value and panel.throttle.runs <= 1
+    assert "<b>2</b> connected" in panel.count.value and panel.throttle.runs == runs
 
 
 # --- PublishPanel -------------------------------------------------------------------------
