@@ -47,7 +47,7 @@ from fanoutsim.runtime.gateway import Gateway
 from fanoutsim.runtime.instrumentation import Instrumentation, producer_call
 from fanoutsim.runtime.poller import StreamPoller, trace_ids
 from fanoutsim.sample_flights import sample_flights
-from fanoutsim.tracing import Tracer
+from fanoutsim.tracing import Timeline, Tracer
 
 T = TypeVar("T")
 Transport = Literal["http", "in-process"]
@@ -119,6 +119,7 @@ class Simulator:
         stream_arn = stack.create_tables(self.dynamodb)
         stack.create_bus(self.events, self.region)
         self.instrumentation.on_table_write.append(self._on_table_write)
+        self._watch_view_model_commits()
         self.runtime = FunctionRuntime(
             stack.FUNCTIONS, self.meter, self.delays, region=self.region, account=stack.ACCOUNT
         )
@@ -160,6 +161,7 @@ class Simulator:
             poll_interval_s=self.profile.stream_poll_interval_ms / 1000,
         )
         self.poller.on_discard.append(self._on_records_discarded)
+        self.poller.on_filtered.append(self._on_records_filtered)
         self._poller_task = self._run(self._start_poller())
         self.clients = ClientPool(self.endpoints["websocket"], self.tracer)
         self.clients.on_receipt.append(self.deliveries.received)
@@ -192,6 +194,15 @@ class Simulator:
         function finished). It runs on a simulator thread: keep it short, never block."""
         self._watchers.append(callback)
 
+    def off_change(self, callback: Callable[[str], None]) -> None:
+        """Stop calling ``callback`` (e.g. when a widget is replaced)."""
+        if callback in self._watchers:
+            self._watchers.remove(callback)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def _notify(self, kind: str) -> None:
         for callback in list(self._watchers):
             try:
@@ -216,9 +227,22 @@ class Simulator:
             for trace_id in invocation.trace_ids:
                 self._drop(trace_id, "duplicate flight: nothing written, nothing sent")
 
+    def _watch_view_model_commits(self) -> None:
+        """Stamp ``table_write`` when moto commits a flight and appends its stream record
+        (stamping when the handler's call returns would come after a fast poller's read)."""
+        shard = self._moto_table(stack.FLIGHTS_TABLE).stream_shard
+        append = shard.add
+
+        def add(old: Any, new: Any) -> None:
+            committed = time.perf_counter()  # before the append a poller may read at once
+            append(old, new)
+            trace = new.attrs.get(flight_model.TRACE_FIELD) if new is not None else None
+            if trace is not None:
+                self.tracer.stamp(str(trace.value), "table_write", committed)
+
+        shard.add = add
+
     def _on_table_write(self, operation: str, invocation: Invocation | None) -> None:
-        if invocation is not None and invocation.function == "flight_events":
-            self.tracer.stamp_all(invocation.trace_ids, "table_write")
         self.poller.wake()
 
     def _on_update_rejected(self, trace_ids: Iterable[str], error: str) -> None:
@@ -229,6 +253,10 @@ class Simulator:
         retries = self.mapping.config.maximum_retry_attempts
         for trace_id in trace_ids(records):
             self._drop(trace_id, f"discarded by the event source mapping after {retries} retries")
+
+    def _on_records_filtered(self, records: list[dict[str, Any]]) -> None:
+        for trace_id in trace_ids(records):
+            self._drop(trace_id, "filtered out by the event source mapping's FilterCriteria")
 
     def _drop(self, trace_id: str, reason: str) -> None:
         self.deliveries.drop(trace_id, reason)
@@ -248,6 +276,7 @@ class Simulator:
         """Disconnect the named subscribers (a normal close: ``$disconnect`` runs)."""
         self.deliveries.forget_clients(names)
         self._run(self.clients.remove_named(names))
+        self._run(self.gateway.disconnected(set(names)))
         return names
 
     def connect_client(self, query: str = "") -> SimClient:
@@ -307,6 +336,23 @@ class Simulator:
             raise DeliveryTimeout(
                 f"{count} deliveries of {len(missing)} updates missing after {timeout:.0f} s"
             )
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait for every delivery, then for the pipeline to go idle (logs complete)."""
+        self.wait_for_deliveries(timeout)
+        self.wait_until_idle(timeout)
+
+    def boards(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Each client's flight board: client name -> flightId -> latest payload."""
+        return {name: dict(c.board) for name, c in self.clients.clients.items()}
+
+    def timeline(self, trace_id: str) -> Timeline:
+        """The stamps of one update (see :mod:`fanoutsim.tracing`)."""
+        return self.tracer.timeline(trace_id)
+
+    def latest_trace(self) -> str | None:
+        """The trace id of the most recent publish, if any."""
+        return self.published[-1] if self.published else None
 
     def _quiet(self) -> bool:
         return self.bus.pending == 0 and self.poller.idle.is_set() and self.mapping.idle

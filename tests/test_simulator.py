@@ -254,3 +254,43 @@ def test_a_second_simulator_meters_like_the_first() -> None:
             posts = ops.get("apigatewaymanagementapi:PostToConnection")
             counts.append((ops.get("dynamodb:PutItem"), posts))
     assert counts[0] == counts[1] == (2 + 6, 2 * 6)
+
+
+def test_filtered_records_are_reported_not_waited_for() -> None:
+    from fanoutsim.aws.esm import MappingConfig
+
+    only_cancellations = MappingConfig(
+        filter_patterns=({"dynamodb": {"NewImage": {"event": {"S": ["CANCELLED"]}}}},)
+    )
+    with Simulator(mapping=only_cancellations) as sim:
+        sim.add_clients(2)
+        sim.load_flights(wait=False)
+        trace = sim.publish("FS404", "CANCELLED", "Rebooked")
+        sim.settle(timeout=10)
+        report = sim.report().to_dict()
+        assert report["stream"]["filtered"] >= 6
+        assert "FilterCriteria" in report["dropped_updates"][sim.published[0]]
+        assert trace not in report["dropped_updates"]
+        assert all(b["FS404"]["event"] == "CANCELLED" for b in sim.boards().values())
+
+
+def test_leaving_clients_are_out_of_the_table_when_the_call_returns(sim: Simulator) -> None:
+    sim.add_clients(5)
+    sim.remove_clients(3)
+    assert len(_ids(sim)) == 2
+
+
+def test_stage_timings_are_never_negative(sim: Simulator) -> None:
+    sim.add_clients(3)
+    sim.load_flights()
+    for status in ("BOARDING", "DEPARTED_GATE", "TOOK_OFF"):
+        sim.publish("FS505", status)
+        sim.settle()
+    assert sim.latest_trace() == sim.published[-1]
+    assert sim.timeline(sim.published[-1]).points["table_write"] > 0
+    from fanoutsim.tracing import stage_samples
+
+    samples = stage_samples([sim.timeline(t) for t in sim.published])
+    for name, values in samples.items():
+        assert values, name
+        assert min(values) >= 0, name

@@ -98,6 +98,7 @@ class Gateway:
         self.counts = {"posted": 0, "gone": 0, "failed": 0, "rejected_connects": 0}
         self.on_change: list[Callable[[], None]] = []
         self.severed: set[str] = set()
+        self._disconnecting: set[str] = set()
         self._pending: dict[ServerConnection, Connection] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ws_server: Server | None = None
@@ -202,8 +203,22 @@ class Gateway:
         self.connections.pop(connection.id, None)
         self.meter.connection_closed(connection.id, time.time())
         if connection.id not in self.severed:  # a cut connection never runs $disconnect
-            await self._disconnect(connection, ws)
+            self._disconnecting.add(connection.label)
+            try:
+                await self._disconnect(connection, ws)
+            finally:
+                self._disconnecting.discard(connection.label)
         self._changed()
+
+    async def disconnected(self, labels: set[str], timeout: float = 10.0) -> None:
+        """Wait until the clients ``labels`` are gone and their ``$disconnect`` has run."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._disconnecting & labels or any(
+            c.label in labels for c in self.connections.values()
+        ):
+            if asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(0.002)
 
     async def _disconnect(self, connection: Connection, ws: ServerConnection) -> None:
         event = apigw.disconnect_event(

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fanoutsim.aws.esm import Batch, StreamMapping
+from fanoutsim.aws.patterns import filter_criteria_matches
 from fanoutsim.aws.stream_records import KeyOnlyInsertFilter, to_lambda_record
 from fanoutsim.functions.flight_model import TRACE_FIELD
 from fanoutsim.runtime.delays import Delays
@@ -63,6 +64,7 @@ class StreamPoller:
         self.discarded: list[dict[str, Any]] = []
         self.errors: list[str] = []
         self.on_discard: list[Callable[[list[dict[str, Any]]], None]] = []
+        self.on_filtered: list[Callable[[list[dict[str, Any]]], None]] = []
         self.on_batch: list[Callable[[Batch, Invocation], None]] = []
         self._iterator: str | None = None
         self._filter = KeyOnlyInsertFilter()
@@ -116,7 +118,12 @@ class StreamPoller:
             self.records_seen.extend(records)
             for trace_id in trace_ids(records):
                 self.tracer.stamp(trace_id, "stream_record", now)
+            patterns = self.mapping.config.filter_patterns
+            dropped = [r for r in records if not filter_criteria_matches(patterns, r)]
             self.mapping.offer(records, now)
+            if dropped:
+                for filtered_callback in self.on_filtered:
+                    filtered_callback(dropped)
         while (batch := self.mapping.next_batch(time.perf_counter())) is not None:
             await self._invoke(batch)
         if not raw and self.mapping.idle:
