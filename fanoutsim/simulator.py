@@ -22,7 +22,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
 
 import boto3
@@ -38,6 +38,7 @@ from fanoutsim.errors import DeliveryTimeout, SimulatorError
 from fanoutsim.functions import clients as function_clients
 from fanoutsim.functions import flight_model
 from fanoutsim.model.profiles import TimingProfile, load_profile
+from fanoutsim.observer import UpdateObserver
 from fanoutsim.report import Report, build_report
 from fanoutsim.runtime.clients import ClientPool, SimClient
 from fanoutsim.runtime.delays import Delays
@@ -45,7 +46,7 @@ from fanoutsim.runtime.event_bus import EventBusDispatcher
 from fanoutsim.runtime.function_runtime import FunctionRuntime, Invocation
 from fanoutsim.runtime.gateway import Gateway
 from fanoutsim.runtime.instrumentation import Instrumentation, producer_call
-from fanoutsim.runtime.poller import StreamPoller, trace_ids
+from fanoutsim.runtime.poller import StreamPoller
 from fanoutsim.sample_flights import sample_flights
 from fanoutsim.tracing import Timeline, Tracer
 
@@ -87,6 +88,7 @@ class Simulator:
         self.meter = Meter()
         self.tracer = Tracer()
         self.deliveries = Deliveries()
+        self.observer = UpdateObserver(self.tracer, self.deliveries)
         self.published: list[str] = []
         self._closed = False
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -119,12 +121,12 @@ class Simulator:
         stream_arn = stack.create_tables(self.dynamodb)
         stack.create_bus(self.events, self.region)
         self.instrumentation.on_table_write.append(self._on_table_write)
-        self._watch_view_model_commits()
+        self.observer.watch_commits(self._moto_table(stack.FLIGHTS_TABLE).stream_shard)
         self.runtime = FunctionRuntime(
             stack.FUNCTIONS, self.meter, self.delays, region=self.region, account=stack.ACCOUNT
         )
-        self.runtime.start_listeners.append(self._on_invocation_start)
-        self.runtime.listeners.append(self._on_invocation_end)
+        self.runtime.start_listeners.append(self.observer.invocation_started)
+        self.runtime.listeners.append(self.observer.invocation_ended)
 
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="fanoutsim", daemon=True)
@@ -135,6 +137,7 @@ class Simulator:
             self.tracer,
             routes=stack.ROUTES,
             rest_routes=stack.REST_ROUTES,
+            delays=self.delays,
         )
         self._run(self.gateway.start())
         self.endpoints = self.gateway.endpoints
@@ -145,7 +148,7 @@ class Simulator:
         backend = events_backends[stack.ACCOUNT][self.region]
         self.bus = EventBusDispatcher(backend, self.runtime, self.delays, self.loop, self._spawn)
         self.bus.meter = self.meter
-        self.bus.on_gave_up.append(self._on_update_rejected)
+        self.bus.on_gave_up.append(self.observer.update_rejected)
         self.bus.route(stack.BUS, stack.RULE, "flight_events")
 
         self.mapping = StreamMapping(mapping)
@@ -160,8 +163,9 @@ class Simulator:
             region=self.region,
             poll_interval_s=self.profile.stream_poll_interval_ms / 1000,
         )
-        self.poller.on_discard.append(self._on_records_discarded)
-        self.poller.on_filtered.append(self._on_records_filtered)
+        retries = mapping.maximum_retry_attempts
+        self.poller.on_discard.append(lambda r: self.observer.records_discarded(r, retries))
+        self.poller.on_filtered.append(self.observer.records_filtered)
         self._poller_task = self._run(self._start_poller())
         self.clients = ClientPool(self.endpoints["websocket"], self.tracer)
         self.clients.on_receipt.append(self.deliveries.received)
@@ -210,56 +214,8 @@ class Simulator:
             except Exception as error:  # a broken view must not break the pipeline
                 self.watcher_errors.append(f"{type(error).__name__}: {error}")
 
-    # ----------------------------------------------------------------- tracing hooks
-    def _on_invocation_start(self, invocation: Invocation) -> None:
-        point = {"flight_events": "handler_start", "stream_fanout": "fanout_start"}.get(
-            invocation.function
-        )
-        if point:
-            self.tracer.stamp_all(invocation.trace_ids, point)
-
-    def _on_invocation_end(self, invocation: Invocation) -> None:
-        if invocation.function != "flight_events":
-            return
-        self.tracer.stamp_all(invocation.trace_ids, "handler_end")
-        result = invocation.result
-        if isinstance(result, dict) and result.get("result") == "duplicate":
-            for trace_id in invocation.trace_ids:
-                self._drop(trace_id, "duplicate flight: nothing written, nothing sent")
-
-    def _watch_view_model_commits(self) -> None:
-        """Stamp ``table_write`` when moto commits a flight and appends its stream record
-        (stamping when the handler's call returns would come after a fast poller's read)."""
-        shard = self._moto_table(stack.FLIGHTS_TABLE).stream_shard
-        append = shard.add
-
-        def add(old: Any, new: Any) -> None:
-            committed = time.perf_counter()  # before the append a poller may read at once
-            append(old, new)
-            trace = new.attrs.get(flight_model.TRACE_FIELD) if new is not None else None
-            if trace is not None:
-                self.tracer.stamp(str(trace.value), "table_write", committed)
-
-        shard.add = add
-
     def _on_table_write(self, operation: str, invocation: Invocation | None) -> None:
         self.poller.wake()
-
-    def _on_update_rejected(self, trace_ids: Iterable[str], error: str) -> None:
-        for trace_id in trace_ids:
-            self._drop(trace_id, f"flight_events failed after retries: {error}")
-
-    def _on_records_discarded(self, records: list[dict[str, Any]]) -> None:
-        retries = self.mapping.config.maximum_retry_attempts
-        for trace_id in trace_ids(records):
-            self._drop(trace_id, f"discarded by the event source mapping after {retries} retries")
-
-    def _on_records_filtered(self, records: list[dict[str, Any]]) -> None:
-        for trace_id in trace_ids(records):
-            self._drop(trace_id, "filtered out by the event source mapping's FilterCriteria")
-
-    def _drop(self, trace_id: str, reason: str) -> None:
-        self.deliveries.drop(trace_id, reason)
 
     # ----------------------------------------------------------------- clients
     def add_clients(self, n: int = 1) -> list[SimClient]:
@@ -302,7 +258,7 @@ class Simulator:
         response = self.put_events([entry])
         if response["FailedEntryCount"]:
             error = response["Entries"][0]
-            self._drop(trace_id, f"{error.get('ErrorCode')}: {error.get('ErrorMessage')}")
+            self.observer.drop([trace_id], f"{error.get('ErrorCode')}: {error.get('ErrorMessage')}")
         return trace_id
 
     def publish(self, flight_id: str, status: str, details: str = "") -> str:

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
@@ -31,10 +29,10 @@ from fanoutsim.aws.metering import Meter
 from fanoutsim.errors import ValidationError
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.function_runtime import FunctionRuntime
-from fanoutsim.runtime.http_server import HttpServer, Request, Response
+from fanoutsim.runtime.gateway_http import GatewayHttp, gone, parse_query
+from fanoutsim.runtime.http_server import HttpServer
 from fanoutsim.tracing import Tracer
 
-WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 PostError = tuple[int, dict[str, str], bytes]
 
 
@@ -102,7 +100,7 @@ class Gateway:
         self._pending: dict[ServerConnection, Connection] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ws_server: Server | None = None
-        self._http = HttpServer(self._http_request, host)
+        self._http = HttpServer(GatewayHttp(self).handle, host)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._outgoing: deque[tuple[Connection, bytes]] = deque()
         self._flush_scheduled = False
@@ -167,7 +165,7 @@ class Gateway:
         now = _now_ms()
         source_ip = str(ws.remote_address[0]) if ws.remote_address else ""
         user_agent = request.headers.get("User-Agent", "")
-        query_params = _parse_query(query)
+        query_params = parse_query(query)
         label = (query_params or {}).get("client", connection_id)
         event = apigw.connect_event(
             connection_id,
@@ -284,7 +282,7 @@ class Gateway:
         connection = self.connections.get(connection_id)
         if connection is None or connection.ws.state.name in ("CLOSING", "CLOSED"):
             self.counts["gone"] += 1
-            return None, self._gone(connection_id)
+            return None, gone(connection_id)
         return connection, None
 
     def post(self, connection_id: str, data: bytes) -> PostError | None:
@@ -366,91 +364,6 @@ class Gateway:
                 self.severed.add(connection.id)
                 connection.ws.transport.abort()
 
-    async def _delete(self, connection_id: str) -> Response:
-        connection = self.connections.get(connection_id)
-        if connection is None:
-            return _error_response(self._gone(connection_id))
-        await connection.ws.close(1000, "Going away")
-        return Response(204)
-
-    # ----------------------------------------------------------------- HTTP side
-    def _http_request(self, request: Request) -> Response | Awaitable[Response]:
-        """Route an HTTP request: management API, REST routes, then the static page."""
-        prefix = f"/{self.stage}/@connections/"
-        if request.path.startswith(prefix):
-            if "execute-api" not in request.headers.get("authorization", ""):
-                return _error_response(
-                    apigw.management_error("ForbiddenException", "Missing Authentication Token")
-                )
-            return self._management(request, request.path[len(prefix) :])
-        route = self.rest_routes.get(
-            f"{request.method} {request.path.removeprefix('/' + self.stage)}"
-        )
-        if route is not None:
-            return self._rest(route, request)
-        if request.path == "/config.json":  # where the page finds the APIs
-            return Response(200, json.dumps(self.endpoints).encode())
-        return _static(request.path)
-
-    def _management(self, request: Request, connection_id: str) -> Response | Awaitable[Response]:
-        """POST answers at once (the hot path); DELETE waits for the close handshake."""
-        if request.method == "POST":
-            error = self.post(connection_id, request.body)
-            return Response(200) if error is None else _error_response(error)
-        if request.method == "DELETE":
-            return self._delete(connection_id)
-        if request.method == "GET":
-            connection = self.connections.get(connection_id)
-            if connection is None:
-                return _error_response(self._gone(connection_id))
-            info = apigw.connection_info(
-                connection.connected_at_ms,
-                connection.last_active_ms,
-                connection.source_ip,
-                connection.user_agent,
-            )
-            return Response(200, json.dumps(info).encode())
-        return _error_response(
-            apigw.management_error("BadRequestException", f"{request.method} not allowed")
-        )
-
-    @staticmethod
-    def _gone(connection_id: str) -> PostError:
-        return apigw.management_error("GoneException", f"Connection {connection_id} is gone")
-
-    async def _rest(self, function: str, request: Request) -> Response:
-        event = {
-            "resource": request.path,
-            "path": request.path,
-            "httpMethod": request.method,
-            "headers": dict(request.headers),
-            "queryStringParameters": _parse_query(request.query),
-            "body": request.body.decode() or None,
-            "isBase64Encoded": False,
-            "requestContext": {"stage": self.stage, "httpMethod": request.method},
-        }
-        invocation = await self.runtime.invoke_async(function, event)
-        if not invocation.ok or not isinstance(invocation.result, dict):
-            return Response(502, b'{"message": "Internal server error"}')
-        result = invocation.result
-        headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
-        return Response(
-            int(result.get("statusCode", 200)), str(result.get("body", "")).encode(), headers
-        )
-
-
-def _error_response(error: PostError) -> Response:
-    status, headers, body = error
-    return Response(status, body, headers)
-
-
-def _parse_query(query: str) -> dict[str, str] | None:
-    if not query:
-        return None
-    from urllib.parse import parse_qsl
-
-    return dict(parse_qsl(query))
-
 
 def _status_of(invocation: Any) -> int:
     if not invocation.ok:
@@ -476,15 +389,3 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-_CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css"}
-
-
-def _static(path: str) -> Response:
-    name = "index.html" if path in ("/", "") else path.lstrip("/")
-    file = (WEB_ROOT / name).resolve()
-    if WEB_ROOT in file.parents and file.is_file():
-        content_type = _CONTENT_TYPES.get(file.suffix, "application/octet-stream")
-        return Response(200, file.read_bytes(), {"Content-Type": content_type})
-    return Response(404, b'{"message": "Not Found"}')
