@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -82,7 +83,7 @@ class Throttle:
         return self._idle.wait(timeout)
 
 
-class LiveView:
+class LiveView(ABC):
     """A view redrawn on the simulator changes in ``kinds``. Subclasses set ``widget`` and
     implement ``refresh()`` (draw from the simulator's current state)."""
 
@@ -100,8 +101,9 @@ class LiveView:
         if self.live and kind in self.kinds:
             self.throttle.request()
 
+    @abstractmethod
     def refresh(self) -> None:
-        raise NotImplementedError
+        """Draw from the simulator's current state."""
 
     def wait(self, timeout: float = 5.0) -> bool:
         """Wait for the pending redraw (tests and scripts; the notebook never needs it)."""
@@ -110,6 +112,7 @@ class LiveView:
     def freeze(self) -> None:
         """Draw once more, then stop following the simulator (its state stays on screen)."""
         self.live = False
+        self.sim.off_change(self._changed)
         self.throttle.flush()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
