@@ -32,8 +32,8 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def chromium_page() -> Iterator[Any]:
-    """A fresh headless Chromium page."""
+def chromium_browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright."""
     from playwright.sync_api import sync_playwright
 
     require_chromium()
@@ -42,6 +42,13 @@ def chromium_page() -> Iterator[Any]:
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         try:
-            yield browser.new_page()
+            yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def chromium_page(**options: Any) -> Iterator[Any]:
+    """A fresh page in a fresh headless Chromium."""
+    with chromium_browser() as browser:
+        yield browser.new_page(**options)

@@ -20,22 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from fanoutsim.views import BOARD_CLASS, UPDATED_CLASS
+from tests.browser_support import ARTIFACTS, chromium_page, require_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "04_fanout.ipynb"
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 #: JupyterLab settings for a quiet, deterministic page: every cell stays in the DOM, and no
 #: news or update checks reach out to the network.
 LAB_SETTINGS = {
@@ -51,11 +42,6 @@ OFFLINE_OPTIONS = [
     "--LabApp.extension_manager=readonly",
     "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
 ]
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CI"),
-    reason="Debian's chromium is not installed (apt-get install chromium); CI always runs this",
-)
 
 
 def _free_port() -> int:
@@ -83,6 +69,7 @@ def _wait_for_server(url: str, process: subprocess.Popen[bytes], timeout: float)
 def lab(tmp_path: Path) -> Iterator[str]:
     """JupyterLab serving a copy of the notebook (so the run cannot write outputs into the
     repository); yields the notebook's URL with its token."""
+    require_chromium()
     root = tmp_path / "notebooks"
     root.mkdir()
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, root / NOTEBOOK)
@@ -159,11 +146,7 @@ def _wait_until_every_cell_ran(page: Page) -> None:
 @pytest.mark.timeout(600)
 def test_fanout_notebook_runs_and_its_widgets_render(lab: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with chromium_page(viewport={"width": 1400, "height": 1000}) as page:
         try:
             page.goto(lab)
             page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
@@ -189,5 +172,3 @@ def test_fanout_notebook_runs_and_its_widgets_render(lab: str) -> None:
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / "jupyterlab-04_fanout-failure.png"))
             raise
-        finally:
-            browser.close()
