@@ -14,6 +14,7 @@ import json
 import math
 import random
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NewType
 from urllib.parse import unquote
@@ -65,18 +66,26 @@ def request_time(now_ms: int) -> str:
     return f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year}:{t:%H:%M:%S} +0000"
 
 
+@dataclass(frozen=True)
+class EventSource:
+    """Where a WebSocket proxy event comes from: the API stage and one client connection.
+    The gateway keeps one per connection and stamps every event of that connection with it."""
+
+    connection_id: str
+    connected_at_ms: int
+    api_id: str
+    stage: str
+    domain_name: str
+    source_ip: str
+    user_agent: str
+
+
 def _event(
-    connection_id: str,
+    source: EventSource,
     route_key: str,
     event_type: str,
     *,
-    api_id: str,
-    stage: str,
-    domain_name: str,
     now_ms: int,
-    connected_at_ms: int,
-    source_ip: str,
-    user_agent: str,
     request_id: str,
     context: Mapping[str, Any] | None = None,
     top: Mapping[str, Any] | None = None,
@@ -88,14 +97,14 @@ def _event(
         "extendedRequestId": request_id,
         "requestTime": request_time(now_ms),
         "messageDirection": "IN",
-        "stage": stage,
-        "connectedAt": connected_at_ms,
+        "stage": source.stage,
+        "connectedAt": source.connected_at_ms,
         "requestTimeEpoch": now_ms,
-        "identity": {"sourceIp": source_ip, "userAgent": user_agent},
+        "identity": {"sourceIp": source.source_ip, "userAgent": source.user_agent},
         "requestId": request_id,
-        "domainName": domain_name,
-        "connectionId": connection_id,
-        "apiId": api_id,
+        "domainName": source.domain_name,
+        "connectionId": source.connection_id,
+        "apiId": source.api_id,
         **(context or {}),
     }
     return {**(top or {}), "requestContext": request_context, "isBase64Encoded": False}
@@ -106,66 +115,42 @@ def _headers(headers: Mapping[str, str]) -> dict[str, Any]:
 
 
 def connect_event(
-    connection_id: str,
+    source: EventSource,
     *,
-    api_id: str,
-    stage: str,
-    domain_name: str,
-    now_ms: int,
     headers: dict[str, str],
     query: dict[str, str] | None,
-    source_ip: str,
-    user_agent: str,
     request_id: str,
 ) -> dict[str, Any]:
-    """The ``$connect`` event: headers and (if any) query string; connectedAt = now."""
+    """The ``$connect`` event: headers and (if any) query string; sent at connectedAt."""
     top = _headers(headers)
     if query:
         top["queryStringParameters"] = dict(query)
         top["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
     return _event(
-        connection_id,
+        source,
         CONNECT_ROUTE,
         "CONNECT",
-        api_id=api_id,
-        stage=stage,
-        domain_name=domain_name,
-        now_ms=now_ms,
-        connected_at_ms=now_ms,
-        source_ip=source_ip,
-        user_agent=user_agent,
+        now_ms=source.connected_at_ms,
         request_id=request_id,
         top=top,
     )
 
 
 def message_event(
-    connection_id: str,
+    source: EventSource,
     body: str,
     route_key: str,
     *,
-    api_id: str,
-    stage: str,
-    domain_name: str,
     now_ms: int,
-    connected_at_ms: int,
-    source_ip: str,
-    user_agent: str,
     request_id: str,
     message_id: str,
 ) -> dict[str, Any]:
     """A MESSAGE event for a route (``$default`` or a custom one) carrying a text frame."""
     return _event(
-        connection_id,
+        source,
         route_key,
         "MESSAGE",
-        api_id=api_id,
-        stage=stage,
-        domain_name=domain_name,
         now_ms=now_ms,
-        connected_at_ms=connected_at_ms,
-        source_ip=source_ip,
-        user_agent=user_agent,
         request_id=request_id,
         context={"messageId": message_id},
         top={"body": body},
@@ -176,36 +161,24 @@ DISCONNECT_HEADERS = {"Host": "", "x-api-key": "", "X-Forwarded-For": "", "x-res
 
 
 def disconnect_event(
-    connection_id: str,
+    source: EventSource,
     *,
     status_code: int,
     reason: str,
-    api_id: str,
-    stage: str,
-    domain_name: str,
     now_ms: int,
-    connected_at_ms: int,
-    source_ip: str,
-    user_agent: str,
     request_id: str,
 ) -> dict[str, Any]:
     """The best-effort ``$disconnect`` event with the close code and reason.
 
     AWS sends a fixed header set here (Host, x-api-key, X-Forwarded-For, x-restapi); Host
-    is filled with ``domain_name``.
+    is filled with the domain name.
     """
-    headers = {**DISCONNECT_HEADERS, "Host": domain_name}
+    headers = {**DISCONNECT_HEADERS, "Host": source.domain_name}
     return _event(
-        connection_id,
+        source,
         DISCONNECT_ROUTE,
         "DISCONNECT",
-        api_id=api_id,
-        stage=stage,
-        domain_name=domain_name,
         now_ms=now_ms,
-        connected_at_ms=connected_at_ms,
-        source_ip=source_ip,
-        user_agent=user_agent,
         request_id=request_id,
         context={"disconnectStatusCode": status_code, "disconnectReason": reason},
         top=_headers(headers),

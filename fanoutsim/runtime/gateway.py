@@ -46,9 +46,7 @@ class Connection:
 
     id: apigw.ConnectionId
     ws: ServerConnection
-    connected_at_ms: int
-    source_ip: str
-    user_agent: str
+    source: apigw.EventSource  # stamped on every event of this connection
     label: str
     last_active_ms: int = 0
     backlog: deque[bytes] = field(default_factory=deque)
@@ -153,9 +151,6 @@ class Gateway:
             callback()
 
     # ----------------------------------------------------------------- clients
-    def _request_context(self) -> dict[str, Any]:
-        return {"api_id": self.api_id, "stage": self.stage, "domain_name": f"{self.host}"}
-
     async def _on_upgrade(self, ws: ServerConnection, request: WsRequest) -> WsResponse | None:
         """``$connect``: runs during the upgrade; anything but 2xx refuses it."""
         path, _, query = request.path.partition("?")
@@ -163,25 +158,28 @@ class Gateway:
             return ws.respond(404, f"No stage at {path}\n")
         connection_id = apigw.new_connection_id()
         now = _now_ms()
-        source_ip = str(ws.remote_address[0]) if ws.remote_address else ""
-        user_agent = request.headers.get("User-Agent", "")
+        source = apigw.EventSource(
+            connection_id=connection_id,
+            connected_at_ms=now,
+            api_id=self.api_id,
+            stage=self.stage,
+            domain_name=self.host,
+            source_ip=str(ws.remote_address[0]) if ws.remote_address else "",
+            user_agent=request.headers.get("User-Agent", ""),
+        )
         query_params = parse_query(query)
         label = (query_params or {}).get("client", connection_id)
         event = apigw.connect_event(
-            connection_id,
-            now_ms=now,
+            source,
             headers=dict(request.headers.raw_items()),
             query=query_params,
-            source_ip=source_ip,
-            user_agent=user_agent,
             request_id=f"connect-{connection_id}",
-            **self._request_context(),
         )
         status = _status_of(await self.runtime.invoke_async(self.routes["$connect"], event))
         if not 200 <= status < 300:
             self.counts["rejected_connects"] += 1
             return ws.respond(status, f"$connect refused with {status}\n")
-        connection = Connection(connection_id, ws, now, source_ip, user_agent, label, now)
+        connection = Connection(connection_id, ws, source, label, now)
         # Established as soon as $connect succeeds (as on AWS): posts made before the 101
         # response is out wait in the backlog instead of answering 410.
         self._pending[ws] = connection
@@ -220,15 +218,11 @@ class Gateway:
 
     async def _disconnect(self, connection: Connection, ws: ServerConnection) -> None:
         event = apigw.disconnect_event(
-            connection.id,
+            connection.source,
             status_code=ws.close_code if ws.close_code is not None else 1006,
             reason=ws.close_reason or "",
             now_ms=_now_ms(),
-            connected_at_ms=connection.connected_at_ms,
-            source_ip=connection.source_ip,
-            user_agent=connection.user_agent,
             request_id=f"disconnect-{connection.id}",
-            **self._request_context(),
         )
         await self.runtime.invoke_async(self.routes["$disconnect"], event)
 
@@ -246,16 +240,12 @@ class Gateway:
             self._deliver(connection, reply.encode())
             return
         event = apigw.message_event(
-            connection.id,
+            connection.source,
             body,
             route,
             now_ms=connection.last_active_ms,
-            connected_at_ms=connection.connected_at_ms,
-            message_id=apigw.new_request_id(),
-            source_ip=connection.source_ip,
-            user_agent=connection.user_agent,
             request_id=f"message-{connection.id}",
-            **self._request_context(),
+            message_id=apigw.new_request_id(),
         )
         invocation = await self.runtime.invoke_async(function, event)
         result = invocation.result

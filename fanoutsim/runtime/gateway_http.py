@@ -65,11 +65,12 @@ class GatewayHttp:
             connection = self.gateway.connections.get(connection_id)
             if connection is None:
                 return error_response(gone(connection_id))
+            source = connection.source
             info = apigw.connection_info(
-                connection.connected_at_ms,
+                source.connected_at_ms,
                 connection.last_active_ms,
-                connection.source_ip,
-                connection.user_agent,
+                source.source_ip,
+                source.user_agent,
             )
             return Response(200, json.dumps(info).encode())
         return error_response(

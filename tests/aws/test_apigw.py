@@ -27,34 +27,34 @@ def fixture(name: str) -> dict[str, Any]:
     return dict(json.loads((EVENTS / f"apigw_{name}.json").read_text()))
 
 
-def common(event: dict[str, Any]) -> dict[str, Any]:
-    """Builder keyword arguments taken from a fixture's requestContext."""
+def source(event: dict[str, Any], connection_id: str | None = None) -> apigw.EventSource:
+    """The event's source, read back from a fixture's requestContext."""
     ctx = event["requestContext"]
-    return {
-        "api_id": ctx["apiId"],
-        "stage": ctx["stage"],
-        "domain_name": ctx["domainName"],
-        "now_ms": ctx["requestTimeEpoch"],
-        "source_ip": ctx["identity"]["sourceIp"],
-        "user_agent": ctx["identity"]["userAgent"],
-        "request_id": ctx["requestId"],
-    }
+    return apigw.EventSource(
+        connection_id=connection_id or ctx["connectionId"],
+        connected_at_ms=ctx["connectedAt"],
+        api_id=ctx["apiId"],
+        stage=ctx["stage"],
+        domain_name=ctx["domainName"],
+        source_ip=ctx["identity"]["sourceIp"],
+        user_agent=ctx["identity"]["userAgent"],
+    )
 
 
 def test_connect_event_equals_fixture() -> None:
     expected = fixture("connect")
     built = apigw.connect_event(
-        expected["requestContext"]["connectionId"],
+        source(expected),
         headers=expected["headers"],
         query=expected["queryStringParameters"],
-        **common(expected),
+        request_id=expected["requestContext"]["requestId"],
     )
     assert built == expected
 
 
 def test_connect_event_without_query_has_no_query_keys() -> None:
     built = apigw.connect_event(
-        "AAAAAAAAAAAAAAA=", headers={}, query=None, **common(fixture("connect"))
+        source(fixture("connect"), "AAAAAAAAAAAAAAA="), headers={}, query=None, request_id="r"
     )
     assert "queryStringParameters" not in built and "multiValueQueryStringParameters" not in built
 
@@ -63,12 +63,12 @@ def test_message_event_equals_fixture() -> None:
     expected = fixture("message")
     ctx = expected["requestContext"]
     built = apigw.message_event(
-        ctx["connectionId"],
+        source(expected),
         expected["body"],
         ctx["routeKey"],
-        connected_at_ms=ctx["connectedAt"],
+        now_ms=ctx["requestTimeEpoch"],
+        request_id=ctx["requestId"],
         message_id=ctx["messageId"],
-        **common(expected),
     )
     assert built == expected
 
@@ -77,11 +77,11 @@ def test_disconnect_event_equals_fixture() -> None:
     expected = fixture("disconnect")
     ctx = expected["requestContext"]
     built = apigw.disconnect_event(
-        ctx["connectionId"],
+        source(expected),
         status_code=ctx["disconnectStatusCode"],
         reason=ctx["disconnectReason"],
-        connected_at_ms=ctx["connectedAt"],
-        **common(expected),
+        now_ms=ctx["requestTimeEpoch"],
+        request_id=ctx["requestId"],
     )
     assert built == expected
 

@@ -37,16 +37,13 @@ def _items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
 
 def test_connect_then_disconnect_adds_and_removes_the_row(aws_tables: Any) -> None:
     cid = apigw.new_connection_id()
-    event = apigw.connect_event(
-        cid, now_ms=1_700_000_000_000, headers={}, query=None, request_id="r", **COMMON
-    )
+    source = apigw.EventSource(cid, 1_700_000_000_000, **COMMON)
+    event = apigw.connect_event(source, headers={}, query=None, request_id="r")
     assert on_connect.handler(event, None) == {"statusCode": 200}
     [row] = _items(aws_tables, stack.CONNECTIONS_TABLE)
     assert row["connectionId"] == cid
     assert row["ttl"] == 1_700_000_000 + 7200
-    bye = apigw.disconnect_event(
-        cid, status_code=1000, reason="", now_ms=1, connected_at_ms=1, request_id="r", **COMMON
-    )
+    bye = apigw.disconnect_event(source, status_code=1000, reason="", now_ms=1, request_id="r")
     on_disconnect.handler(bye, None)
     assert _items(aws_tables, stack.CONNECTIONS_TABLE) == []
 
