@@ -159,7 +159,12 @@ def test_fanout_notebook_runs_and_its_widgets_render(lab: str) -> None:
             updated = page.locator(f".{BOARD_CLASS} .{UPDATED_CLASS}")
             expect(updated.first).to_be_visible(timeout=60_000)
             assert boards.count() >= 8
-            assert page.locator(".fanoutsim-status", has_text="BOARDING").count() >= 8
+            # the widgets' last redraw reaches the page after the kernel goes idle: wait for it
+            page.wait_for_function(
+                """() => [...document.querySelectorAll('.fanoutsim-status')]
+                         .filter(cell => cell.textContent.includes('BOARDING')).length >= 8""",
+                timeout=60_000,
+            )
             assert page.get_by_text("Error displaying widget").count() == 0
             # the exercise solutions open collapsed ("···"), as their metadata asks
             assert page.locator(".jp-InputPlaceholder").count() == 3
