@@ -49,8 +49,13 @@ def baseline(deliveries: int) -> dict[str, Any]:
         total += float(part.sum())
         left -= part.size
     seconds = time.perf_counter() - start
-    return {"name": "baseline", "seconds": seconds, "deliveries": deliveries,
-            "peak_mb": _peak_mb(), "check": total / deliveries}
+    return {
+        "name": "baseline",
+        "seconds": seconds,
+        "deliveries": deliveries,
+        "peak_mb": _peak_mb(),
+        "check": total / deliveries,
+    }
 
 
 def one(strategy: str, subscribers: int, updates: int, per_minute: float) -> dict[str, Any]:
@@ -98,24 +103,33 @@ def main() -> int:
     parser.add_argument("--updates-per-minute", type=float, default=0.5)
     parser.add_argument("--child", choices=(*STRATEGIES, "baseline"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    size = ["--subscribers", str(args.subscribers), "--updates", str(args.updates),
-            "--updates-per-minute", str(args.updates_per_minute)]
+    size = [
+        "--subscribers",
+        str(args.subscribers),
+        "--updates",
+        str(args.updates),
+        "--updates-per-minute",
+        str(args.updates_per_minute),
+    ]
     if args.child == "baseline":
         print(json.dumps(baseline(args.subscribers * args.updates)))
         return 0
     if args.child:
-        print(json.dumps(one(args.child, args.subscribers, args.updates,
-                             args.updates_per_minute)))
+        print(json.dumps(one(args.child, args.subscribers, args.updates, args.updates_per_minute)))
         return 0
 
-    print(f"model_scale: {args.subscribers:,} subscribers x {args.updates:,} updates "
-          f"= {args.subscribers * args.updates:,} deliveries per strategy "
-          f"({args.updates_per_minute:g} updates/min, concurrency 10, aws profile)")
+    print(
+        f"model_scale: {args.subscribers:,} subscribers x {args.updates:,} updates "
+        f"= {args.subscribers * args.updates:,} deliveries per strategy "
+        f"({args.updates_per_minute:g} updates/min, concurrency 10, aws profile)"
+    )
     base = _child([*size, "--child", "baseline"])
     base_rate = base["deliveries"] / base["seconds"]
-    print(f"baseline  numpy: draw and sum {base['deliveries']:,} exponentials in chunks "
-          f"of 10^7: {base['seconds']:.2f} s, {base_rate:,.0f} samples/s, "
-          f"peak {base['peak_mb']:,.0f} MB")
+    print(
+        f"baseline  numpy: draw and sum {base['deliveries']:,} exponentials in chunks "
+        f"of 10^7: {base['seconds']:.2f} s, {base_rate:,.0f} samples/s, "
+        f"peak {base['peak_mb']:,.0f} MB"
+    )
     failed = False
     for strategy in STRATEGIES:
         r = _child([*size, "--child", strategy])
