@@ -27,9 +27,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
 
 import boto3
-from moto import mock_aws
-from moto.dynamodb.models import dynamodb_backends
-from moto.events.models import events_backends
 
 from fanoutsim import stack
 from fanoutsim.aws.esm import MappingConfig, StreamMapping
@@ -39,6 +36,7 @@ from fanoutsim.errors import DeliveryTimeout, SimulatorError
 from fanoutsim.functions import clients as function_clients
 from fanoutsim.functions import flight_model
 from fanoutsim.model.profiles import TimingProfile, load_profile
+from fanoutsim.moto_account import MotoAccount
 from fanoutsim.observer import UpdateObserver
 from fanoutsim.report import Report, build_report
 from fanoutsim.runtime.clients import ClientPool, SimClient
@@ -95,7 +93,6 @@ class Simulator:
         self._tasks: set[asyncio.Future[Any]] = set()
         self._watchers: list[Callable[[str], None]] = []
         self.watcher_errors: list[str] = []
-        self._saved_env = {k: os.environ.get(k) for k in stack.ENVIRONMENT_KEYS}
         try:
             self._start(mapping or stack.DEFAULT_MAPPING, seed)
         except BaseException:
@@ -104,16 +101,10 @@ class Simulator:
 
     # ----------------------------------------------------------------- building
     def _start(self, mapping: MappingConfig, seed: int | None) -> None:
-        # Our gateway's endpoints are real HTTP: tell moto up front (it would otherwise try
-        # every AWS URL pattern on each PostToConnection before letting it through).
-        local = {"core": {"passthrough": {"urls": [r"http://127\.0\.0\.1:\d+/.*"]}}}
-        self._mock = mock_aws(config=local)  # type: ignore[call-overload]
-        self._mock.start()
-        os.environ.update(stack.base_environment(self.region))
-        if self._connect_token:
-            os.environ["CONNECT_TOKEN"] = self._connect_token
+        token = {"CONNECT_TOKEN": self._connect_token} if self._connect_token else {}
+        self.account = MotoAccount(self.region, token)
         self.delays = Delays(self.profile, seed)
-        self.instrumentation = Instrumentation(self.meter, self._moto_table, self.delays)
+        self.instrumentation = Instrumentation(self.meter, self.account.table, self.delays)
         self.instrumentation.install()  # before any client exists: clients copy the hooks
         function_clients.reset()
         self.dynamodb = boto3.client("dynamodb", region_name=self.region)
@@ -122,7 +113,7 @@ class Simulator:
         stream_arn = stack.create_tables(self.dynamodb)
         stack.create_bus(self.events, self.region)
         self.instrumentation.on_table_write.append(self._on_table_write)
-        self.observer.watch_commits(self._moto_table(stack.FLIGHTS_TABLE).stream_shard)
+        self.observer.watch_commits(self.account.table(stack.FLIGHTS_TABLE).stream_shard)
         self.runtime = FunctionRuntime(
             stack.FUNCTIONS, self.meter, self.delays, region=self.region, account=stack.ACCOUNT
         )
@@ -146,8 +137,9 @@ class Simulator:
         if self.transport == "in-process":
             self.instrumentation.in_process[self.endpoints["management"]] = self.gateway
 
-        backend = events_backends[stack.ACCOUNT][self.region]
-        self.bus = EventBusDispatcher(backend, self.runtime, self.delays, self.loop, self._spawn)
+        self.bus = EventBusDispatcher(
+            self.account.events_backend(), self.runtime, self.delays, self.loop, self._spawn
+        )
         self.bus.meter = self.meter
         self.bus.on_gave_up.append(self.observer.update_rejected)
         self.bus.route(stack.BUS, stack.RULE, "flight_events")
@@ -177,10 +169,6 @@ class Simulator:
         # collector's view: otherwise a full collection stalls an update for ~70 ms.
         gc.collect()
         gc.freeze()
-
-    def _moto_table(self, name: str) -> Any:
-        tables = dynamodb_backends[stack.ACCOUNT][self.region].tables
-        return tables.get(name)
 
     async def _start_poller(self) -> asyncio.Task[None]:
         return asyncio.ensure_future(self.poller.run())
@@ -398,14 +386,9 @@ class Simulator:
             if hasattr(self, "instrumentation"):
                 self.instrumentation.uninstall()
                 function_clients.reset()
-            if hasattr(self, "_mock"):
-                self._mock.stop()
+            if hasattr(self, "account"):
+                self.account.stop()
             gc.unfreeze()
-            for key, value in self._saved_env.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
             with _active_lock:
                 if self in _active:
                     _active.remove(self)
