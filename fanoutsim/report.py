@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from fanoutsim.aws.pricing import Usage, cost_of, load_prices
 from fanoutsim.stages import STAGES
-from fanoutsim.tracing import percentiles, stage_samples
+from fanoutsim.stats import percentiles
+from fanoutsim.tracing import stage_samples
 
 if TYPE_CHECKING:
     from fanoutsim.simulator import Simulator

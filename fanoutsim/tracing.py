@@ -2,7 +2,7 @@
 
 Every update carries a trace id from ``PutEvents`` to the client. The I/O layers stamp the
 points named in :mod:`fanoutsim.stages`; points that happen once per subscriber (``post``,
-``receipt``) are stamped per connection. Stage durations and their percentiles are pure
+``receipt``) are stamped per connection. Stage durations are pure
 functions of the stamps. Times come from one monotonic clock (``time.perf_counter``; on
 Linux it is system-wide, so a client in another process can stamp receipts too).
 """
@@ -13,8 +13,6 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from fanoutsim.stages import POINTS, STAGES
 
@@ -89,16 +87,3 @@ def stage_samples(timelines: Iterable[Timeline]) -> dict[str, list[float]]:
         for name, start, end in STAGES:
             samples[name].extend(timeline.durations_ms(start, end))
     return samples
-
-
-def percentiles(values: list[float]) -> dict[str, float | int | None]:
-    """p50/p95/p99 and count of ``values`` (None when there are none)."""
-    if not values:
-        return {"count": 0, "p50": None, "p95": None, "p99": None}
-    p50, p95, p99 = np.percentile(np.asarray(values), [50, 95, 99])
-    return {
-        "count": len(values),
-        "p50": round(float(p50), 3),
-        "p95": round(float(p95), 3),
-        "p99": round(float(p99), 3),
-    }

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fanoutsim.tracing import Tracer, percentiles, stage_samples
+from fanoutsim.tracing import Tracer, stage_samples
 
 
 def test_stage_durations_per_update_and_per_connection() -> None:
@@ -30,8 +30,3 @@ def test_stage_durations_per_update_and_per_connection() -> None:
 def test_unknown_point_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown trace point"):
         Tracer().stamp("t", "teleported")
-
-
-def test_percentiles_of_nothing_are_none() -> None:
-    assert percentiles([]) == {"count": 0, "p50": None, "p95": None, "p99": None}
-    assert percentiles([1.0, 2.0, 3.0])["p50"] == 2.0

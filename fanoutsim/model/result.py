@@ -6,26 +6,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from fanoutsim.aws.pricing import SERVICES, Usage
 from fanoutsim.model.distributions import FloatArray
 from fanoutsim.model.scenario import Scenario
-
-
-def percentiles(values: FloatArray) -> dict[str, float | int | None]:
-    """count, p50, p95, p99 of ``values`` (ms); inf (never delivered) stays inf."""
-    data = np.asarray(values, dtype=np.float64)
-    data = data[~np.isnan(data)]
-    if data.size == 0:
-        return {"count": 0, "p50": None, "p95": None, "p99": None}
-    # Linear interpolation as the live report does; with never-delivered (inf) values
-    # interpolation would give nan, so pick observed values instead.
-    if np.isfinite(data).all():
-        p50, p95, p99 = np.percentile(data, [50, 95, 99])
-    else:
-        p50, p95, p99 = np.percentile(data, [50, 95, 99], method="inverted_cdf")
-    return {"count": int(data.size), "p50": float(p50), "p95": float(p95), "p99": float(p99)}
+from fanoutsim.stats import percentiles
 
 
 def _json_number(value: Any) -> Any:
@@ -144,15 +128,17 @@ class ModelResult:
             "",
             f"time to first subscriber: p50 {format_ms(first['p50'])}  "
             f"p99 {format_ms(first['p99'])}",
-            f"time to last subscriber:  p50 {format_ms(last['p50'])}  "
-            f"p99 {format_ms(last['p99'])}",
+            f"time to last subscriber:  p50 {format_ms(last['p50'])}  p99 {format_ms(last['p99'])}",
             "",
             "operations per update: " + ", ".join(f"{k} {v:,}" for k, v in self.operations.items()),
         ]
         if not self.sustainable:
-            lines += ["", "NOT SUSTAINABLE: the pipeline cannot keep up with this update rate, so "
-                      "time-to-last grows with every update (figures above are for the "
-                      f"{s.updates:,} updates simulated)."]
+            lines += [
+                "",
+                "NOT SUSTAINABLE: the pipeline cannot keep up with this update rate, so "
+                "time-to-last grows with every update (figures above are for the "
+                f"{s.updates:,} updates simulated).",
+            ]
         if self.binding:
             lines += ["", "what binds:"] + [f"  - {b}" for b in self.binding]
         lines += ["", f"prices: {self.prices_source}", f"timings: {self.profile_source}"]

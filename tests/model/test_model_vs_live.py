@@ -19,7 +19,8 @@ import pytest
 from fanoutsim.model.engine import simulate
 from fanoutsim.model.scenario import Scenario
 from fanoutsim.simulator import Simulator
-from fanoutsim.tracing import percentiles, stage_samples
+from fanoutsim.stats import percentiles
+from fanoutsim.tracing import stage_samples
 
 REL_TOL = 0.20
 ABS_TOL_MS = 100.0
@@ -90,8 +91,7 @@ def test_latency_distribution_matches_a_live_run_under_the_aws_profile() -> None
     model = simulate(scenario, "aws", seed=1)
     assert live["delivered"] == subscribers * updates
     assert _per_update(live["operations"], updates) == model.operations
-    checks = [("end_to_end", "p50"), ("end_to_end", "p95"), ("eventbridge", "p50"),
-              ("post", "p50")]
+    checks = [("end_to_end", "p50"), ("end_to_end", "p95"), ("eventbridge", "p50"), ("post", "p50")]
     for stage, key in checks:
         expected = model.stages[stage][key]
         observed = live["stages"][stage][key]
