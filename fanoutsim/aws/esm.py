@@ -150,6 +150,7 @@ class StreamMapping:
         self._in_flight: Batch | None = None
         self._last_completed = float("-inf")
         self._outbox: list[Record] = []
+        self._filtered_out: list[Record] = []
         self._ids = itertools.count(1)
         self.invocations = 0
         self.retries = 0
@@ -171,6 +172,7 @@ class StreamMapping:
                 accepted += 1
             else:
                 self.filtered += 1
+                self._filtered_out.append(record)
         return accepted
 
     def next_batch(self, now: float) -> Batch | None:
@@ -257,6 +259,12 @@ class StreamMapping:
     def take_discarded(self) -> list[Record]:
         """Drain the discarded records not yet returned."""
         out, self._outbox = self._outbox, []
+        return out
+
+    def take_filtered(self) -> list[Record]:
+        """Drain the records the filter dropped since the last call (never invoked, never
+        billed; a caller waiting on them should stop waiting)."""
+        out, self._filtered_out = self._filtered_out, []
         return out
 
     def _checkpoint(self, batch: Batch, result: Mapping[str, Any] | None) -> int:

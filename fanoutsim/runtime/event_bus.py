@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fanoutsim.aws import eventbridge
@@ -110,7 +110,7 @@ def _aws_envelope(event: dict[str, Any]) -> dict[str, Any]:
     envelope = {k: v for k, v in event.items() if k != "ingestion-time"}
     when = envelope.get("time")
     if isinstance(when, int | float):
-        envelope["time"] = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        envelope["time"] = eventbridge.iso_time(when)
     elif isinstance(when, datetime):
-        envelope["time"] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        envelope["time"] = eventbridge.iso_time(when.timestamp())
     return envelope

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from fanoutsim.aws.esm import Batch, StreamMapping
-from fanoutsim.aws.patterns import filter_criteria_matches
 from fanoutsim.aws.stream_records import KeyOnlyInsertFilter, to_lambda_record
 from fanoutsim.functions.flight_model import TRACE_FIELD
 from fanoutsim.runtime.delays import Delays
@@ -118,9 +117,8 @@ class StreamPoller:
             self.records_seen.extend(records)
             for trace_id in trace_ids(records):
                 self.tracer.stamp(trace_id, "stream_record", now)
-            patterns = self.mapping.config.filter_patterns
-            dropped = [r for r in records if not filter_criteria_matches(patterns, r)]
             self.mapping.offer(records, now)
+            dropped = self.mapping.take_filtered()
             if dropped:
                 for filtered_callback in self.on_filtered:
                     filtered_callback(dropped)

@@ -275,3 +275,14 @@ def test_completing_a_batch_that_is_not_in_flight_is_an_error() -> None:
     mapping.complete(batch, None, 0.0)
     with pytest.raises(SimulatorError):
         mapping.complete(batch, None, 0.0)
+
+
+def test_filtered_records_can_be_drained_once() -> None:
+    from fanoutsim.aws.esm import MappingConfig, StreamMapping
+
+    mapping = StreamMapping(MappingConfig(filter_patterns=({"eventName": ["MODIFY"]},)))
+    insert = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "1"}}
+    modify = {"eventName": "MODIFY", "dynamodb": {"SequenceNumber": "2"}}
+    assert mapping.offer([insert, modify], 0.0) == 1
+    assert mapping.take_filtered() == [insert]
+    assert mapping.take_filtered() == []
