@@ -38,6 +38,18 @@ def _management(endpoint: str) -> Any:
     return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
 
 
+def scan_items(dynamo_table: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item of a Scan, following ``LastEvaluatedKey`` (one page stops at 1 MB: the
+    seed's handler read one page and missed every subscriber past it)."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = dynamo_table.scan(**kwargs)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def reset() -> None:
     """Forget every cached client, as a new execution environment would (the simulator
     calls this when it starts, so clients pick up its hooks and endpoints)."""

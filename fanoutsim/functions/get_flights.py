@@ -5,21 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fanoutsim.functions.clients import table
+from fanoutsim.functions.clients import scan_items, table
 from fanoutsim.functions.flight_model import client_payload
 
 
 def all_flights() -> list[dict[str, Any]]:
-    """Scan the flights table page by page (a single Scan stops at 1 MB)."""
-    flights = table("FLIGHTS_TABLE")
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {}
-    while True:
-        page = flights.scan(**kwargs)
-        items.extend(page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    """Every flight of the view model (all Scan pages)."""
+    return scan_items(table("FLIGHTS_TABLE"))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

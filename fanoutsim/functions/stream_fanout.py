@@ -18,23 +18,16 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from fanoutsim.functions.clients import management_api, table
+from fanoutsim.functions.clients import management_api, scan_items, table
 from fanoutsim.functions.flight_model import client_payload
 
 _deserializer = TypeDeserializer()
 
 
 def connection_ids() -> list[str]:
-    """Every subscriber, following ``LastEvaluatedKey`` across Scan pages."""
-    connections = table("CONNECTIONS_TABLE")
-    ids: list[str] = []
-    kwargs: dict[str, Any] = {"ProjectionExpression": "connectionId"}
-    while True:
-        page = connections.scan(**kwargs)
-        ids.extend(item["connectionId"] for item in page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return ids
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    """Every subscriber, across all Scan pages."""
+    items = scan_items(table("CONNECTIONS_TABLE"), ProjectionExpression="connectionId")
+    return [item["connectionId"] for item in items]
 
 
 def post_to_all(ids: list[str], data: bytes) -> list[str]:
