@@ -7,6 +7,7 @@ price table (its source and date are part of the report).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -96,8 +97,6 @@ def usage_of(meter: dict[str, Any], architecture: str = "x86") -> Usage:
 
 def build_report(sim: Simulator) -> Report:
     """Collect everything the simulator knows into a :class:`Report`."""
-    import time
-
     meter = sim.meter.snapshot(time.time())
     dropped = sim.deliveries.dropped
     timelines = [sim.tracer.timeline(t) for t in sim.published if t not in dropped]

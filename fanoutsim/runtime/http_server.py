@@ -11,6 +11,7 @@ order.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import socket
 from collections.abc import Awaitable, Callable, Mapping
@@ -111,9 +112,7 @@ class _Connection(asyncio.Protocol):
                 return
             body = bytes(self._buffer[end + 4 : end + 4 + length])
             del self._buffer[: end + 4 + length]
-            request = Request(
-                request.method, request.path, request.query, request.headers, body, request.peer
-            )
+            request = dataclasses.replace(request, body=body)
             keep_alive = request.headers.get("connection", "").lower() != "close"
             answer = self._handler(request)
             if inspect.isawaitable(answer):
