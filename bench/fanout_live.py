@@ -173,7 +173,7 @@ def phase_pipeline(n: int, updates: int, transport: str) -> dict[str, Any]:
             flight_id, status, details = script[i % len(script)]
             start = time.perf_counter()
             trace = sim.publish(flight_id, status, details)
-            sent[trace] = sim.tracer.timeline(trace).points["put_events"]
+            sent[trace] = sim.timeline(trace).points["put_events"]
             subs.wait_for(trace)
             busy += time.perf_counter() - start
         burst_start = time.perf_counter()
@@ -189,7 +189,7 @@ def phase_pipeline(n: int, updates: int, transport: str) -> dict[str, Any]:
     # post loop the bare boto3 baseline measures); the rest is the upstream stages.
     loop_s = 0.0
     for trace in sent:
-        timeline = sim.tracer.timeline(trace)
+        timeline = sim.timeline(trace)
         loop_s += max(timeline.per_connection["post"].values()) - timeline.points["fanout_start"]
     summary["fanout_per_s"] = n * len(sent) / loop_s
     summary["burst_deliveries_per_s"] = n * updates / burst_s

@@ -61,8 +61,8 @@ def baseline(deliveries: int) -> dict[str, Any]:
 def one(strategy: str, subscribers: int, updates: int, per_minute: float) -> dict[str, Any]:
     """Run the model once for ``strategy`` and report time, memory and a few results."""
     from fanoutsim.model.engine import simulate
-    from fanoutsim.model.profiles import load_profile
     from fanoutsim.model.scenario import Scenario
+    from fanoutsim.timing.profiles import load_profile
 
     profile = load_profile("aws")
     scenario = Scenario(

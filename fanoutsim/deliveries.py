@@ -12,6 +12,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
+from fanoutsim.feed import Changed, Dropped, Passed, PipelineEvent
+
+#: What a handler returns for an event it did nothing with (a flight scheduled twice).
+DUPLICATE = "duplicate"
+
+__all__ = ["Deliveries"]
+
 
 class Deliveries:
     """Expected and received deliveries per trace id."""
@@ -28,6 +35,20 @@ class Deliveries:
             self._expected[trace_id] = names
             if names:
                 self._outstanding[trace_id] = set(names)
+
+    def observe(self, event: PipelineEvent) -> None:
+        """Feed subscriber: receipts arrive, dropped updates are owed no more."""
+        if isinstance(event, Passed) and event.point == "receipt":
+            for trace_id in event.trace_ids:
+                self.received(trace_id, event.key)
+        elif isinstance(event, Dropped):
+            for trace_id in event.trace_ids:
+                self.drop(trace_id, event.reason)
+        elif isinstance(event, Changed) and event.kind == "invocation":
+            result = getattr(event.subject, "result", None)
+            if isinstance(result, dict) and result.get("result") == DUPLICATE:
+                for trace_id in event.subject.trace_ids:
+                    self.drop(trace_id, "duplicate flight: nothing written, nothing sent")
 
     def received(self, trace_id: str, client: str) -> None:
         with self._done:

@@ -6,6 +6,20 @@ Every error the package raises on purpose derives from :class:`FanoutsimError`, 
 
 from __future__ import annotations
 
+__all__ = [
+    "ConfigError",
+    "ConnectRejected",
+    "DataFileError",
+    "DeliveryTimeout",
+    "FanoutsimError",
+    "InvalidEventPattern",
+    "InvalidFlightEvent",
+    "ManagementError",
+    "RouteNotFound",
+    "SimulatorError",
+    "ValidationError",
+]
+
 
 class FanoutsimError(Exception):
     """Base class of every error fanoutsim raises on purpose."""
@@ -41,3 +55,23 @@ class DeliveryTimeout(SimulatorError):
 
 class RouteNotFound(ValidationError):
     """A WebSocket message whose route key matches no route and the API has no ``$default``."""
+
+
+class ConnectRejected(SimulatorError):
+    """The gateway refused the upgrade (``$connect`` failed); ``status`` is the HTTP status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"$connect refused the connection with HTTP {status}")
+        self.status = status
+
+
+class ManagementError(FanoutsimError):
+    """A verdict of the ``@connections`` management API: AWS's error ``code`` (e.g.
+    ``GoneException``), the HTTP ``status`` it travels with, and its ``message``. Both
+    transports render it, so boto3 raises the same ``ClientError`` either way."""
+
+    def __init__(self, code: str, status: int, message: str) -> None:
+        super().__init__(f"{code} ({status}): {message}")
+        self.code = code
+        self.status = status
+        self.message = message

@@ -7,17 +7,15 @@ price table (its source and date are part of the report).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fanoutsim.aws.pricing import Usage, cost_of, load_prices
 from fanoutsim.stages import STAGES
 from fanoutsim.stats import percentiles
-from fanoutsim.tracing import stage_samples
+from fanoutsim.tracing import Timeline, stage_samples
 
-if TYPE_CHECKING:
-    from fanoutsim.simulator import Simulator
+__all__ = ["Report", "RunSnapshot", "build_report", "usage_of"]
 
 
 @dataclass(frozen=True)
@@ -67,20 +65,6 @@ class Report:
         return "\n".join(lines)
 
 
-def _deliveries(sim: Simulator) -> dict[str, int]:
-    clients = sim.clients.clients
-    expected, delivered = sim.deliveries.totals()
-    return {
-        "expected": expected,
-        "delivered": delivered,
-        "missing": expected - delivered,
-        "duplicates": sum(c.duplicates for c in clients.values()),
-        "gone": sim.gateway.counts["gone"],
-        "failed": sim.gateway.counts["failed"],
-        "posted": sim.gateway.counts["posted"],
-    }
-
-
 def usage_of(meter: dict[str, Any], architecture: str = "x86") -> Usage:
     """Turn a meter snapshot into billable usage for :func:`cost_of`."""
     return Usage(
@@ -95,32 +79,42 @@ def usage_of(meter: dict[str, Any], architecture: str = "x86") -> Usage:
     )
 
 
-def build_report(sim: Simulator) -> Report:
-    """Collect everything the simulator knows into a :class:`Report`."""
-    meter = sim.meter.snapshot(time.time())
-    dropped = sim.deliveries.dropped
-    timelines = [sim.tracer.timeline(t) for t in sim.published if t not in dropped]
-    samples = stage_samples(timelines)
+@dataclass(frozen=True)
+class RunSnapshot:
+    """What a report is made of, taken from a running simulator at one moment."""
+
+    profile: str
+    transport: str
+    endpoints: dict[str, str]
+    clients: int
+    published: tuple[str, ...]
+    deliveries: dict[str, int]
+    meter: dict[str, Any]
+    timelines: tuple[Timeline, ...]
+    stream: dict[str, Any]
+    dropped: dict[str, str]
+
+
+def build_report(run: RunSnapshot) -> Report:
+    """Turn a :class:`RunSnapshot` into a :class:`Report` (stage percentiles, prices)."""
+    meter = run.meter
+    samples = stage_samples(run.timelines)
     prices = load_prices()
     data = {
-        "profile": sim.profile.name,
-        "transport": sim.transport,
-        "endpoints": dict(sim.endpoints),
-        "clients": len(sim.clients.clients),
-        "updates": len(sim.published),
-        "deliveries": _deliveries(sim),
+        "profile": run.profile,
+        "transport": run.transport,
+        "endpoints": dict(run.endpoints),
+        "clients": run.clients,
+        "updates": len(run.published),
+        "deliveries": dict(run.deliveries),
         "stages": {name: percentiles(samples[name]) for name, _, _ in STAGES},
         "operations": dict(meter["operations"]),
         "invocations": meter["invocations"],
         "websocket": meter["websocket"],
         "connection_minutes": meter["connection_minutes"],
         "eventbridge_events": meter["eventbridge_events"],
-        "stream": {
-            **sim.mapping.counters(),
-            "discarded_records": len(sim.poller.discarded),
-            "poller_errors": list(sim.poller.errors),
-        },
-        "dropped_updates": dict(dropped),
+        "stream": dict(run.stream),
+        "dropped_updates": dict(run.dropped),
         "cost_usd": cost_of(usage_of(meter), prices),
         "prices": prices.describe(),
     }

@@ -8,57 +8,61 @@ small synchronous API for notebooks, widgets, the CLI and tests.
         sim.wait_for_deliveries()
         print(sim.report())
 
-moto runs in-process; the gateway, stream poller and clients run on an asyncio loop in a
-background thread; handlers run on the function runtime's worker threads. One simulator at a
-time per process (the handlers read their configuration from the process environment, as
-on Lambda).
+:mod:`fanoutsim.builder` builds the stack; this class only offers verbs over it. moto runs
+in-process; the gateway, stream poller and subscribers run on an asyncio loop in a
+background thread; handlers run on the function runtime's worker threads. One simulator at
+a time per process (the handlers read their configuration from the process environment, as
+on Lambda). On a closed simulator every verb that acts or reads AWS raises
+:class:`SimulatorError`; the run's records (report, timelines, invocations, stream records)
+stay readable.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import gc
-import os
 import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine
-from typing import Any, Literal, TypeVar
-
-import boto3
+from typing import Any, ParamSpec, TypeVar
 
 from fanoutsim import stack
-from fanoutsim.aws.esm import MappingConfig, StreamMapping
-from fanoutsim.aws.metering import Meter
-from fanoutsim.deliveries import Deliveries
+from fanoutsim.aws.esm import MappingConfig
+from fanoutsim.builder import Options, Stack, Transport, build
 from fanoutsim.errors import DeliveryTimeout, SimulatorError
-from fanoutsim.functions import clients as function_clients
+from fanoutsim.feed import Changed, PipelineEvent
 from fanoutsim.functions import flight_model
-from fanoutsim.model.profiles import TimingProfile, load_profile
-from fanoutsim.moto_account import MotoAccount
-from fanoutsim.observer import UpdateObserver
-from fanoutsim.report import Report, build_report
-from fanoutsim.runtime.clients import ClientPool, SimClient
-from fanoutsim.runtime.delays import Delays
-from fanoutsim.runtime.event_bus import EventBusDispatcher
-from fanoutsim.runtime.function_runtime import FunctionRuntime, Invocation
-from fanoutsim.runtime.gateway import Gateway
-from fanoutsim.runtime.instrumentation import Instrumentation, producer_call
-from fanoutsim.runtime.poller import StreamPoller
+from fanoutsim.report import Report, RunSnapshot, build_report
+from fanoutsim.runtime.function_runtime import Handler, Invocation
+from fanoutsim.runtime.instrumentation import producer_call
+from fanoutsim.runtime.subscribers import Subscriber
 from fanoutsim.sample_flights import sample_flights
-from fanoutsim.tracing import Timeline, Tracer
+from fanoutsim.stages import TRACE_FIELD
+from fanoutsim.timing.profiles import TimingProfile, load_profile
+from fanoutsim.tracing import Timeline
+
+__all__ = ["Simulator", "Transport"]
 
 T = TypeVar("T")
-Transport = Literal["http", "in-process"]
+P = ParamSpec("P")
 _active_lock = threading.Lock()
 _active: list[Simulator] = []
 
 
-async def _finish(task: asyncio.Task[None]) -> None:
-    """Let a stopping task end on its own, or cancel it after a moment."""
-    with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-        await asyncio.wait_for(task, 2.0)
+def _open_only(method: Callable[P, T]) -> Callable[P, T]:
+    """Refuse the call on a closed simulator (it would otherwise reach real AWS)."""
+
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        sim = args[0]
+        assert isinstance(sim, Simulator)
+        if sim.closed:
+            raise SimulatorError(f"the simulator is closed: {method.__name__}() needs an open one")
+        return method(*args, **kwargs)
+
+    return guarded
 
 
 class Simulator:
@@ -77,192 +81,155 @@ class Simulator:
         if transport not in ("http", "in-process"):
             raise SimulatorError(f"transport must be 'http' or 'in-process', not {transport!r}")
         self.profile = profile if isinstance(profile, TimingProfile) else load_profile(profile)
+        self.transport: Transport = transport
+        self.region = region
+        self.published: list[str] = []
+        self._closed = True  # until the stack is up
+        self._watchers: dict[Callable[[str], None], Callable[[PipelineEvent], None]] = {}
         with _active_lock:
             if _active:
                 raise SimulatorError("another Simulator is open in this process; close it first")
             _active.append(self)
-        self.transport = transport
-        self._connect_token = connect_token
-        self.region = region
-        self.meter = Meter()
-        self.tracer = Tracer()
-        self.deliveries = Deliveries()
-        self.observer = UpdateObserver(self.tracer, self.deliveries)
-        self.published: list[str] = []
-        self._closed = False
-        self._tasks: set[asyncio.Future[Any]] = set()
-        self._watchers: list[Callable[[str], None]] = []
-        self.watcher_errors: list[str] = []
         try:
-            self._start(mapping or stack.DEFAULT_MAPPING, seed)
+            options = Options(
+                self.profile,
+                transport,
+                mapping or stack.DEFAULT_MAPPING,
+                seed,
+                region,
+                connect_token,
+            )
+            self._stack: Stack = build(options)
         except BaseException:
-            self.close()
+            self._release()
             raise
-
-    # ----------------------------------------------------------------- building
-    def _start(self, mapping: MappingConfig, seed: int | None) -> None:
-        token = {"CONNECT_TOKEN": self._connect_token} if self._connect_token else {}
-        self.account = MotoAccount(self.region, token)
-        self.delays = Delays(self.profile, seed)
-        self.instrumentation = Instrumentation(self.meter, self.account.table, self.delays)
-        self.instrumentation.install()  # before any client exists: clients copy the hooks
-        function_clients.reset()
-        self.dynamodb = boto3.client("dynamodb", region_name=self.region)
-        self.events = boto3.client("events", region_name=self.region)
-        self.streams = boto3.client("dynamodbstreams", region_name=self.region)
-        stream_arn = stack.create_tables(self.dynamodb)
-        stack.create_bus(self.events, self.region)
-        self.instrumentation.on_table_write.append(self._on_table_write)
-        self.observer.watch_commits(self.account.table(stack.FLIGHTS_TABLE).stream_shard)
-        self.runtime = FunctionRuntime(
-            stack.FUNCTIONS, self.meter, self.delays, region=self.region, account=stack.ACCOUNT
-        )
-        self.runtime.start_listeners.append(self.observer.invocation_started)
-        self.runtime.listeners.append(self.observer.invocation_ended)
-
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="fanoutsim", daemon=True)
-        self._thread.start()
-        self.gateway = Gateway(
-            self.runtime,
-            self.meter,
-            self.tracer,
-            routes=stack.ROUTES,
-            rest_routes=stack.REST_ROUTES,
-            delays=self.delays,
-        )
-        self._run(self.gateway.start())
-        self.endpoints = self.gateway.endpoints
-        os.environ["WEBSOCKET_ENDPOINT"] = self.endpoints["management"]
-        if self.transport == "in-process":
-            self.instrumentation.in_process[self.endpoints["management"]] = self.gateway
-
-        self.bus = EventBusDispatcher(
-            self.account.events_backend(), self.runtime, self.delays, self.loop, self._spawn
-        )
-        self.bus.meter = self.meter
-        self.bus.on_gave_up.append(self.observer.update_rejected)
-        self.bus.route(stack.BUS, stack.RULE, "flight_events")
-
-        self.mapping = StreamMapping(mapping)
-        self.poller = StreamPoller(
-            self.streams,
-            stream_arn,
-            self.mapping,
-            self.runtime,
-            "stream_fanout",
-            self.tracer,
-            self.delays,
-            region=self.region,
-            poll_interval_s=self.profile.stream_poll_interval_ms / 1000,
-        )
-        retries = mapping.maximum_retry_attempts
-        self.poller.on_discard.append(lambda r: self.observer.records_discarded(r, retries))
-        self.poller.on_filtered.append(self.observer.records_filtered)
-        self._poller_task = self._run(self._start_poller())
-        self.clients = ClientPool(self.endpoints["websocket"], self.tracer)
-        self.clients.on_receipt.append(self.deliveries.received)
-        self.clients.on_message.append(lambda client: self._notify("message"))
-        self.gateway.on_change.append(lambda: self._notify("connections"))
-        self.runtime.listeners.append(lambda invocation: self._notify("invocation"))
+        self._closed = False
+        self.endpoints = dict(self._stack.endpoints)
         # The stack's long-lived objects (moto's models, botocore's service data) leave the
         # collector's view: otherwise a full collection stalls an update for ~70 ms.
         gc.collect()
         gc.freeze()
 
-    async def _start_poller(self) -> asyncio.Task[None]:
-        return asyncio.ensure_future(self.poller.run())
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _run(self, coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
+    def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60.0) -> T:
         """Run ``coro`` on the simulator's loop and wait for its result."""
-        if self._closed:
-            raise SimulatorError("the simulator is closed")
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+        assert self._stack.loop is not None
+        return self._stack.loop.run(coro, timeout)
+
+    @property
+    def _subscribers(self) -> Any:
+        return self._stack.subscribers
 
     # ----------------------------------------------------------------- change feed
+    @_open_only
     def on_change(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(kind)`` whenever something happens: ``"message"`` (a client
         received one), ``"connections"`` (a client came or went), ``"invocation"`` (a
         function finished). It runs on a simulator thread: keep it short, never block."""
-        self._watchers.append(callback)
+
+        def forward(event: PipelineEvent) -> None:
+            if isinstance(event, Changed):
+                callback(event.kind)
+
+        self._watchers[callback] = forward
+        self._stack.feed.subscribe(forward)
 
     def off_change(self, callback: Callable[[str], None]) -> None:
         """Stop calling ``callback`` (e.g. when a widget is replaced)."""
-        if callback in self._watchers:
-            self._watchers.remove(callback)
+        forward = self._watchers.pop(callback, None)
+        if forward is not None:
+            self._stack.feed.unsubscribe(forward)
+
+    @property
+    def watcher_errors(self) -> list[str]:
+        """Errors raised by change callbacks (they never break the pipeline)."""
+        return list(self._stack.feed.errors)
 
     @property
     def closed(self) -> bool:
         return self._closed
 
-    def _notify(self, kind: str) -> None:
-        for callback in list(self._watchers):
-            try:
-                callback(kind)
-            except Exception as error:  # a broken view must not break the pipeline
-                self.watcher_errors.append(f"{type(error).__name__}: {error}")
-
-    def _on_table_write(self, operation: str, invocation: Invocation | None) -> None:
-        self.poller.wake()
-
     # ----------------------------------------------------------------- clients
-    def add_clients(self, n: int = 1) -> list[SimClient]:
+    @_open_only
+    def add_clients(self, n: int = 1) -> list[Subscriber]:
         """Connect ``n`` new subscribers (each through ``$connect`` and its table write)."""
         if n < 0:
             raise ValueError("n must be >= 0")
-        return self._run(self.clients.add(n), timeout=60 + n * 0.1)
+        return self._run(self._subscribers.add(n), timeout=60 + n * 0.1)
 
+    @_open_only
     def remove_clients(self, n: int = 1) -> list[str]:
         """Disconnect the ``n`` newest subscribers; their expected deliveries are dropped."""
-        return self.clients_leave(list(self.clients.clients)[-n:] if n > 0 else [])
+        return self.clients_leave(list(self._subscribers.clients)[-n:] if n > 0 else [])
 
+    @_open_only
     def clients_leave(self, names: list[str]) -> list[str]:
         """Disconnect the named subscribers (a normal close: ``$disconnect`` runs)."""
-        self.deliveries.forget_clients(names)
-        self._run(self.clients.remove_named(names))
-        self._run(self.gateway.disconnected(set(names)))
+        self._stack.deliveries.forget_clients(names)
+        self._run(self._subscribers.remove_named(names))
+        assert self._stack.gateway is not None
+        self._run(self._stack.gateway.disconnected(set(names)))
         return names
 
-    def connect_client(self, query: str = "") -> SimClient:
+    @_open_only
+    def connect_client(self, query: str = "") -> Subscriber:
         """Connect one subscriber with extra query parameters (raises ConnectRejected)."""
-        return self._run(self.clients.connect(query=query))
+        client: Subscriber = self._run(self._subscribers.connect(query=query))
+        return client
+
+    @_open_only
+    def subscribers(self) -> dict[str, Subscriber]:
+        """The connected subscribers by name, oldest first."""
+        return dict(self._subscribers.clients)
+
+    @_open_only
+    def sever_client(self, name: str) -> None:
+        """Cut a client off without ``$disconnect`` (a lost network): its row goes stale."""
+        gateway = self._stack.gateway
+        assert gateway is not None
+
+        async def sever() -> None:
+            gateway.sever(name)
+            await self._subscribers.forget(name)
+
+        self._run(sever())
+        self._stack.deliveries.forget_clients([name])
 
     # ----------------------------------------------------------------- producing
+    @_open_only
     def put_events(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
         """Send raw ``PutEvents`` entries as a producer would; returns AWS's response."""
         token = producer_call.set(True)
         try:
-            response: dict[str, Any] = self.events.put_events(Entries=entries)
+            response: dict[str, Any] = self._stack.events.put_events(Entries=entries)
         finally:
             producer_call.reset(token)
         return response
 
     def _publish(self, detail_type: str, detail: dict[str, Any]) -> str:
         trace_id = uuid.uuid4().hex[:16]
-        self.deliveries.expect(trace_id, list(self.clients.clients))
+        self._stack.deliveries.expect(trace_id, list(self._subscribers.clients))
         self.published.append(trace_id)
-        self.tracer.stamp(trace_id, "put_events")
-        entry = stack.event_entry(detail_type, {**detail, flight_model.TRACE_FIELD: trace_id})
+        self._stack.feed.passed("put_events", (trace_id,))
+        entry = stack.event_entry(detail_type, {**detail, TRACE_FIELD: trace_id})
         response = self.put_events([entry])
         if response["FailedEntryCount"]:
             error = response["Entries"][0]
-            self.observer.drop([trace_id], f"{error.get('ErrorCode')}: {error.get('ErrorMessage')}")
+            reason = f"{error.get('ErrorCode')}: {error.get('ErrorMessage')}"
+            self._stack.feed.dropped((trace_id,), reason)
         return trace_id
 
+    @_open_only
     def publish(self, flight_id: str, status: str, details: str = "") -> str:
         """Publish a ``Flight status updated`` event; returns the update's trace id."""
         detail = {"flightId": flight_id, "event": status, "eventDetails": details}
         return self._publish(flight_model.STATUS_UPDATED, detail)
 
+    @_open_only
     def schedule_flight(self, flight: dict[str, Any]) -> str:
         """Publish a ``New flight scheduled`` event; returns the update's trace id."""
         return self._publish(flight_model.NEW_FLIGHT, flight)
 
+    @_open_only
     def load_flights(self, wait: bool = True) -> list[str]:
         """Schedule the sample flights (and wait until every client has them)."""
         traces = [self.schedule_flight(f.flight) for f in sample_flights()]
@@ -271,127 +238,154 @@ class Simulator:
             self.wait_until_idle()  # the table holds them even with no client connected
         return traces
 
-    # ----------------------------------------------------------------- observing
+    # ----------------------------------------------------------------- waiting
+    @_open_only
     def missing(self) -> dict[str, set[str]]:
         """Expected deliveries not yet received, per trace id."""
-        return self.deliveries.outstanding()
+        return self._stack.deliveries.outstanding()
 
+    @_open_only
     def wait_for_deliveries(self, timeout: float = 30.0) -> None:
         """Block until every connected client has every update published while it was there
         (updates that failed visibly are not waited for: see the report's dropped updates)."""
-        if not self.deliveries.wait(timeout):
+        if not self._stack.deliveries.wait(timeout):
             missing = self.missing()
             count = sum(len(v) for v in missing.values())
             raise DeliveryTimeout(
                 f"{count} deliveries of {len(missing)} updates missing after {timeout:.0f} s"
             )
 
+    @_open_only
+    def wait_until_idle(self, timeout: float = 30.0) -> None:
+        """Block until no event is in flight, the stream is drained and no batch runs."""
+        try:
+            self._run(asyncio.wait_for(self._stack.idle(), timeout), timeout=None)
+        except TimeoutError:
+            raise SimulatorError(f"the pipeline was still busy after {timeout:.0f} s") from None
+
+    @_open_only
     def settle(self, timeout: float = 30.0) -> None:
         """Wait for every delivery, then for the pipeline to go idle (logs complete)."""
         self.wait_for_deliveries(timeout)
         self.wait_until_idle(timeout)
 
+    # ----------------------------------------------------------------- observing
+    @_open_only
     def boards(self) -> dict[str, dict[str, dict[str, Any]]]:
         """Each client's flight board: client name -> flightId -> latest payload."""
-        return {name: dict(c.board) for name, c in self.clients.clients.items()}
+        return {name: dict(c.board) for name, c in self._subscribers.clients.items()}
 
     def timeline(self, trace_id: str) -> Timeline:
         """The stamps of one update (see :mod:`fanoutsim.tracing`)."""
-        return self.tracer.timeline(trace_id)
+        return self._stack.tracer.timeline(trace_id)
 
     def latest_trace(self) -> str | None:
         """The trace id of the most recent publish, if any."""
         return self.published[-1] if self.published else None
 
-    def _quiet(self) -> bool:
-        return self.bus.pending == 0 and self.poller.idle.is_set() and self.mapping.idle
-
-    def wait_until_idle(self, timeout: float = 30.0) -> None:
-        """Block until no event is in flight, the stream is drained and no batch runs."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self._quiet():
-                self.poller.idle.clear()
-                self.poller.wake()  # one more poll, to see writes made since the last one
-                while not self.poller.idle.is_set() and time.monotonic() < deadline:
-                    time.sleep(0.002)
-                if self._quiet():
-                    return
-            if time.monotonic() > deadline:
-                raise SimulatorError(f"the pipeline was still busy after {timeout:.0f} s")
-            time.sleep(0.005)
-
+    @_open_only
     def connections(self) -> list[dict[str, Any]]:
         """The connections table's items."""
-        return stack.scan_all(self.dynamodb, stack.CONNECTIONS_TABLE)
+        return stack.scan_all(self._stack.dynamodb, stack.CONNECTIONS_TABLE)
 
+    def connection_labels(self) -> dict[str, str]:
+        """Connection id -> client name, for the connections the gateway holds open."""
+        return self._stack.api.labels()
+
+    @_open_only
     def flights(self) -> list[dict[str, Any]]:
         """The flights table's items (the view model)."""
-        return stack.scan_all(self.dynamodb, stack.FLIGHTS_TABLE)
+        return stack.scan_all(self._stack.dynamodb, stack.FLIGHTS_TABLE)
 
     def stream_records(self) -> list[dict[str, Any]]:
-        """Every stream record the poller has read, in Lambda's event shape."""
-        return list(self.poller.records_seen)
+        """The stream records the poller has read (the most recent 10,000), in Lambda's
+        event shape."""
+        assert self._stack.poller is not None
+        return list(self._stack.poller.records_seen)
+
+    def stream_counters(self) -> dict[str, int]:
+        """The event source mapping's counters: invocations, retries, bisections, ..."""
+        assert self._stack.mapping is not None
+        return self._stack.mapping.counters()
+
+    @property
+    def mapping_config(self) -> MappingConfig:
+        """The event source mapping's settings this simulator runs with."""
+        return self._stack.options.mapping
 
     def invocations(self) -> list[Invocation]:
         """Recent function invocations (newest last)."""
-        return list(self.runtime.log)
+        return list(self._stack.runtime.log)
 
+    # ----------------------------------------------------------------- changing
+    @_open_only
+    def replace_function(self, name: str, handler: Handler) -> None:
+        """Deploy ``handler`` as a new version of function ``name`` (cold starts follow)."""
+        self._stack.runtime.replace(name, handler)
+
+    @_open_only
     def inject_post_failures(self, count: int, *, after: int = 0, status: int = 500) -> None:
         """After ``after`` good posts, fail the next ``count`` PostToConnection calls with
         ``status`` (to show partial batch failures, retries and duplicate deliveries).
 
         boto3 retries a 5xx by itself (five attempts in its default legacy mode), so it
         takes five failures in a row before the stream handler sees an error."""
-        if count < 0 or after < 0:
-            raise ValueError("count and after must be >= 0")
-        self.gateway.faults.after = after
-        self.gateway.faults.status = status
-        self.gateway.faults.count = count
+        self._stack.api.inject_faults(count, after=after, status=status)
 
-    def sever_client(self, name: str) -> None:
-        """Cut a client off without ``$disconnect`` (a lost network): its row goes stale."""
-
-        async def sever() -> None:
-            self.gateway.sever(name)
-            await self.clients.forget(name)
-
-        self._run(sever())
-        self.deliveries.forget_clients([name])
+    # ----------------------------------------------------------------- reporting
+    def snapshot(self) -> RunSnapshot:
+        """Everything a report is made of, as of now."""
+        s = self._stack
+        assert s.poller is not None and s.mapping is not None
+        clients = s.subscribers.clients if s.subscribers is not None else {}
+        expected, delivered = s.deliveries.totals()
+        counts = s.api.snapshot()
+        dropped = dict(s.deliveries.dropped)
+        return RunSnapshot(
+            profile=self.profile.name,
+            transport=self.transport,
+            endpoints=dict(self.endpoints),
+            clients=len(clients),
+            published=tuple(self.published),
+            deliveries={
+                "expected": expected,
+                "delivered": delivered,
+                "missing": expected - delivered,
+                "duplicates": sum(c.duplicates for c in clients.values()),
+                "gone": counts["gone"],
+                "failed": counts["failed"],
+                "posted": counts["posted"],
+            },
+            meter=s.meter.snapshot(time.time()),
+            timelines=tuple(s.tracer.timeline(t) for t in self.published if t not in dropped),
+            stream={
+                **s.mapping.counters(),
+                "discarded_records": s.poller.discarded,
+                "poller_errors": list(s.poller.errors),
+            },
+            dropped=dropped,
+        )
 
     def report(self) -> Report:
         """Deliveries, per-stage latency and metered usage so far."""
-        return build_report(self)
+        return build_report(self.snapshot())
 
     # ----------------------------------------------------------------- closing
     def close(self) -> None:
         """Disconnect clients, stop the servers and moto; restore the environment."""
         if self._closed:
             return
+        self._closed = True
         try:
-            if hasattr(self, "clients"):
-                self._run(self.clients.close())
-            if hasattr(self, "poller"):
-                self.poller.stop()
-                self._run(_finish(self._poller_task))
-            if hasattr(self, "gateway"):
-                self._run(self.gateway.close())
+            self._stack.close()
         finally:
-            self._closed = True
-            if hasattr(self, "loop"):
-                self.loop.call_soon_threadsafe(self.loop.stop)
-                self._thread.join(timeout=10)
-            if hasattr(self, "runtime"):
-                self.runtime.close()
-            if hasattr(self, "instrumentation"):
-                self.instrumentation.uninstall()
-                function_clients.reset()
-            if hasattr(self, "account"):
-                self.account.stop()
             gc.unfreeze()
-            with _active_lock:
-                if self in _active:
-                    _active.remove(self)
+            self._release()
+
+    def _release(self) -> None:
+        with _active_lock:
+            if self in _active:
+                _active.remove(self)
 
     def __enter__(self) -> Simulator:
         return self

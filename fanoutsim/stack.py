@@ -1,7 +1,8 @@
 """The Pattern #3 stack as data: table, bus and rule definitions, functions and routes.
 
 One place describes what the simulator builds on moto (and what a real deployment would
-create), so the simulator, the tests and the deploy step agree.
+create), so the builder (:mod:`fanoutsim.builder`), the tests and a future deployment
+template agree. Nothing here runs the stack.
 """
 
 from __future__ import annotations
@@ -13,12 +14,36 @@ from fanoutsim.aws.esm import MappingConfig
 from fanoutsim.functions import flight_model
 from fanoutsim.runtime.function_runtime import FunctionSpec
 
+__all__ = [
+    "ACCOUNT",
+    "BUS",
+    "CONNECTIONS_TABLE",
+    "DEFAULT_MAPPING",
+    "ENVIRONMENT_KEYS",
+    "FLIGHTS_TABLE",
+    "FUNCTIONS",
+    "REGION",
+    "REST_ROUTES",
+    "ROUTES",
+    "RULE",
+    "RULE_PATTERN",
+    "RULE_TARGET",
+    "STAGE",
+    "base_environment",
+    "create_bus",
+    "create_tables",
+    "event_entry",
+    "scan_all",
+]
+
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"  # moto's default account
 CONNECTIONS_TABLE: Final = "fanoutsim-connections"
 FLIGHTS_TABLE: Final = "fanoutsim-flights"
 BUS: Final = flight_model.EVENT_BUS
+STAGE: Final = "prod"
 RULE: Final = "flight-events-to-view-model"
+RULE_TARGET: Final = "flight_events"  # the function the rule's target invokes
 RULE_PATTERN: Final = {
     "source": [flight_model.EVENT_SOURCE],
     "detail-type": [flight_model.NEW_FLIGHT, flight_model.STATUS_UPDATED],
@@ -30,8 +55,18 @@ FUNCTIONS: Final = {
         FunctionSpec("on_connect", "fanoutsim.functions.on_connect:handler"),
         FunctionSpec("on_disconnect", "fanoutsim.functions.on_disconnect:handler"),
         FunctionSpec("on_default", "fanoutsim.functions.on_default:handler"),
-        FunctionSpec("flight_events", "fanoutsim.functions.flight_events:handler"),
-        FunctionSpec("stream_fanout", "fanoutsim.functions.stream_fanout:handler", memory_mb=256),
+        FunctionSpec(
+            "flight_events",
+            "fanoutsim.functions.flight_events:handler",
+            start_point="handler_start",
+            end_point="handler_end",
+        ),
+        FunctionSpec(
+            "stream_fanout",
+            "fanoutsim.functions.stream_fanout:handler",
+            memory_mb=256,
+            start_point="fanout_start",
+        ),
         FunctionSpec("get_flights", "fanoutsim.functions.get_flights:handler"),
     )
 }
@@ -62,7 +97,8 @@ def base_environment(region: str) -> dict[str, str]:
     """What the handlers read, as a SAM template would set it (endpoint added on start)."""
     return {
         "AWS_DEFAULT_REGION": region,
-        # moto's DynamoDB Streams answer 404 with account-based endpoints (DESIGN.md §3).
+        # moto's DynamoDB Streams answer 404 with account-based endpoints
+        # (docs/architecture.md, "Where moto is touched").
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "CONNECTIONS_TABLE": CONNECTIONS_TABLE,
         "FLIGHTS_TABLE": FLIGHTS_TABLE,
@@ -101,8 +137,8 @@ def create_bus(events: Any, region: str) -> None:
         EventBusName=BUS,
         Targets=[
             {
-                "Id": "flight_events",
-                "Arn": f"arn:aws:lambda:{region}:{ACCOUNT}:function:flight_events",
+                "Id": RULE_TARGET,
+                "Arn": f"arn:aws:lambda:{region}:{ACCOUNT}:function:{RULE_TARGET}",
             }
         ],
     )

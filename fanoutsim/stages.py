@@ -7,7 +7,14 @@ the two be compared.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal
+
+__all__ = ["POINTS", "STAGES", "TRACE_FIELD", "Point"]
+
+#: The field that carries an update's trace id from the producer's event detail, through
+#: the flights table item and its stream record, to the message a client receives. It is
+#: optional everywhere: the seed's own producers do not send it.
+TRACE_FIELD: Final = "traceId"
 
 #: Points in an update's life, in pipeline order.
 POINTS: Final = (
@@ -20,6 +27,17 @@ POINTS: Final = (
     "post",  # one PostToConnection call returns (one per subscriber)
     "receipt",  # a client receives the message (one per subscriber)
 )
+
+Point = Literal[
+    "put_events",
+    "handler_start",
+    "table_write",
+    "handler_end",
+    "stream_record",
+    "fanout_start",
+    "post",
+    "receipt",
+]
 
 #: Stages between consecutive points, as (name, from_point, to_point).
 STAGES: Final = (

@@ -9,14 +9,66 @@ Linux it is system-wide, so a client in another process can stamp receipts too).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from fanoutsim.stages import POINTS, STAGES
+from fanoutsim.feed import Passed, PipelineEvent
+from fanoutsim.stages import POINTS, STAGES, TRACE_FIELD
+
+__all__ = [
+    "PER_CONNECTION",
+    "Timeline",
+    "Tracer",
+    "from_detail",
+    "from_image",
+    "from_message",
+    "from_payload",
+    "from_records",
+    "stage_samples",
+]
 
 PER_CONNECTION = frozenset({"post", "receipt"})
+
+# --- the trace id in each representation an update takes ----------------------------------
+# One extractor per representation, so every layer finds the id the same way.
+
+
+def from_detail(detail: Any) -> str | None:
+    """The trace id in an EventBridge event's ``detail`` (a dict), if any."""
+    trace = detail.get(TRACE_FIELD) if isinstance(detail, Mapping) else None
+    return trace if isinstance(trace, str) and trace else None
+
+
+def from_message(payload: Any) -> str | None:
+    """The trace id in a decoded client message (the same plain-JSON key as the detail)."""
+    return from_detail(payload)
+
+
+def from_image(image: Mapping[str, Any] | None) -> str | None:
+    """The trace id in a typed DynamoDB item or stream image (``{"traceId": {"S": ...}}``)."""
+    typed = (image or {}).get(TRACE_FIELD)
+    value = typed.get("S") if isinstance(typed, Mapping) else None
+    return value if isinstance(value, str) and value else None
+
+
+def from_records(records: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """Trace ids carried by stream records (Lambda's shape), in record order."""
+    found = (from_image(record.get("dynamodb", {}).get("NewImage")) for record in records)
+    return tuple(trace for trace in found if trace is not None)
+
+
+_IN_PAYLOAD = re.compile(rb'"' + TRACE_FIELD.encode() + rb'":\s*"([^"\\]+)"')
+
+
+def from_payload(data: bytes) -> str | None:
+    """The trace id in posted message bytes, found by a regex: this runs once per post, on
+    the fan-out's hot path, where decoding every message as JSON would cost more."""
+    match = _IN_PAYLOAD.search(data)
+    return match.group(1).decode() if match else None
 
 
 @dataclass
@@ -65,6 +117,12 @@ class Tracer:
             timeline = self._timelines.setdefault(trace_id, Timeline(trace_id))
             target = timeline.per_connection[point] if point in PER_CONNECTION else timeline.points
             target.setdefault(key if point in PER_CONNECTION else point, at)
+
+    def observe(self, event: PipelineEvent) -> None:
+        """Feed subscriber: stamp every :class:`~fanoutsim.feed.Passed` event."""
+        if isinstance(event, Passed):
+            for trace_id in event.trace_ids:
+                self.stamp(trace_id, event.point, event.at, event.key)
 
     def stamp_all(self, trace_ids: Iterable[str], point: str, at: float | None = None) -> None:
         at = time.perf_counter() if at is None else at

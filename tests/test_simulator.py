@@ -12,9 +12,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from fanoutsim import stack
-from fanoutsim.errors import SimulatorError
+from fanoutsim.errors import ConnectRejected, SimulatorError
 from fanoutsim.functions.flight_model import NEW_FLIGHT, STATUS_UPDATED
-from fanoutsim.runtime.clients import ConnectRejected
 from fanoutsim.simulator import Simulator
 
 
@@ -27,7 +26,7 @@ def test_every_client_receives_every_update_with_the_seed_payload(sim: Simulator
     sim.load_flights()
     trace = sim.publish("FS101", "BOARDING", "Group 1")
     sim.wait_for_deliveries()
-    for client in sim.clients.clients.values():
+    for client in sim.subscribers().values():
         payload = client.board["FS101"]
         assert (payload["event"], payload["eventDetails"], payload["operation"]) == (
             "BOARDING",
@@ -65,7 +64,7 @@ def test_connect_handler_that_raises_refuses_the_upgrade_with_502(sim: Simulator
     def broken(event: dict[str, Any], context: Any) -> dict[str, Any]:
         raise RuntimeError("table unavailable")
 
-    sim.runtime.replace("on_connect", broken)
+    sim.replace_function("on_connect", broken)
     with pytest.raises(ConnectRejected) as rejected:
         sim.connect_client()
     assert rejected.value.status == 502
@@ -87,7 +86,7 @@ def test_bad_put_events_entries_fail_alone(sim: Simulator) -> None:
     assert codes[0] is None and codes[3] is None
     assert codes[1] == "InvalidArgument" and codes[2] == "MalformedDetail"
     sim.wait_until_idle()
-    for client in sim.clients.clients.values():
+    for client in sim.subscribers().values():
         assert client.board["FS202"]["event"] == "BOARDING"
     errors = [i for i in sim.invocations() if i.function == "flight_events" and not i.ok]
     assert len(errors) == 3  # the unknown status: first try and Lambda's two async retries
@@ -139,7 +138,7 @@ def test_client_messages_go_to_default_and_oversize_closes_only_that_client(
     assert code == 1009
     sim.publish("FS303", "GATE_CHANGED", "B44")
     sim.wait_for_deliveries()
-    assert all(c.board["FS303"]["eventDetails"] == "B44" for c in sim.clients.clients.values())
+    assert all(c.board["FS303"]["eventDetails"] == "B44" for c in sim.subscribers().values())
 
 
 def test_stale_connection_answers_410_is_deleted_and_the_rest_are_served(
@@ -218,8 +217,8 @@ def test_rest_endpoint_serves_flights(sim: Simulator) -> None:
 
 
 def test_client_leaving_during_a_fanout_gets_410_and_the_rest_are_served() -> None:
-    from fanoutsim.model.distributions import Distribution
-    from fanoutsim.model.profiles import load_profile
+    from fanoutsim.timing.distributions import Distribution
+    from fanoutsim.timing.profiles import load_profile
 
     slow_posts = load_profile("instant").with_delay(
         "post_to_connection", Distribution.fixed(30, "test: a slow management API")
@@ -228,12 +227,12 @@ def test_client_leaving_during_a_fanout_gets_410_and_the_rest_are_served() -> No
         sim.add_clients(6)
         sim.load_flights()
         trace = sim.publish("FS606", "BOARDING")
-        posts = sim.tracer.timeline(trace).per_connection["post"]
+        posts = sim.timeline(trace).per_connection["post"]
         deadline = time.monotonic() + 10
         while not posts:  # the fan-out has started
             assert time.monotonic() < deadline
             time.sleep(0.001)
-        leaver = next(name for name in sim.clients.clients if name not in posts)
+        leaver = next(name for name in sim.subscribers() if name not in posts)
         sim.clients_leave([leaver])
         sim.wait_for_deliveries()
         sim.wait_until_idle()

@@ -1,7 +1,9 @@
 """API Gateway WebSocket API semantics: ids, Lambda proxy events, routes, quotas, and the
 wire form of the @connections management API's answers.
 
-Everything here is pure data; the runtime's gateway does the I/O. Event shapes follow the
+Everything here is pure data; the runtime's gateway does the I/O. The ``@connections``
+management API's registry and verdicts live beside this module, in
+:mod:`fanoutsim.aws.management`. Event shapes follow the
 events a Lambda proxy integration receives from a real WebSocket API (fixtures in
 ``tests/events/apigw_*.json``); error responses are shaped so that botocore's rest-json
 parser turns them into the same ``ClientError`` codes a real endpoint produces.
@@ -17,9 +19,33 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NewType
-from urllib.parse import unquote
+from urllib.parse import parse_qsl
 
 from fanoutsim.errors import RouteNotFound, ValidationError
+
+__all__ = [
+    "CLOSE_MESSAGE_TOO_BIG",
+    "CONNECT_ROUTE",
+    "DEFAULT_ROUTE",
+    "DISCONNECT_ROUTE",
+    "FRAME_BYTES",
+    "IDLE_TIMEOUT_S",
+    "MAX_CONNECTION_S",
+    "MAX_PAYLOAD_BYTES",
+    "ConnectionId",
+    "EventSource",
+    "connect_event",
+    "disconnect_event",
+    "error_frame",
+    "message_event",
+    "message_units",
+    "new_connection_id",
+    "new_request_id",
+    "query_parameters",
+    "request_time",
+    "select_route",
+    "split_frames",
+]
 
 ConnectionId = NewType("ConnectionId", str)
 
@@ -185,6 +211,11 @@ def disconnect_event(
     )
 
 
+def query_parameters(query: str) -> dict[str, str] | None:
+    """Query-string parameters as API Gateway passes them (None when there are none)."""
+    return dict(parse_qsl(query)) if query else None
+
+
 # --- routing ------------------------------------------------------------------------------
 
 
@@ -237,53 +268,3 @@ def split_frames(data: bytes) -> list[bytes]:
 def message_units(size_bytes: int) -> int:
     """Billed messages for one message: one per started 32 KB, at least one."""
     return max(1, math.ceil(size_bytes / FRAME_BYTES))
-
-
-# --- management API -----------------------------------------------------------------------
-
-MANAGEMENT_ERRORS: dict[str, int] = {
-    "BadRequestException": 400,
-    "ForbiddenException": 403,
-    "GoneException": 410,
-    "PayloadTooLargeException": 413,
-    "LimitExceededException": 429,
-}
-
-
-def management_error(
-    code: str, message: str, *, request_id: str | None = None
-) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and body of a management API error that boto3 parses as ``code``."""
-    try:
-        status = MANAGEMENT_ERRORS[code]
-    except KeyError:
-        raise ValidationError(f"unknown management API error {code!r}") from None
-    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code}
-    if request_id is not None:
-        headers["x-amzn-RequestId"] = request_id
-    return status, headers, json.dumps({"message": message}).encode()
-
-
-def _iso8601(epoch_ms: int) -> str:
-    t = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
-
-
-def connection_info(
-    connected_at_ms: int, last_active_ms: int, source_ip: str, user_agent: str
-) -> dict[str, Any]:
-    """The JSON body of ``GET @connections/{id}`` in the wire casing botocore expects."""
-    return {
-        "connectedAt": _iso8601(connected_at_ms),
-        "identity": {"sourceIp": source_ip, "userAgent": user_agent},
-        "lastActiveAt": _iso8601(last_active_ms),
-    }
-
-
-def parse_connection_path(path: str) -> tuple[str, ConnectionId]:
-    """Split ``/{stage}/@connections/{id}`` (id URL-encoded, e.g. ``%3D``) into the part
-    before ``/@connections`` and the decoded id; :class:`ValidationError` otherwise."""
-    prefix, marker, encoded = path.split("?", 1)[0].rpartition("/@connections/")
-    if not marker or not encoded or "/" in encoded:
-        raise ValidationError(f"not an @connections path: {path!r}")
-    return prefix, ConnectionId(unquote(encoded))

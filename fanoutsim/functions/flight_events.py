@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from fanoutsim.errors import InvalidFlightEvent
 from fanoutsim.functions import flight_model
-from fanoutsim.functions.clients import table
+from fanoutsim.functions.aws_clients import table
 
 
 def _now_iso() -> str:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from fanoutsim.errors import InvalidFlightEvent
+from fanoutsim.stages import TRACE_FIELD
 
 EVENT_SOURCE: Final = "flights.events"
 EVENT_BUS: Final = "flights.events"
@@ -42,9 +43,6 @@ FLIGHT_FIELDS: Final = (
     "terminal",
 )
 PAYLOAD_FIELDS: Final = (*FLIGHT_FIELDS, "event", "eventDetails", "createdAt", "updatedAt")
-
-#: Optional correlation id carried from the producer to the client, for tracing only.
-TRACE_FIELD: Final = "traceId"
 
 
 def _require_str(detail: Mapping[str, Any], field: str) -> str:

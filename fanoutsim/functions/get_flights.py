@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fanoutsim.functions.clients import scan_items, table
+from fanoutsim.functions.aws_clients import scan_items, table
 from fanoutsim.functions.flight_model import client_payload
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from fanoutsim.functions.clients import table
+from fanoutsim.functions.aws_clients import table
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fanoutsim.functions.clients import table
+from fanoutsim.functions.aws_clients import table
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

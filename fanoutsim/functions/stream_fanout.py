@@ -18,7 +18,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from fanoutsim.functions.clients import management_api, scan_items, table
+from fanoutsim.functions.aws_clients import management_api, scan_items, table
 from fanoutsim.functions.flight_model import client_payload
 
 _deserializer = TypeDeserializer()

@@ -2,7 +2,7 @@
 
 Entry points: :func:`fanoutsim.model.engine.simulate` (a :class:`~fanoutsim.model.scenario.
 Scenario` in, a :class:`~fanoutsim.model.result.ModelResult` out), the timing profiles it
-shares with the live simulator (:func:`fanoutsim.model.profiles.load_profile`), the
+shares with the live simulator (:func:`fanoutsim.timing.profiles.load_profile`), the
 ``fanoutsim model`` command (:mod:`fanoutsim.model.command`) and the notebook helpers
 (:mod:`fanoutsim.model.explore`, :mod:`fanoutsim.model.plots`,
 :mod:`fanoutsim.model.dashboard`). Modules are imported on demand so that the live runtime,

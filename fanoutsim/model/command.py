@@ -19,10 +19,10 @@ import sys
 from typing import Any
 
 from fanoutsim.errors import FanoutsimError
-from fanoutsim.model.distributions import Distribution
 from fanoutsim.model.engine import simulate
-from fanoutsim.model.profiles import TimingProfile, load_profile
 from fanoutsim.model.scenario import STRATEGIES, Quotas, Scenario
+from fanoutsim.timing.distributions import Distribution
+from fanoutsim.timing.profiles import TimingProfile, load_profile
 
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -47,19 +47,31 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--strategy", choices=STRATEGIES, default="broadcast", help="fan-out strategy")
     add("--concurrency", type=int, default=1, help="posts in flight per invocation (1)")
     add("--flights", type=int, default=100, help="flights updates are spread over (100)")
-    add("--subscriptions-per-flight", type=float, default=None,
-        help="subscribers of one flight (per-flight; default subscribers / flights)")
+    add(
+        "--subscriptions-per-flight",
+        type=float,
+        default=None,
+        help="subscribers of one flight (per-flight; default subscribers / flights)",
+    )
     add("--chunk-size", type=int, default=1000, help="subscribers per worker (chunked)")
     add("--updates", type=int, default=1000, help="updates to simulate (1000)")
     add("--profile", default="aws", help="timing profile name or .toml path (aws)")
     add("--prices", default=None, help="price file (default: the packaged prices.toml)")
-    add("--post-ms", type=float, default=None,
+    add(
+        "--post-ms",
+        type=float,
+        default=None,
         help="median PostToConnection latency in ms (no public figure; the profile's p99/p50 "
-             "spread is kept)")
+        "spread is kept)",
+    )
     add("--lambda-timeout", type=float, default=900.0, help="function timeout in s (900)")
     add("--arch", choices=("x86_64", "arm64"), default="x86_64", help="Lambda architecture")
-    add("--throttle-rps", type=float, default=10_000.0,
-        help="@connections account throttle in requests/s (10,000)")
+    add(
+        "--throttle-rps",
+        type=float,
+        default=10_000.0,
+        help="@connections account throttle in requests/s (10,000)",
+    )
     add("--seed", type=int, default=0, help="random seed (0)")
     add("--json", action="store_true", help="print one JSON object")
 

@@ -7,13 +7,13 @@ import math
 import numpy as np
 
 from fanoutsim.aws.pricing import SERVICES, PriceTable, Usage, cost_of
-from fanoutsim.model.distributions import FloatArray
-from fanoutsim.model.profiles import TimingProfile
 from fanoutsim.model.result import ModelResult
 from fanoutsim.model.scenario import Scenario
 from fanoutsim.model.strategies import INVOKE, POST, PUT_EVENTS, UPDATE_ITEM, FanoutPlan
 from fanoutsim.model.strategies import connection_usage as connection_usage_of
 from fanoutsim.model.timeline import StreamTimeline
+from fanoutsim.timing.distributions import FloatArray
+from fanoutsim.timing.profiles import TimingProfile
 
 
 def assemble(
@@ -94,8 +94,14 @@ def assemble(
         deliveries=u * fan.posts,
         incomplete_updates=incomplete,
         sustainable=sustainable(scenario, fan, timeline, incomplete),
-        binding=binding(scenario, fan, timeline, incomplete, worker_billed_ms,
-                        handler_ms(scenario, fan, profile)),
+        binding=binding(
+            scenario,
+            fan,
+            timeline,
+            incomplete,
+            worker_billed_ms,
+            handler_ms(scenario, fan, profile),
+        ),
     )
 
 
@@ -115,6 +121,7 @@ def sustainable(
 def handler_ms(scenario: Scenario, fan: FanoutPlan, profile: TimingProfile) -> float:
     """Mean time the stream handler needs for one update: lookup, then posting (or, when
     chunked, invoking the workers), at least as long as the throttle needs for the posts."""
+
     def mean(key: str) -> float:
         return profile.distribution(key).mean()
 

@@ -16,8 +16,8 @@ from IPython.display import display as _display
 
 from fanoutsim.model.explore import log_range, sources_html, sweep_n, table_html, what_if
 from fanoutsim.model.plots import cost_figure, latency_figure
-from fanoutsim.model.profiles import TimingProfile, load_profile
 from fanoutsim.model.scenario import STRATEGIES, Scenario
+from fanoutsim.timing.profiles import TimingProfile, load_profile
 
 CONCURRENCY = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 
@@ -35,22 +35,43 @@ def controls() -> dict[str, widgets.ValueWidget]:
     style = {"description_width": "110px"}
     return {
         "subscribers": widgets.FloatLogSlider(
-            value=50_000, base=10, min=1, max=6, step=0.25, description="subscribers N",
-            readout_format=",.0f", continuous_update=False, style=style,
+            value=50_000,
+            base=10,
+            min=1,
+            max=6,
+            step=0.25,
+            description="subscribers N",
+            readout_format=",.0f",
+            continuous_update=False,
+            style=style,
         ),
         "updates_per_minute": widgets.FloatSlider(
-            value=20, min=0.5, max=120, step=0.5, description="updates / min",
-            continuous_update=False, style=style,
+            value=20,
+            min=0.5,
+            max=120,
+            step=0.5,
+            description="updates / min",
+            continuous_update=False,
+            style=style,
         ),
         "payload_kb": widgets.FloatSlider(
-            value=1, min=0.5, max=128, step=0.5, description="payload KB",
-            continuous_update=False, style=style,
+            value=1,
+            min=0.5,
+            max=128,
+            step=0.5,
+            description="payload KB",
+            continuous_update=False,
+            style=style,
         ),
-        "strategy": widgets.Dropdown(options=STRATEGIES, value="broadcast",
-                                     description="strategy", style=style),
+        "strategy": widgets.Dropdown(
+            options=STRATEGIES, value="broadcast", description="strategy", style=style
+        ),
         "concurrency": widgets.SelectionSlider(
-            options=CONCURRENCY, value=1, description="concurrency",
-            continuous_update=False, style=style,
+            options=CONCURRENCY,
+            value=1,
+            description="concurrency",
+            continuous_update=False,
+            style=style,
         ),
     }
 
@@ -69,8 +90,12 @@ def draw(
     prof = profile or load_profile("aws")
     n = max(1, round(subscribers))
     base = Scenario(
-        subscribers=n, updates_per_minute=updates_per_minute, payload_kb=payload_kb,
-        strategy=strategy, concurrency=concurrency, updates=updates,
+        subscribers=n,
+        updates_per_minute=updates_per_minute,
+        payload_kb=payload_kb,
+        strategy=strategy,
+        concurrency=concurrency,
+        updates=updates,
     )
     sweep = sweep_n(base, log_range(10, 1_000_000, 2), profile=prof)
     _show(cost_figure(sweep, mark=n))
@@ -88,11 +113,13 @@ def model_dashboard(profile: str | TimingProfile = "aws", updates: int = 200) ->
         draw(**values, profile=prof, updates=updates)
 
     out = widgets.interactive_output(redraw, knobs)
-    panel = widgets.VBox([
-        widgets.HBox([knobs["subscribers"], knobs["updates_per_minute"], knobs["payload_kb"]]),
-        widgets.HBox([knobs["strategy"], knobs["concurrency"]]),
-        out,
-    ])
+    panel = widgets.VBox(
+        [
+            widgets.HBox([knobs["subscribers"], knobs["updates_per_minute"], knobs["payload_kb"]]),
+            widgets.HBox([knobs["strategy"], knobs["concurrency"]]),
+            out,
+        ]
+    )
     return panel
 
 

@@ -27,15 +27,15 @@ import numpy as np
 
 from fanoutsim.aws.pricing import PriceTable, load_prices
 from fanoutsim.model import costing
-from fanoutsim.model.distributions import FloatArray
 from fanoutsim.model.posting import Demand, exact_demand, fluid_demand, job_starts, serve
-from fanoutsim.model.profiles import TimingProfile, load_profile
 from fanoutsim.model.receipts import NetworkTable, draw_last_and_first
 from fanoutsim.model.result import ModelResult
 from fanoutsim.model.scenario import Scenario
 from fanoutsim.model.strategies import FanoutPlan, plan
 from fanoutsim.model.timeline import StreamInputs, run_consumer
 from fanoutsim.stats import percentiles
+from fanoutsim.timing.distributions import FloatArray
+from fanoutsim.timing.profiles import TimingProfile, load_profile
 
 EXACT_POSTS: Final = 2_048  # posts per update up to which every call is drawn
 EXACT_TOTAL: Final = 4_000_000  # ... as long as all updates together stay below this

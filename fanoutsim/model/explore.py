@@ -18,9 +18,9 @@ import numpy as np
 
 from fanoutsim.aws.pricing import SERVICES, PriceTable, load_prices
 from fanoutsim.model.engine import simulate
-from fanoutsim.model.profiles import TimingProfile, load_profile
 from fanoutsim.model.result import ModelResult
 from fanoutsim.model.scenario import STRATEGIES, Quotas, Scenario
+from fanoutsim.timing.profiles import TimingProfile, load_profile
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,13 @@ class Sweep:
 
     def time_to_last(self, strategy: str, key: str = "p50") -> np.ndarray:
         """Seconds; NaN where the pipeline cannot keep up (see ModelResult.sustainable)."""
-        return np.array([
-            np.nan if v is None or not math.isfinite(v) or not r.sustainable else v / 1000
-            for r in self.results[strategy]
-            for v in [r.time_to_last()[key]]
-        ])
+        return np.array(
+            [
+                np.nan if v is None or not math.isfinite(v) or not r.sustainable else v / 1000
+                for r in self.results[strategy]
+                for v in [r.time_to_last()[key]]
+            ]
+        )
 
 
 def log_range(low: int = 10, high: int = 1_000_000, per_decade: int = 2) -> list[int]:
@@ -83,30 +85,36 @@ def what_if(
     prof = profile if isinstance(profile, TimingProfile) else load_profile(profile)
     table = prices or load_prices()
     variants: list[tuple[str, Scenario]] = [
-        (f"{s}" + (" (as chosen)" if s == base.strategy else ""),
-         dataclasses.replace(base, strategy=s))
+        (
+            f"{s}" + (" (as chosen)" if s == base.strategy else ""),
+            dataclasses.replace(base, strategy=s),
+        )
         for s in STRATEGIES
     ]
     variants += [
         ("10x concurrency", dataclasses.replace(base, concurrency=base.concurrency * 10)),
         ("arm64 functions", dataclasses.replace(base, architecture="arm64")),
         ("payload x4", dataclasses.replace(base, payload_kb=min(128.0, base.payload_kb * 4))),
-        ("throttle raised to 50,000/s",
-         dataclasses.replace(base, quotas=Quotas(connections_rps=50_000))),
+        (
+            "throttle raised to 50,000/s",
+            dataclasses.replace(base, quotas=Quotas(connections_rps=50_000)),
+        ),
     ]
     rows = []
     for label, scenario in variants:
         result = simulate(scenario, prof, table, seed)
         last = result.time_to_last()
-        rows.append({
-            "what": label,
-            **{s: result.cost_per_month[s] for s in (*SERVICES, "total")},
-            "per update": result.cost_per_update["total"],
-            "last p50 s": _seconds(last["p50"]),
-            "last p99 s": _seconds(last["p99"]),
-            "keeps up": "yes" if result.sustainable else "NO",
-            "binds": "; ".join(note.split(":")[0] for note in result.binding) or "-",
-        })
+        rows.append(
+            {
+                "what": label,
+                **{s: result.cost_per_month[s] for s in (*SERVICES, "total")},
+                "per update": result.cost_per_update["total"],
+                "last p50 s": _seconds(last["p50"]),
+                "last p99 s": _seconds(last["p99"]),
+                "keeps up": "yes" if result.sustainable else "NO",
+                "binds": "; ".join(note.split(":")[0] for note in result.binding) or "-",
+            }
+        )
     return rows
 
 

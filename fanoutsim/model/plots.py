@@ -13,8 +13,12 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from fanoutsim.aws.pricing import SERVICES
 from fanoutsim.model.explore import Sweep
 
-COLOURS = {"apigateway": "#8c564b", "lambda": "#ff7f0e", "dynamodb": "#1f77b4",
-           "eventbridge": "#e377c2"}
+COLOURS = {
+    "apigateway": "#8c564b",
+    "lambda": "#ff7f0e",
+    "dynamodb": "#1f77b4",
+    "eventbridge": "#e377c2",
+}
 STRATEGY_COLOURS = {"broadcast": "#d62728", "per-flight": "#2ca02c", "chunked": "#9467bd"}
 
 
@@ -25,10 +29,14 @@ def _layout() -> ConstrainedLayoutEngine:
 
 def _footnote(fig: Figure, sweep: Sweep) -> None:
     fig.text(
-        0.01, 0.005,
+        0.01,
+        0.005,
         f"Prices: {sweep.prices.region}, as of {sweep.prices.as_of} ({sweep.prices.path.name}). "
         f"Timings: '{sweep.profile.name}' profile, as of {sweep.profile.as_of}.",
-        fontsize=7, color="#555555", ha="left", va="bottom",
+        fontsize=7,
+        color="#555555",
+        ha="left",
+        va="bottom",
     )
 
 
@@ -40,8 +48,7 @@ def cost_figure(sweep: Sweep, mark: int | None = None) -> Figure:
     n = np.asarray(sweep.subscribers, dtype=float)
     for ax, strategy in zip(axes, strategies, strict=True):
         layers = [np.maximum(sweep.monthly(strategy, s), 1e-4) for s in SERVICES]
-        ax.stackplot(n, layers, labels=SERVICES, colors=[COLOURS[s] for s in SERVICES],
-                     alpha=0.85)
+        ax.stackplot(n, layers, labels=SERVICES, colors=[COLOURS[s] for s in SERVICES], alpha=0.85)
         total = sweep.monthly(strategy)
         ax.plot(n, total, color="black", lw=1, label="total")
         behind = np.array([not r.sustainable for r in sweep.results[strategy]])
@@ -71,16 +78,22 @@ def latency_figure(sweep: Sweep, mark: int | None = None) -> Figure:
     n = np.asarray(sweep.subscribers, dtype=float)
     for strategy in sweep.results:
         colour = STRATEGY_COLOURS.get(strategy)
-        ax.plot(n, sweep.time_to_last(strategy, "p50"), "-o", ms=3, color=colour,
-                label=f"{strategy} p50")
-        ax.plot(n, sweep.time_to_last(strategy, "p99"), "--", color=colour,
-                label=f"{strategy} p99")
+        ax.plot(
+            n,
+            sweep.time_to_last(strategy, "p50"),
+            "-o",
+            ms=3,
+            color=colour,
+            label=f"{strategy} p50",
+        )
+        ax.plot(n, sweep.time_to_last(strategy, "p99"), "--", color=colour, label=f"{strategy} p99")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("subscribers N")
     ax.set_ylabel("time to last subscriber (s)")
-    ax.set_title("Time to last subscriber\n(no point where the pipeline cannot keep up)",
-                 fontsize=10)
+    ax.set_title(
+        "Time to last subscriber\n(no point where the pipeline cannot keep up)", fontsize=10
+    )
     ax.grid(True, which="major", alpha=0.3)
     if mark is not None:
         ax.axvline(mark, color="black", ls=":", lw=1)

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fanoutsim.model.distributions import FloatArray
-from fanoutsim.model.profiles import TimingProfile
 from fanoutsim.model.scenario import Scenario
 from fanoutsim.model.strategies import FanoutPlan
+from fanoutsim.timing.distributions import FloatArray
+from fanoutsim.timing.profiles import TimingProfile
 
 
 @dataclass(frozen=True)

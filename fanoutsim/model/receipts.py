@@ -22,7 +22,7 @@ from typing import Final
 
 import numpy as np
 
-from fanoutsim.model.distributions import Distribution, FloatArray
+from fanoutsim.timing.distributions import Distribution, FloatArray
 
 LOG_FLOOR: Final = -745.0  # log of the smallest double: "impossible" without -inf
 _TABLE_POINTS: Final = 8_193

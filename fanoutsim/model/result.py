@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fanoutsim.aws.pricing import SERVICES, Usage
-from fanoutsim.model.distributions import FloatArray
 from fanoutsim.model.scenario import Scenario
 from fanoutsim.stats import percentiles
+from fanoutsim.timing.distributions import FloatArray
 
 
 def _json_number(value: Any) -> Any:

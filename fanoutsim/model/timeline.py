@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fanoutsim.model.distributions import FloatArray
+from fanoutsim.timing.distributions import FloatArray
 
 
 @dataclass(frozen=True)

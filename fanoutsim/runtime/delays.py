@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from fanoutsim.model.profiles import TimingProfile
+from fanoutsim.timing.profiles import TimingProfile
 
 
 class Delays:

@@ -22,22 +22,37 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fanoutsim.errors import ConfigError
+from fanoutsim.feed import Feed
+from fanoutsim.stages import Point
 
 if TYPE_CHECKING:
     from fanoutsim.aws.metering import Meter
     from fanoutsim.runtime.delays import Delays
+
+__all__ = [
+    "FunctionRuntime",
+    "FunctionSpec",
+    "Handler",
+    "Invocation",
+    "LambdaContext",
+    "current_invocation",
+]
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """A deployed function: its name, handler path ``module:function`` and memory size."""
+    """A deployed function: its name, handler path ``module:function``, memory size and
+    timeout, and the trace points (if any) its start and end mark for the updates it
+    handles (the flight-events function's start is ``handler_start``)."""
 
     name: str
     handler: str
     memory_mb: int = 128
     timeout_s: float = 30.0
+    start_point: Point | None = None
+    end_point: Point | None = None
 
     def load(self) -> Handler:
         module_name, _, attr = self.handler.partition(":")
@@ -97,6 +112,7 @@ class FunctionRuntime:
         specs: Mapping[str, FunctionSpec],
         meter: Meter,
         delays: Delays,
+        feed: Feed,
         *,
         region: str,
         account: str,
@@ -107,14 +123,13 @@ class FunctionRuntime:
         self._handlers = {name: spec.load() for name, spec in self.specs.items()}
         self._meter = meter
         self._delays = delays
+        self._feed = feed
         self._region = region
         self._account = account
         self._idle = dict.fromkeys(self.specs, 0)
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
         self.log: deque[Invocation] = deque(maxlen=log_size)
-        self.listeners: list[Callable[[Invocation], None]] = []
-        self.start_listeners: list[Callable[[Invocation], None]] = []
 
     def arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self._region}:{self._account}:function:{name}"
@@ -154,8 +169,8 @@ class FunctionRuntime:
         )
         token = current_invocation.set(invocation)
         context = LambdaContext(spec, request_id, self._region, self._account)
-        for listener in self.start_listeners:
-            listener(invocation)
+        if spec.start_point is not None:
+            self._feed.passed(spec.start_point, trace_ids)
         try:
             invocation.result = self._handlers[name](event, context)
         except Exception as error:
@@ -171,8 +186,9 @@ class FunctionRuntime:
             name, invocation.duration_ms, spec.memory_mb, cold=cold, error=not invocation.ok
         )
         self.log.append(invocation)
-        for listener in self.listeners:
-            listener(invocation)
+        if spec.end_point is not None:
+            self._feed.passed(spec.end_point, trace_ids)
+        self._feed.changed("invocation", invocation)
         return invocation
 
     async def invoke_async(

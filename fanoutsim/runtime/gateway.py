@@ -1,22 +1,25 @@
-"""The emulated API Gateway WebSocket API: a ``websockets`` server for the clients and an
-HTTP server for the management API (``@connections``) and the REST endpoint.
+"""The emulated API Gateway WebSocket API's client side: a ``websockets`` server.
 
-What it reproduces (see DESIGN.md §2): ``$connect`` runs during the upgrade and a failure
-refuses it with that status; messages are routed by ``$request.body.action`` to a route or
-``$default``; ``$disconnect`` runs after close; ``PostToConnection`` answers 410 for unknown
-or closed ids and 413 over 128 KB, and splits messages into 32 KB frames; messages over
-128 KB from a client close that connection with 1009. Two transports reach the same
-``post`` semantics: real HTTP (any SDK, SigV4 header required) and an in-process call.
+What it reproduces (see ``docs/fidelity.md``): ``$connect`` runs during the upgrade and a
+non-2xx answer (or a failing handler, as 502) refuses it; messages are routed by
+``$request.body.action`` to a route or ``$default``; ``$disconnect`` runs after close
+(never for a cut connection); messages over 128 KB from a client close that connection
+with 1009; messages to a client over 32 KB go out as 32 KB frames.
+
+The management API's decisions are not made here: the gateway registers each connection
+with :class:`~fanoutsim.aws.management.ManagementApi` and forgets it when it closes; the
+transports (:mod:`~fanoutsim.runtime.gateway_http`, :mod:`~fanoutsim.runtime.inprocess`)
+ask that API for a verdict and then call :meth:`Gateway.send` or
+:meth:`Gateway.send_threadsafe` with the accepted message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,16 +27,16 @@ from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 
+from fanoutsim import tracing
 from fanoutsim.aws import apigw
+from fanoutsim.aws.management import ConnectionRecord, ManagementApi
 from fanoutsim.aws.metering import Meter
 from fanoutsim.errors import ValidationError
+from fanoutsim.feed import Feed
 from fanoutsim.runtime.delays import Delays
-from fanoutsim.runtime.function_runtime import FunctionRuntime
-from fanoutsim.runtime.gateway_http import GatewayHttp, gone, parse_query
-from fanoutsim.runtime.http_server import HttpServer
-from fanoutsim.tracing import Tracer
+from fanoutsim.runtime.function_runtime import FunctionRuntime, Invocation
 
-PostError = tuple[int, dict[str, str], bytes]
+__all__ = ["Gateway"]
 
 
 def _now_ms() -> int:
@@ -41,72 +44,59 @@ def _now_ms() -> int:
 
 
 @dataclass
-class Connection:
-    """A connected client, as the gateway knows it."""
+class _Socket:
+    """A registered connection's socket and its outgoing queue."""
 
-    id: apigw.ConnectionId
+    record: ConnectionRecord
     ws: ServerConnection
-    source: apigw.EventSource  # stamped on every event of this connection
-    label: str
-    last_active_ms: int = 0
     backlog: deque[bytes] = field(default_factory=deque)
     not_before: float = 0.0  # loop time before which no delayed message may go out
     draining: bool = False
 
-
-@dataclass
-class PostFaults:
-    """Fault injection for teaching retries: after ``after`` more good posts, fail the next
-    ``count`` posts with ``status``."""
-
-    count: int = 0
-    status: int = 500
-    after: int = 0
+    def is_open(self) -> bool:
+        return self.ws.state.name not in ("CLOSING", "CLOSED")
 
 
 class Gateway:
-    """One WebSocket API stage. Create, ``await start()``, use, ``await close()``."""
+    """One WebSocket API stage's sockets. Create, ``await start()``, use, ``await close()``."""
 
     def __init__(
         self,
+        api: ManagementApi,
         runtime: FunctionRuntime,
         meter: Meter,
-        tracer: Tracer,
+        feed: Feed,
+        delays: Delays,
         *,
         routes: Mapping[str, str],
-        rest_routes: Mapping[str, str] | None = None,
         stage: str = "prod",
         api_id: str = "fanoutsim",
         host: str = "127.0.0.1",
-        delays: Delays | None = None,
     ) -> None:
+        self.api = api
         self.runtime = runtime
         self.meter = meter
-        self.tracer = tracer
+        self.feed = feed
+        self.delays = delays
         self.routes = dict(routes)
-        self.rest_routes = dict(rest_routes or {})
         self.stage = stage
         self.api_id = api_id
         self.host = host
-        self.delays = delays
-        self.connections: dict[str, Connection] = {}
-        self.faults = PostFaults()
-        self.counts = {"posted": 0, "gone": 0, "failed": 0, "rejected_connects": 0}
-        self.on_change: list[Callable[[], None]] = []
-        self.severed: set[str] = set()
+        self._sockets: dict[str, _Socket] = {}
+        self._severed: set[str] = set()
         self._disconnecting: set[str] = set()
-        self._pending: dict[ServerConnection, Connection] = {}
+        self._pending: dict[ServerConnection, _Socket] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._ws_server: Server | None = None
-        self._http = HttpServer(GatewayHttp(self).handle, host)
+        self._server: Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._outgoing: deque[tuple[Connection, bytes]] = deque()
+        self._outgoing: deque[tuple[_Socket, bytes]] = deque()
         self._flush_scheduled = False
+        self._gone = asyncio.Event()  # set whenever a connection has finished leaving
 
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._ws_server = await serve(
+        self._server = await serve(
             self._session,
             self.host,
             0,
@@ -115,40 +105,28 @@ class Gateway:
             ping_interval=None,
             compression=None,
         )
-        await self._http.start()
 
     async def close(self) -> None:
-        if self._ws_server is not None:
-            self._ws_server.close()
-            await self._ws_server.wait_closed()
-        await self._http.close()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     @property
-    def ws_port(self) -> int:
-        assert self._ws_server is not None, "gateway not started"
-        port: int = next(iter(self._ws_server.sockets)).getsockname()[1]
+    def port(self) -> int:
+        assert self._server is not None, "gateway not started"
+        port: int = next(iter(self._server.sockets)).getsockname()[1]
         return port
 
     @property
-    def endpoints(self) -> dict[str, str]:
-        http = f"http://{self.host}:{self._http.port}/{self.stage}"
-        return {
-            "websocket": f"ws://{self.host}:{self.ws_port}/{self.stage}",
-            "management": http,
-            "rest": http,
-            "page": f"http://{self.host}:{self._http.port}/",
-        }
+    def url(self) -> str:
+        return f"ws://{self.host}:{self.port}/{self.stage}"
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    def _changed(self) -> None:
-        for callback in self.on_change:
-            callback()
 
     # ----------------------------------------------------------------- clients
     async def _on_upgrade(self, ws: ServerConnection, request: WsRequest) -> WsResponse | None:
@@ -167,7 +145,7 @@ class Gateway:
             source_ip=str(ws.remote_address[0]) if ws.remote_address else "",
             user_agent=request.headers.get("User-Agent", ""),
         )
-        query_params = parse_query(query)
+        query_params = apigw.query_parameters(query)
         label = (query_params or {}).get("client", connection_id)
         event = apigw.connect_event(
             source,
@@ -177,58 +155,68 @@ class Gateway:
         )
         status = _status_of(await self.runtime.invoke_async(self.routes["$connect"], event))
         if not 200 <= status < 300:
-            self.counts["rejected_connects"] += 1
+            self.api.rejected()
             return ws.respond(status, f"$connect refused with {status}\n")
-        connection = Connection(connection_id, ws, source, label, now)
+        record = ConnectionRecord(connection_id, source, label, now)
+        socket = _Socket(record, ws)
+        record.is_open = socket.is_open
         # Established as soon as $connect succeeds (as on AWS): posts made before the 101
         # response is out wait in the backlog instead of answering 410.
-        self._pending[ws] = connection
-        self.connections[connection_id] = connection
+        self._pending[ws] = socket
+        self._sockets[connection_id] = socket
+        self.api.connected(record)
         return None
 
     async def _session(self, ws: ServerConnection) -> None:
-        connection = self._pending.pop(ws)
-        self.meter.connection_opened(connection.id, time.time())
-        if connection.backlog and not connection.draining:
-            connection.draining = True
-            self._spawn(self._drain(connection))
-        self._changed()
+        socket = self._pending.pop(ws)
+        record = socket.record
+        self.meter.connection_opened(record.id, time.time())
+        if socket.backlog and not socket.draining:
+            socket.draining = True
+            self._spawn(self._drain(socket))
+        self.feed.changed("connections")
         with contextlib.suppress(Exception):  # a broken client must not take the gateway down
             async for message in ws:
-                await self._on_message(connection, message)
-        self.connections.pop(connection.id, None)
-        self.meter.connection_closed(connection.id, time.time())
-        if connection.id not in self.severed:  # a cut connection never runs $disconnect
-            self._disconnecting.add(connection.label)
+                await self._on_message(socket, message)
+        self._sockets.pop(record.id, None)
+        self.api.forget(record.id)
+        self.meter.connection_closed(record.id, time.time())
+        if record.id not in self._severed:  # a cut connection never runs $disconnect
+            self._disconnecting.add(record.label)
             try:
-                await self._disconnect(connection, ws)
+                await self._disconnect(record, ws)
             finally:
-                self._disconnecting.discard(connection.label)
-        self._changed()
+                self._disconnecting.discard(record.label)
+        self._gone.set()
+        self.feed.changed("connections")
+
+    def _present(self, labels: set[str]) -> bool:
+        return bool(self._disconnecting & labels) or any(
+            s.record.label in labels for s in self._sockets.values()
+        )
 
     async def disconnected(self, labels: set[str], timeout: float = 10.0) -> None:
         """Wait until the clients ``labels`` are gone and their ``$disconnect`` has run."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while self._disconnecting & labels or any(
-            c.label in labels for c in self.connections.values()
-        ):
-            if asyncio.get_running_loop().time() > deadline:
-                return
-            await asyncio.sleep(0.002)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self._present(labels):
+                    self._gone.clear()
+                    await self._gone.wait()
 
-    async def _disconnect(self, connection: Connection, ws: ServerConnection) -> None:
+    async def _disconnect(self, record: ConnectionRecord, ws: ServerConnection) -> None:
         event = apigw.disconnect_event(
-            connection.source,
+            record.source,
             status_code=ws.close_code if ws.close_code is not None else 1006,
             reason=ws.close_reason or "",
             now_ms=_now_ms(),
-            request_id=f"disconnect-{connection.id}",
+            request_id=f"disconnect-{record.id}",
         )
         await self.runtime.invoke_async(self.routes["$disconnect"], event)
 
-    async def _on_message(self, connection: Connection, message: str | bytes) -> None:
+    async def _on_message(self, socket: _Socket, message: str | bytes) -> None:
+        record = socket.record
         body = message if isinstance(message, str) else message.decode("utf-8", "replace")
-        connection.last_active_ms = _now_ms()
+        record.last_active_ms = _now_ms()
         self.meter.websocket_message(len(body.encode()))
         try:
             route = apigw.select_route(body, self.routes)
@@ -236,141 +224,113 @@ class Gateway:
             route = ""
         function = self.routes.get(route) if route not in ("$connect", "$disconnect") else None
         if function is None:
-            reply = apigw.error_frame("Forbidden", connection.id, apigw.new_request_id())
-            self._deliver(connection, reply.encode())
+            reply = apigw.error_frame("Forbidden", record.id, apigw.new_request_id())
+            self._deliver(socket, reply.encode())
             return
         event = apigw.message_event(
-            connection.source,
+            record.source,
             body,
             route,
-            now_ms=connection.last_active_ms,
-            request_id=f"message-{connection.id}",
+            now_ms=record.last_active_ms,
+            request_id=f"message-{record.id}",
             message_id=apigw.new_request_id(),
         )
         invocation = await self.runtime.invoke_async(function, event)
         result = invocation.result
         if isinstance(result, dict) and isinstance(result.get("body"), str):
-            self._deliver(connection, result["body"].encode())
+            self._deliver(socket, result["body"].encode())
 
-    # ----------------------------------------------------------------- posting
-    def check_post(
-        self, connection_id: str, data: bytes
-    ) -> tuple[Connection | None, PostError | None]:
-        """The management API's verdict on a post: the connection, or the error to return."""
-        if len(data) > apigw.MAX_PAYLOAD_BYTES:
-            return None, apigw.management_error("PayloadTooLargeException", "Message too long")
-        if self.faults.count > 0 and self.faults.after > 0:
-            self.faults.after -= 1
-        elif self.faults.count > 0:
-            self.faults.count -= 1
-            self.counts["failed"] += 1
-            return None, (
-                self.faults.status,
-                {"x-amzn-ErrorType": "InternalServerErrorException"},
-                b'{"message":"Internal server error (injected fault)"}',
-            )
-        connection = self.connections.get(connection_id)
-        if connection is None or connection.ws.state.name in ("CLOSING", "CLOSED"):
-            self.counts["gone"] += 1
-            return None, gone(connection_id)
-        return connection, None
+    # ----------------------------------------------------------------- sending
+    def _accepted(self, record: ConnectionRecord, data: bytes) -> _Socket | None:
+        self.meter.websocket_message(len(data))
+        trace_id = tracing.from_payload(data)
+        if trace_id is not None:
+            self.feed.passed("post", (trace_id,), key=record.label)
+        return self._sockets.get(record.id)
 
-    def post(self, connection_id: str, data: bytes) -> PostError | None:
-        """PostToConnection from the event loop thread; None means 200."""
-        connection, error = self.check_post(connection_id, data)
-        if connection is None:
-            return error
-        self._accepted(connection, data)
-        self._send(connection, data)
-        return None
+    def send(self, record: ConnectionRecord, data: bytes) -> None:
+        """Send a post the management API accepted (on the event loop's thread)."""
+        socket = self._accepted(record, data)
+        if socket is not None:
+            self._send(socket, data)
 
-    def post_threadsafe(self, connection_id: str, data: bytes) -> PostError | None:
-        """PostToConnection from a worker thread (the in-process transport)."""
-        connection, error = self.check_post(connection_id, data)
-        if connection is None:
-            return error
-        self._accepted(connection, data)
-        self._outgoing.append((connection, data))
+    def send_threadsafe(self, record: ConnectionRecord, data: bytes) -> None:
+        """Like :meth:`send`, from a worker thread (the in-process transport)."""
+        socket = self._accepted(record, data)
+        if socket is None:
+            return
+        self._outgoing.append((socket, data))
         if not self._flush_scheduled:  # one loop wake-up per burst, not per post
             self._flush_scheduled = True
             assert self._loop is not None
             self._loop.call_soon_threadsafe(self._flush)
-        return None
 
     def _flush(self) -> None:
         self._flush_scheduled = False
         while self._outgoing:
             self._send(*self._outgoing.popleft())
 
-    def _send(self, connection: Connection, data: bytes) -> None:
+    def _send(self, socket: _Socket, data: bytes) -> None:
         """Deliver after the profile's client network delay (order kept per connection)."""
-        delay = self.delays.draw_s("client_network") if self.delays is not None else 0.0
-        if delay <= 0 and connection.not_before == 0.0:
-            self._deliver(connection, data)
+        delay = self.delays.draw_s("client_network")
+        if delay <= 0 and socket.not_before == 0.0:
+            self._deliver(socket, data)
             return
         assert self._loop is not None
-        at = max(self._loop.time() + delay, connection.not_before)
-        connection.not_before = at
-        self._loop.call_at(at, self._deliver, connection, data)
+        at = max(self._loop.time() + delay, socket.not_before)
+        socket.not_before = at
+        self._loop.call_at(at, self._deliver, socket, data)
 
-    def _accepted(self, connection: Connection, data: bytes) -> None:
-        self.counts["posted"] += 1
-        self.meter.websocket_message(len(data))
-        trace_id = _trace_id(data)
-        if trace_id is not None:
-            self.tracer.stamp(trace_id, "post", key=connection.label)
-
-    def _deliver(self, connection: Connection, data: bytes) -> None:
+    def _deliver(self, socket: _Socket, data: bytes) -> None:
         """Send in order; small messages go out synchronously, large ones as 32 KB frames."""
         small = len(data) <= apigw.FRAME_BYTES
-        opened = connection.ws.state.name == "OPEN"
-        if small and opened and not connection.draining and connection.ws.send_in_progress is None:
-            broadcast([connection.ws], data, text=_is_utf8(data))
+        ws = socket.ws
+        opened = ws.state.name == "OPEN"
+        if small and opened and not socket.draining and ws.send_in_progress is None:
+            broadcast([ws], data, text=_is_utf8(data))
             return
-        connection.backlog.append(data)
-        if opened and not connection.draining:
-            connection.draining = True
-            self._spawn(self._drain(connection))
+        socket.backlog.append(data)
+        if opened and not socket.draining:
+            socket.draining = True
+            self._spawn(self._drain(socket))
 
-    async def _drain(self, connection: Connection) -> None:
+    async def _drain(self, socket: _Socket) -> None:
         try:
-            while connection.backlog:
-                data = connection.backlog.popleft()
+            while socket.backlog:
+                data = socket.backlog.popleft()
                 frames = apigw.split_frames(data)
                 with contextlib.suppress(Exception):
                     if _is_utf8(data):
-                        await connection.ws.send([f.decode("utf-8", "replace") for f in frames])
+                        await socket.ws.send([f.decode("utf-8", "replace") for f in frames])
                     else:
-                        await connection.ws.send(frames)
+                        await socket.ws.send(frames)
         finally:
-            connection.draining = False
+            socket.draining = False
+
+    async def close_connection(self, record: ConnectionRecord) -> None:
+        """``DeleteConnection``: close the socket with 1000 and wait for the handshake."""
+        socket = self._sockets.get(record.id)
+        if socket is not None:
+            await socket.ws.close(1000, "Going away")
 
     def sever(self, label: str) -> None:
         """Cut a client's connection as a network failure would: ``$disconnect`` never runs
         (it is best effort on AWS), so its row stays until a post answers 410."""
-        for connection in list(self.connections.values()):
-            if connection.label == label and connection.ws.state.name == "OPEN":
-                self.connections.pop(connection.id, None)
-                self.severed.add(connection.id)
-                connection.ws.transport.abort()
+        for socket in list(self._sockets.values()):
+            if socket.record.label == label and socket.ws.state.name == "OPEN":
+                self._sockets.pop(socket.record.id, None)
+                self.api.forget(socket.record.id)
+                self._severed.add(socket.record.id)
+                socket.ws.transport.abort()
 
 
-def _status_of(invocation: Any) -> int:
+def _status_of(invocation: Invocation) -> int:
     if not invocation.ok:
         return 502
     result = invocation.result
     if isinstance(result, dict):
         return int(result.get("statusCode", 200))
     return 200
-
-
-_TRACE = re.compile(rb'"traceId":\s*"([^"\\]+)"')
-
-
-def _trace_id(data: bytes) -> str | None:
-    """The update's trace id in a posted payload (a regex: this runs once per post)."""
-    match = _TRACE.search(data)
-    return match.group(1).decode() if match else None
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -2,8 +2,10 @@
 mapping state machine (:mod:`fanoutsim.aws.esm`), invoking the stream handler per batch.
 
 Under a profile with a poll interval (``aws``: 4 polls a second) it sleeps between polls;
-under ``instant`` it sleeps until a table write wakes it, so local latency is the pipeline's
-own cost and an idle simulator uses no CPU.
+under ``instant`` it sleeps until :meth:`StreamPoller.wake` (called when a record is
+appended to the stream), so local latency is the pipeline's own cost and an idle
+simulator uses no CPU. :meth:`StreamPoller.drained` waits, on the loop, for a poll that
+started after the call and found the stream empty and the mapping idle.
 """
 
 from __future__ import annotations
@@ -11,27 +13,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
-from typing import Any
+from collections import deque
+from typing import Any, Protocol
 
+from fanoutsim import tracing
 from fanoutsim.aws.esm import Batch, StreamMapping
 from fanoutsim.aws.stream_records import KeyOnlyInsertFilter, to_lambda_record
-from fanoutsim.functions.flight_model import TRACE_FIELD
+from fanoutsim.feed import Feed
 from fanoutsim.runtime.delays import Delays
-from fanoutsim.runtime.function_runtime import FunctionRuntime, Invocation
-from fanoutsim.tracing import Tracer
+from fanoutsim.runtime.function_runtime import FunctionRuntime
+
+__all__ = ["IDLE_RECHECK_S", "RECORDS_KEPT", "StreamPoller", "StreamsClient"]
 
 IDLE_RECHECK_S = 0.5
+RECORDS_KEPT = 10_000  # the most recent records kept for views (older ones are dropped)
 
 
-def trace_ids(records: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> tuple[str, ...]:
-    """Trace ids carried by stream records' NewImage (written by flight_events)."""
-    ids = []
-    for record in records:
-        value = record.get("dynamodb", {}).get("NewImage", {}).get(TRACE_FIELD, {}).get("S")
-        if value:
-            ids.append(value)
-    return tuple(ids)
+class StreamsClient(Protocol):
+    """The three DynamoDB Streams calls the poller makes (a boto3 client has them)."""
+
+    def describe_stream(self, **kwargs: Any) -> Any: ...
+
+    def get_shard_iterator(self, **kwargs: Any) -> Any: ...
+
+    def get_records(self, **kwargs: Any) -> Any: ...
 
 
 class StreamPoller:
@@ -39,12 +44,12 @@ class StreamPoller:
 
     def __init__(
         self,
-        streams: Any,
+        streams: StreamsClient,
         stream_arn: str,
         mapping: StreamMapping,
         runtime: FunctionRuntime,
         function: str,
-        tracer: Tracer,
+        feed: Feed,
         delays: Delays,
         *,
         region: str,
@@ -55,22 +60,19 @@ class StreamPoller:
         self.mapping = mapping
         self.runtime = runtime
         self.function = function
-        self.tracer = tracer
+        self.feed = feed
         self.delays = delays
         self.region = region
         self.poll_interval_s = poll_interval_s
-        self.records_seen: list[dict[str, Any]] = []
-        self.discarded: list[dict[str, Any]] = []
-        self.errors: list[str] = []
-        self.on_discard: list[Callable[[list[dict[str, Any]]], None]] = []
-        self.on_filtered: list[Callable[[list[dict[str, Any]]], None]] = []
-        self.on_batch: list[Callable[[Batch, Invocation], None]] = []
+        self.records_seen: deque[dict[str, Any]] = deque(maxlen=RECORDS_KEPT)
+        self.discarded = 0
+        self.errors: deque[str] = deque(maxlen=100)
         self._iterator: str | None = None
         self._filter = KeyOnlyInsertFilter()
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.idle = asyncio.Event()
+        self._drain_waiters: list[asyncio.Future[None]] = []
 
     def wake(self) -> None:
         """Ask for a poll now (thread-safe)."""
@@ -78,8 +80,17 @@ class StreamPoller:
             self._loop.call_soon_threadsafe(self._wakeup.set)
 
     def stop(self) -> None:
+        """Stop after the current poll (thread-safe)."""
         self._stopping = True
         self.wake()
+
+    async def drained(self) -> None:
+        """Return after a poll that started after this call read nothing and left the
+        mapping idle (call on the loop). Under ``instant`` it asks for that poll now."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._drain_waiters.append(waiter)
+        self._wakeup.set()
+        await waiter
 
     def _read(self) -> list[dict[str, Any]]:
         if self._iterator is None:
@@ -96,15 +107,28 @@ class StreamPoller:
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
-        while not self._stopping:
-            self._wakeup.clear()
-            try:
-                raw = await self._poll_once()
-            except Exception as error:  # keep polling; show the error in the report
-                self.errors.append(f"{type(error).__name__}: {error}")
-                raw = []
-            if not raw:
-                await self._sleep()
+        try:
+            while not self._stopping:
+                self._wakeup.clear()
+                waiters, self._drain_waiters = self._drain_waiters, []
+                clean = False
+                try:
+                    raw = await self._poll_once()
+                    clean = not raw and self.mapping.idle
+                except Exception as error:  # keep polling; show the error in the report
+                    self.errors.append(f"{type(error).__name__}: {error}")
+                    raw = []
+                if clean:
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_result(None)
+                else:
+                    self._drain_waiters = waiters + self._drain_waiters
+                if not raw:
+                    await self._sleep()
+        finally:
+            for waiter in self._drain_waiters:
+                waiter.cancel()
 
     async def _poll_once(self) -> list[dict[str, Any]]:
         assert self._loop is not None
@@ -115,36 +139,31 @@ class StreamPoller:
         )
         if records:
             self.records_seen.extend(records)
-            for trace_id in trace_ids(records):
-                self.tracer.stamp(trace_id, "stream_record", now)
+            self.feed.passed("stream_record", tracing.from_records(records), now)
             self.mapping.offer(records, now)
-            dropped = self.mapping.take_filtered()
-            if dropped:
-                for filtered_callback in self.on_filtered:
-                    filtered_callback(dropped)
+            self.feed.dropped(
+                tracing.from_records(self.mapping.take_filtered()),
+                "filtered out by the event source mapping's FilterCriteria",
+            )
         while (batch := self.mapping.next_batch(time.perf_counter())) is not None:
             await self._invoke(batch)
-        if not raw and self.mapping.idle:
-            self.idle.set()
-        else:
-            self.idle.clear()
         return raw
 
     async def _invoke(self, batch: Batch) -> None:
         await self.delays.asleep("stream_to_function")
         invocation = await self.runtime.invoke_async(
-            self.function, batch.event(), trace_ids(batch.records)
+            self.function, batch.event(), tracing.from_records(batch.records)
         )
         outcome: Any = (
             RuntimeError(invocation.error) if invocation.error is not None else invocation.result
         )
         discarded = self.mapping.complete(batch, outcome, time.perf_counter())
-        self.discarded.extend(discarded)
-        if discarded:
-            for discard_callback in self.on_discard:
-                discard_callback(discarded)
-        for callback in self.on_batch:
-            callback(batch, invocation)
+        self.discarded += len(discarded)
+        retries = self.mapping.config.maximum_retry_attempts
+        self.feed.dropped(
+            tracing.from_records(discarded),
+            f"discarded by the event source mapping after {retries} retries",
+        )
 
     async def _sleep(self) -> None:
         if self.poll_interval_s > 0:

@@ -6,16 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import random
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from fanoutsim.aws import apigw
 from fanoutsim.errors import RouteNotFound, ValidationError
@@ -152,87 +146,3 @@ def test_split_frames_and_message_units() -> None:
     assert apigw.split_frames(b"") == [b""]
     assert [apigw.message_units(n) for n in (0, 1, 32768, 32769, 131072)] == [1, 1, 1, 2, 4]
     assert apigw.MAX_PAYLOAD_BYTES == 4 * apigw.FRAME_BYTES
-
-
-# --- management API through the real boto3 client -----------------------------------------
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._body
-
-
-@pytest.fixture
-def answer() -> Iterator[tuple[Any, list[tuple[int, dict[str, str], bytes]]]]:
-    """A real management API client whose HTTP layer returns the queued responses."""
-    client = boto3.client(
-        "apigatewaymanagementapi",
-        endpoint_url="https://abcd123456.execute-api.eu-west-1.amazonaws.com/prod",
-        region_name="eu-west-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"total_max_attempts": 1}),  # boto3 retries 429 by itself
-    )
-    queue: list[tuple[int, dict[str, str], bytes]] = []
-    seen: list[str] = []
-
-    def send(request: Any, **_: Any) -> AWSResponse:
-        seen.append(request.url)
-        status, headers, body = queue.pop(0)
-        return AWSResponse(request.url, status, headers, _Raw(body))
-
-    client.meta.events.register("before-send", send)
-    yield client, queue
-    assert all("/prod/@connections/" in url for url in seen)
-
-
-@pytest.mark.parametrize(
-    ("code", "status"),
-    [
-        ("GoneException", 410),
-        ("PayloadTooLargeException", 413),
-        ("LimitExceededException", 429),
-        ("ForbiddenException", 403),
-        ("BadRequestException", 400),
-    ],
-)
-def test_management_errors_parse_as_their_code(answer: Any, code: str, status: int) -> None:
-    client, queue = answer
-    queue.append(apigw.management_error(code, "nope", request_id="req-1"))
-    with pytest.raises(ClientError) as caught:
-        client.post_to_connection(ConnectionId="abc=", Data=b"hi")
-    error = caught.value.response
-    assert error["Error"]["Code"] == code
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == status
-    assert error["ResponseMetadata"]["RequestId"] == "req-1"
-    if code != "BadRequestException":  # the only one absent from the service model
-        assert isinstance(caught.value, getattr(client.exceptions, code))
-
-
-def test_unknown_management_error_code() -> None:
-    with pytest.raises(ValidationError):
-        apigw.management_error("TeapotException", "no")
-
-
-def test_connection_info_parses_into_datetimes(answer: Any) -> None:
-    client, queue = answer
-    body = apigw.connection_info(1707502303419, 1707502312104, "192.0.2.10", "ua/1")
-    queue.append((200, {"Content-Type": "application/json"}, json.dumps(body).encode()))
-    info = client.get_connection(ConnectionId="abc=")
-    assert info["ConnectedAt"] == datetime(2024, 2, 9, 18, 11, 43, 419000, tzinfo=UTC)
-    assert info["LastActiveAt"] == datetime(2024, 2, 9, 18, 11, 52, 104000, tzinfo=UTC)
-    assert info["Identity"] == {"SourceIp": "192.0.2.10", "UserAgent": "ua/1"}
-
-
-def test_parse_connection_path_decodes_the_id() -> None:
-    assert apigw.parse_connection_path("/prod/@connections/L0SM9cOFvHcCIhw%3D") == (
-        "/prod",
-        "L0SM9cOFvHcCIhw=",
-    )
-    assert apigw.parse_connection_path("/@connections/a%2Bb%3D?x=1") == ("", "a+b=")
-    for bad in ("/prod/connections/abc", "/prod/@connections/", "/prod/@connections/a/b"):
-        with pytest.raises(ValidationError):
-            apigw.parse_connection_path(bad)

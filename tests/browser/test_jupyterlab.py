@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from fanoutsim.views import BOARD_CLASS, UPDATED_CLASS
+from fanoutsim.notebook.views import BOARD_CLASS, UPDATED_CLASS
 from tests.browser_support import ARTIFACTS, chromium_page, require_chromium
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ import pytest
 
 from fanoutsim.model import command
 from fanoutsim.model.engine import simulate
-from fanoutsim.model.profiles import load_profile
 from fanoutsim.model.scenario import Scenario
+from fanoutsim.timing.profiles import load_profile
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -21,14 +21,31 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def test_json_has_the_keys_and_matches_the_engine(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["model", "--subscribers", "50000", "--updates-per-minute", "20",
-            "--payload-kb", "1", "--strategy", "broadcast", "--updates", "50", "--json"]
+    argv = [
+        "model",
+        "--subscribers",
+        "50000",
+        "--updates-per-minute",
+        "20",
+        "--payload-kb",
+        "1",
+        "--strategy",
+        "broadcast",
+        "--updates",
+        "50",
+        "--json",
+    ]
     args = _parse(argv)
     assert args.command == "model"
     assert command.run(args) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data["monthly_cost_usd"]) == {"apigateway", "lambda", "dynamodb", "eventbridge",
-                                             "total"}
+    assert set(data["monthly_cost_usd"]) == {
+        "apigateway",
+        "lambda",
+        "dynamodb",
+        "eventbridge",
+        "total",
+    }
     assert {"p50", "p99"} <= set(data["time_to_last_ms"])
     engine = simulate(Scenario(subscribers=50_000, updates=50), "aws", seed=0)
     assert data["monthly_cost_usd"] == pytest.approx(engine.cost_per_month)
@@ -38,12 +55,27 @@ def test_json_has_the_keys_and_matches_the_engine(capsys: pytest.CaptureFixture[
 
 def test_numbers_match_for_every_strategy(capsys: pytest.CaptureFixture[str]) -> None:
     for strategy in ("broadcast", "per-flight", "chunked"):
-        argv = ["model", "-n", "2000", "--strategy", strategy, "--concurrency", "8",
-                "--updates-per-minute", "2", "--updates", "40", "--seed", "3", "--json"]
+        argv = [
+            "model",
+            "-n",
+            "2000",
+            "--strategy",
+            strategy,
+            "--concurrency",
+            "8",
+            "--updates-per-minute",
+            "2",
+            "--updates",
+            "40",
+            "--seed",
+            "3",
+            "--json",
+        ]
         assert command.run(_parse(argv)) == 0
         data = json.loads(capsys.readouterr().out)
-        scenario = Scenario(subscribers=2_000, strategy=strategy, concurrency=8,
-                            updates_per_minute=2, updates=40)
+        scenario = Scenario(
+            subscribers=2_000, strategy=strategy, concurrency=8, updates_per_minute=2, updates=40
+        )
         engine = simulate(scenario, "aws", seed=3)
         assert data["time_to_last_ms"]["p50"] == pytest.approx(engine.time_to_last()["p50"])
         assert data["time_to_last_ms"]["p99"] == pytest.approx(engine.time_to_last()["p99"])

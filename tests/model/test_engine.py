@@ -67,8 +67,9 @@ def test_same_seed_same_result_other_seed_other_draws() -> None:
     assert np.array_equal(a.time_to_last_ms, b.time_to_last_ms)
     assert a.cost_per_month == b.cost_per_month
     assert not np.array_equal(a.time_to_last_ms, c.time_to_last_ms)
-    big = [run(seed=7, subscribers=200_000, strategy="chunked", updates_per_minute=1)
-           for _ in range(2)]
+    big = [
+        run(seed=7, subscribers=200_000, strategy="chunked", updates_per_minute=1) for _ in range(2)
+    ]
     assert np.array_equal(big[0].time_to_last_ms, big[1].time_to_last_ms)
 
 
@@ -104,8 +105,13 @@ def test_more_concurrency_lowers_time_to_last() -> None:
 
 def test_throttle_binds_at_large_n() -> None:
     """1M posts at 10,000/s (burst 5,000) take at least 99.5 s, whatever the concurrency."""
-    common = {"subscribers": 1_000_000, "strategy": "chunked", "concurrency": 10,
-              "updates_per_minute": 0.4, "updates": 40}
+    common = {
+        "subscribers": 1_000_000,
+        "strategy": "chunked",
+        "concurrency": 10,
+        "updates_per_minute": 0.4,
+        "updates": 40,
+    }
     result = run(**common)
     last = result.time_to_last()
     assert last["p50"] is not None and 99_500 < last["p50"] < 104_000
@@ -139,8 +145,7 @@ def test_monthly_cost_is_updates_plus_connections() -> None:
     keep_connected = cost_of(connection_usage(scenario, 4.0), prices)
     for service in (*SERVICES, "total"):
         expected = (
-            result.cost_per_update[service] * scenario.updates_per_month
-            + keep_connected[service]
+            result.cost_per_update[service] * scenario.updates_per_month + keep_connected[service]
         )
         assert result.cost_per_month[service] == pytest.approx(expected, rel=1e-3, abs=1e-6)
     usage = result.usage_per_month
@@ -152,7 +157,7 @@ def test_message_tier_lowers_the_price_above_a_billion() -> None:
     result = run(subscribers=1_000_000, updates=5, concurrency=1000, updates_per_minute=20)
     messages = result.usage_per_month.websocket_messages
     assert messages > 1e9
-    per_message = (result.cost_per_month["apigateway"] - 1_000_000 * MINUTES_PER_MONTH * 0.25e-6)
+    per_message = result.cost_per_month["apigateway"] - 1_000_000 * MINUTES_PER_MONTH * 0.25e-6
     assert per_message / messages * 1e6 < 0.81
 
 
@@ -185,8 +190,13 @@ def test_cold_start_slows_the_first_update() -> None:
     [
         {"subscribers": 1_500, "updates_per_minute": 0.5},
         {"subscribers": 1_500, "updates_per_minute": 2, "concurrency": 10},
-        {"subscribers": 2_000, "strategy": "chunked", "chunk_size": 300, "concurrency": 4,
-         "updates_per_minute": 2},
+        {
+            "subscribers": 2_000,
+            "strategy": "chunked",
+            "chunk_size": 300,
+            "concurrency": 4,
+            "updates_per_minute": 2,
+        },
     ],
 )
 def test_order_statistics_agree_with_drawing_every_call(kwargs: dict[str, object]) -> None:
@@ -194,8 +204,10 @@ def test_order_statistics_agree_with_drawing_every_call(kwargs: dict[str, object
     exact = simulate(scenario, "aws", seed=4, exact=True)
     fluid = simulate(scenario, "aws", seed=4, exact=False)
     assert exact.exact and not fluid.exact
-    for a, b in ((exact.time_to_last(), fluid.time_to_last()),
-                 (exact.time_to_first(), fluid.time_to_first())):
+    for a, b in (
+        (exact.time_to_last(), fluid.time_to_last()),
+        (exact.time_to_first(), fluid.time_to_first()),
+    ):
         assert b["p50"] == pytest.approx(a["p50"], rel=0.05)
         assert b["p99"] == pytest.approx(a["p99"], rel=0.10)  # p99 of 1,000 draws is noisy
     assert fluid.cost_per_month["total"] == pytest.approx(exact.cost_per_month["total"], rel=0.01)

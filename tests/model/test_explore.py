@@ -12,8 +12,8 @@ from fanoutsim.aws.pricing import load_prices
 from fanoutsim.model import dashboard
 from fanoutsim.model.explore import Sweep, log_range, sources_html, sweep_n, table_html, what_if
 from fanoutsim.model.plots import cost_figure, latency_figure
-from fanoutsim.model.profiles import load_profile
 from fanoutsim.model.scenario import STRATEGIES, Scenario
+from fanoutsim.timing.profiles import load_profile
 
 BASE = Scenario(subscribers=1_000, concurrency=10, updates=40)
 
@@ -24,8 +24,19 @@ def sweep() -> Sweep:
 
 
 def test_log_range_is_round_and_log_spaced() -> None:
-    assert log_range(10, 1_000_000, 2) == [10, 32, 100, 320, 1_000, 3_200, 10_000, 32_000,
-                                           100_000, 320_000, 1_000_000]
+    assert log_range(10, 1_000_000, 2) == [
+        10,
+        32,
+        100,
+        320,
+        1_000,
+        3_200,
+        10_000,
+        32_000,
+        100_000,
+        320_000,
+        1_000_000,
+    ]
 
 
 def test_sweep_covers_every_strategy_and_size(sweep: Sweep) -> None:
@@ -68,11 +79,19 @@ def test_figures_have_log_axes_and_a_footnote(sweep: Sweep) -> None:
 
 def test_dashboard_has_the_knobs_and_draws_once(monkeypatch: pytest.MonkeyPatch) -> None:
     knobs = dashboard.controls()
-    assert set(knobs) == {"subscribers", "updates_per_minute", "payload_kb", "strategy",
-                          "concurrency"}
+    assert set(knobs) == {
+        "subscribers",
+        "updates_per_minute",
+        "payload_kb",
+        "strategy",
+        "concurrency",
+    }
     assert isinstance(knobs["subscribers"], widgets.FloatLogSlider)
-    assert all(getattr(w, "continuous_update", False) is False
-               for name, w in knobs.items() if name != "strategy")
+    assert all(
+        getattr(w, "continuous_update", False) is False
+        for name, w in knobs.items()
+        if name != "strategy"
+    )
     shown: list[object] = []
     monkeypatch.setattr(dashboard, "_show", shown.append)
     monkeypatch.setattr(dashboard, "log_range", lambda *a: [10, 1_000])

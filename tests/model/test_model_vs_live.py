@@ -51,9 +51,9 @@ def _live_run(profile: str, subscribers: int, updates: int) -> dict[str, Any]:
             sim.wait_until_idle()
         report = sim.report().to_dict()
         ops_after, inv_after = _counts(report)
-        samples = stage_samples([sim.tracer.timeline(t) for t in traces])
+        samples = stage_samples([sim.timeline(t) for t in traces])
         delivered = sum(
-            1 for t in traces for c in sim.clients.clients.values() if t in c.first_receipt
+            1 for t in traces for c in sim.subscribers().values() if t in c.first_receipt
         )
     return {
         "operations": _delta(ops_after, ops_before),

@@ -7,10 +7,10 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from fanoutsim.model.distributions import Distribution, ndtri
 from fanoutsim.model.posting import Demand, serve
 from fanoutsim.model.receipts import NetworkTable, draw_last_and_first
 from fanoutsim.model.timeline import StreamInputs, run_consumer
+from fanoutsim.timing.distributions import Distribution, ndtri
 
 NET = Distribution.lognormal({0.5: 40, 0.99: 200}, "test")
 
@@ -64,8 +64,15 @@ def test_fixed_network_delay_is_added_exactly() -> None:
 def test_throttle_serves_the_burst_then_the_rate() -> None:
     """20,000 posts ready at once: 5,000 go immediately, then 10 per ms."""
     k = np.arange(1, 20_001, dtype=float)
-    demand = Demand(k, np.zeros((1, k.size)), np.zeros(1), np.zeros((1, 1)), np.zeros((1, 1)),
-                    np.zeros(1), exact=True)
+    demand = Demand(
+        k,
+        np.zeros((1, k.size)),
+        np.zeros(1),
+        np.zeros((1, 1)),
+        np.zeros((1, 1)),
+        np.zeros(1),
+        exact=True,
+    )
     served = serve(demand, np.zeros(1), np.array([-np.inf]), rate_per_ms=10.0, burst=5_000)
     assert served[0, 4_999] == 0
     assert served[0, -1] == pytest.approx((20_000 - 5_000) / 10)
@@ -86,9 +93,14 @@ def test_slow_demand_is_not_throttled() -> None:
 def _inputs(ready: list[float], **overrides: object) -> StreamInputs:
     u = len(ready)
     values: dict[str, object] = {
-        "ready": np.asarray(ready), "residual": np.zeros(u), "overhead": np.zeros(u),
-        "cold_start": 0.0, "lookup": np.zeros(u), "q": np.zeros(u),
-        "last": np.full(u, 100.0), "dispatch": np.zeros(u),
+        "ready": np.asarray(ready),
+        "residual": np.zeros(u),
+        "overhead": np.zeros(u),
+        "cold_start": 0.0,
+        "lookup": np.zeros(u),
+        "q": np.zeros(u),
+        "last": np.full(u, 100.0),
+        "dispatch": np.zeros(u),
     }
     values.update(overrides)
     return StreamInputs(**values)  # type: ignore[arg-type]
@@ -96,9 +108,16 @@ def _inputs(ready: list[float], **overrides: object) -> StreamInputs:
 
 def test_one_consumer_batches_records_that_wait() -> None:
     # each update needs 100 ms of posting; updates arrive every 30 ms
-    timeline = run_consumer(_inputs([0, 30, 60, 90, 120]), posts=10, batch_size=100,
-                            per_record_lookup=False, chunked=False, rate_per_ms=10,
-                            burst=5_000, timeout_ms=900_000)
+    timeline = run_consumer(
+        _inputs([0, 30, 60, 90, 120]),
+        posts=10,
+        batch_size=100,
+        per_record_lookup=False,
+        chunked=False,
+        rate_per_ms=10,
+        burst=5_000,
+        timeout_ms=900_000,
+    )
     assert timeline.batch_sizes.tolist() == [1, 3, 1]
     assert timeline.fanout_start.tolist() == [0, 100, 100, 100, 400]
     assert timeline.origin.tolist() == [0, 100, 200, 300, 400]
@@ -106,9 +125,16 @@ def test_one_consumer_batches_records_that_wait() -> None:
 
 
 def test_timeout_cuts_the_rest_of_a_batch() -> None:
-    timeline = run_consumer(_inputs([0, 10, 20], last=np.full(3, 600.0)), posts=10,
-                            batch_size=100, per_record_lookup=False, chunked=False,
-                            rate_per_ms=10, burst=5_000, timeout_ms=500)
+    timeline = run_consumer(
+        _inputs([0, 10, 20], last=np.full(3, 600.0)),
+        posts=10,
+        batch_size=100,
+        per_record_lookup=False,
+        chunked=False,
+        rate_per_ms=10,
+        burst=5_000,
+        timeout_ms=500,
+    )
     assert timeline.incomplete.tolist() == [True, True, True]
     assert timeline.skipped.tolist() == [False, False, True]  # never started
     assert timeline.batch_durations.tolist() == [500, 500]  # billed up to the timeout

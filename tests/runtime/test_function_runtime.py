@@ -7,9 +7,10 @@ import pytest
 
 from fanoutsim.aws.metering import Meter
 from fanoutsim.errors import ConfigError
-from fanoutsim.model.profiles import load_profile
+from fanoutsim.feed import Changed, Feed, Passed
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.function_runtime import FunctionRuntime, FunctionSpec, current_invocation
+from fanoutsim.timing.profiles import load_profile
 
 
 def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -25,14 +26,35 @@ def fail(event: dict[str, Any], context: Any) -> None:
     raise RuntimeError("nope")
 
 
-def _runtime(meter: Meter) -> FunctionRuntime:
+def _runtime(meter: Meter, feed: Feed | None = None) -> FunctionRuntime:
     specs = {
-        "echo": FunctionSpec("echo", f"{__name__}:echo", memory_mb=256, timeout_s=3),
+        "echo": FunctionSpec(
+            "echo",
+            f"{__name__}:echo",
+            memory_mb=256,
+            timeout_s=3,
+            start_point="handler_start",
+            end_point="handler_end",
+        ),
         "fail": FunctionSpec("fail", f"{__name__}:fail"),
     }
+    delays = Delays(load_profile("instant"))
     return FunctionRuntime(
-        specs, meter, Delays(load_profile("instant")), region="us-east-1", account="123456789012"
+        specs, meter, delays, feed or Feed(), region="us-east-1", account="123456789012"
     )
+
+
+def test_invocations_report_their_points_and_themselves_on_the_feed() -> None:
+    feed, seen = Feed(), []
+    feed.subscribe(seen.append)
+    runtime = _runtime(Meter(), feed)
+    invocation = runtime.invoke("echo", {}, ("t1", "t2"))
+    runtime.invoke("fail", {}, ("t3",))  # no points declared: only the invocation itself
+    runtime.close()
+    passed = [(e.point, e.trace_ids) for e in seen if isinstance(e, Passed)]
+    assert passed == [("handler_start", ("t1", "t2")), ("handler_end", ("t1", "t2"))]
+    changes = [e.subject for e in seen if isinstance(e, Changed)]
+    assert [c.function for c in changes] == ["echo", "fail"] and changes[0] is invocation
 
 
 def test_first_invocation_is_cold_then_warm_and_metered() -> None:

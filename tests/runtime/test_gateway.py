@@ -40,7 +40,7 @@ def test_post_get_delete_through_boto3(sim: Simulator) -> None:
     assert info["Identity"]["SourceIp"] == "127.0.0.1"
     assert info["ConnectedAt"].year >= 2024
     api.delete_connection(ConnectionId=connection_id)
-    _wait(lambda: not sim.gateway.connections)
+    _wait(lambda: not sim.connection_labels())
     with pytest.raises(ClientError) as gone:
         api.post_to_connection(ConnectionId=connection_id, Data=b"x")
     assert gone.value.response["Error"]["Code"] == "GoneException"
@@ -76,7 +76,7 @@ def test_large_message_arrives_whole_after_32k_frames(sim: Simulator) -> None:
     _management(sim).post_to_connection(ConnectionId=connection_id, Data=json.dumps(message))
     _wait(lambda: "BIG" in client.board)
     assert client.board["BIG"]["blob"] == message["blob"]
-    assert sim.meter.snapshot(time.time())["websocket"]["units"] >= 4  # 100 KB = 4 x 32 KB
+    assert sim.report().to_dict()["websocket"]["units"] >= 4  # 100 KB = 4 x 32 KB
 
 
 def test_wrong_stage_is_404(sim: Simulator) -> None:

@@ -1,6 +1,7 @@
 """DynamoDB capacity of a call, read from moto's stored items (sizes as DynamoDB counts them).
 
-Used by the instrumentation to meter write and read request units of the pipeline's calls.
+:class:`MotoCapacity` is what the instrumentation asks for the bytes a metered write or
+read touched (it only knows the port, :class:`fanoutsim.runtime.instrumentation.ItemSizes`).
 moto computes item sizes the way DynamoDB documents them (attribute names plus values).
 """
 
@@ -10,6 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from moto.dynamodb.models.dynamo_type import DynamoType
+
+from fanoutsim.moto.account import MotoAccount
+
+__all__ = ["PAGED_READS", "WRITES", "MotoCapacity", "mean_item_size", "read_bytes", "write_bytes"]
 
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
 PAGED_READS = frozenset({"Scan", "Query"})
@@ -51,3 +56,22 @@ def _key_of(item: Mapping[str, Any] | None, table: Any | None) -> dict[str, Any]
         return {}
     name = table.hash_key_attr
     return {name: item[name]} if name in item else {}
+
+
+class MotoCapacity:
+    """Item sizes of one account's tables, for metering."""
+
+    def __init__(self, account: MotoAccount) -> None:
+        self.account = account
+
+    def write_bytes(self, operation: str, params: Mapping[str, Any]) -> int | None:
+        """Bytes a write touched, or None for an operation that is not a metered write."""
+        if operation not in WRITES:
+            return None
+        return write_bytes(operation, params, self.account.table(params.get("TableName", "")))
+
+    def read_bytes(self, operation: str, parsed: Mapping[str, Any], table_name: str) -> int | None:
+        """Bytes a paged read consumed, or None for an operation that is not one."""
+        if operation not in PAGED_READS:
+            return None
+        return read_bytes(operation, parsed, self.account.table(table_name))

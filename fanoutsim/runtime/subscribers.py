@@ -1,4 +1,5 @@
-"""Simulated subscribers: real ``websockets`` clients that keep a flight board.
+"""Simulated subscribers: real ``websockets`` clients that keep a flight board (named
+apart from the handlers' boto3 clients in :mod:`fanoutsim.functions.aws_clients`).
 
 Each client connects with ``?client=<name>`` (query strings reach ``$connect`` as on AWS),
 so the gateway can label its posts with the same key the client uses for its receipts.
@@ -12,27 +13,21 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from fanoutsim.errors import SimulatorError
-from fanoutsim.tracing import Tracer
+from fanoutsim import tracing
+from fanoutsim.errors import ConnectRejected
+from fanoutsim.feed import Feed
 
-
-class ConnectRejected(SimulatorError):
-    """The gateway refused the upgrade (``$connect`` failed); ``status`` is the HTTP status."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(f"$connect refused the connection with HTTP {status}")
-        self.status = status
+__all__ = ["Subscriber", "SubscriberPool"]
 
 
 @dataclass
-class SimClient:
+class Subscriber:
     """One subscriber and what it has seen."""
 
     name: str
@@ -56,8 +51,8 @@ class SimClient:
             self.other.append(payload)
             return None
         self.board[str(payload["flightId"])] = payload
-        trace = payload.get("traceId")
-        if not isinstance(trace, str):
+        trace = tracing.from_message(payload)
+        if trace is None:
             return None
         if trace in self.first_receipt:
             self.duplicates += 1
@@ -66,15 +61,13 @@ class SimClient:
         return trace
 
 
-class ClientPool:
-    """The simulator's clients, on its event loop."""
+class SubscriberPool:
+    """The simulator's subscribers, on its event loop."""
 
-    def __init__(self, url: str, tracer: Tracer, concurrency: int = 64) -> None:
+    def __init__(self, url: str, feed: Feed, concurrency: int = 64) -> None:
         self.url = url
-        self.tracer = tracer
-        self.clients: dict[str, SimClient] = {}
-        self.on_message: list[Callable[[SimClient], None]] = []
-        self.on_receipt: list[Callable[[str, str], None]] = []
+        self.feed = feed
+        self.clients: dict[str, Subscriber] = {}
         self._next = 0
         self._limit = asyncio.Semaphore(concurrency)
 
@@ -82,9 +75,9 @@ class ClientPool:
         self._next += 1
         return f"c{self._next:05d}"
 
-    async def connect(self, name: str | None = None, query: str = "") -> SimClient:
+    async def connect(self, name: str | None = None, query: str = "") -> Subscriber:
         """Connect one client; raises :class:`ConnectRejected` if ``$connect`` refuses it."""
-        client = SimClient(name or self.new_name())
+        client = Subscriber(name or self.new_name())
         url = f"{self.url}?client={client.name}" + (f"&{query}" if query else "")
         async with self._limit:
             try:
@@ -95,21 +88,18 @@ class ClientPool:
         client.task = asyncio.ensure_future(self._listen(client))
         return client
 
-    async def _listen(self, client: SimClient) -> None:
+    async def _listen(self, client: Subscriber) -> None:
         assert client.ws is not None
         with contextlib.suppress(Exception):
             async for message in client.ws:
                 trace = client.receive(message, time.perf_counter())
                 if trace is not None:
-                    self.tracer.stamp(
-                        trace, "receipt", client.first_receipt[trace], key=client.name
+                    self.feed.passed(
+                        "receipt", (trace,), client.first_receipt[trace], key=client.name
                     )
-                    for receipt_callback in self.on_receipt:
-                        receipt_callback(trace, client.name)
-                for callback in self.on_message:
-                    callback(client)
+                self.feed.changed("message", client)
 
-    async def add(self, n: int) -> list[SimClient]:
+    async def add(self, n: int) -> list[Subscriber]:
         return list(await asyncio.gather(*(self.connect() for _ in range(n))))
 
     async def forget(self, name: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from fanoutsim import architecture, views, viz
+from fanoutsim.notebook import architecture, views, viz
 from fanoutsim.stages import POINTS
 from fanoutsim.tracing import Timeline
 

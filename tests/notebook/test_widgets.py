@@ -8,11 +8,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fanoutsim import views
-from fanoutsim.live import Throttle
+from fanoutsim.notebook import views
+from fanoutsim.notebook.live import Throttle
+from fanoutsim.notebook.widgets import (
+    ClientPanel,
+    Dashboard,
+    PublishPanel,
+    TablesView,
+    WaterfallView,
+)
 from fanoutsim.sample_flights import sample_flights, scripted_day
 from fanoutsim.simulator import Simulator
-from fanoutsim.widgets import ClientPanel, Dashboard, PublishPanel, TablesView, WaterfallView
 
 
 def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -90,7 +96,7 @@ def test_client_panel_adds_removes_and_follows_deliveries(sim: Simulator) -> Non
     assert "<b>0</b> connected" in panel.count.value
     panel.how_many.value = 3
     panel.add_button.click()
-    assert len(sim.clients.clients) == 3 and len(sim.connections()) == 3
+    assert len(sim.subscribers()) == 3 and len(sim.connections()) == 3
     assert "<b>3</b> connected" in panel.count.value
     assert panel.grid.value.count(f'class="{views.BOARD_CLASS}"') == 3
     assert panel.message.value == "3 clients connected"
@@ -104,7 +110,7 @@ def test_client_panel_adds_removes_and_follows_deliveries(sim: Simulator) -> Non
 
     panel.how_many.value = 2
     panel.remove_button.click()
-    assert len(sim.clients.clients) == 1
+    assert len(sim.subscribers()) == 1
     assert "<b>1</b> connected" in panel.count.value
     assert panel.grid.value.count(f'class="{views.BOARD_CLASS}"') == 1
 
@@ -148,7 +154,7 @@ def test_publish_schedules_missing_flights_then_publishes(sim: Simulator) -> Non
     assert len(sim.published) == 7  # six sample flights first, then the update
     assert "scheduled 6 sample flights" in panel.message.value and trace in panel.message.value
     sim.wait_for_deliveries()
-    for client in sim.clients.clients.values():
+    for client in sim.subscribers().values():
         assert client.board["FS202"]["event"] == "LANDED"
         assert client.board["FS202"]["eventDetails"] == "Rwy 10"
     panel.publish_button.click()  # flights exist now: nothing scheduled again
@@ -170,7 +176,7 @@ def test_scripted_day_plays_every_update_with_progress(sim: Simulator) -> None:
     assert not panel.day_button.disabled and panel.stop_button.disabled
     sim.wait_for_deliveries()
     last = {flight: (status, details) for flight, status, details in script}
-    board = next(iter(sim.clients.clients.values())).board
+    board = next(iter(sim.subscribers().values())).board
     assert {f: (p["event"], p["eventDetails"]) for f, p in board.items()} == last
 
 

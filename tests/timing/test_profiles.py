@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from fanoutsim.errors import DataFileError
-from fanoutsim.model.distributions import Distribution
-from fanoutsim.model.profiles import KEYS, PROFILES_DIR, available_profiles, load_profile
+from fanoutsim.timing.distributions import Distribution
+from fanoutsim.timing.profiles import KEYS, PROFILES_DIR, available_profiles, load_profile
 
 CONTRACT_KEYS = (
     "eventbridge_delivery",

@@ -8,8 +8,8 @@
 - :class:`Dashboard`: all of them in one box.
 
 Each view redraws by itself when the simulator changes, at most a few times a second (see
-:mod:`fanoutsim.live`). ``freeze()`` draws a view one last time and stops it: call it before
-``sim.close()`` to keep the final state on screen. Each panel displays itself in Jupyter;
+:mod:`fanoutsim.notebook.live`). ``freeze()`` draws a view one last time and stops it: call
+it before ``sim.close()`` to keep the final state on screen. Each panel displays itself in Jupyter;
 ``.widget`` is its ipywidgets box.
 """
 
@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import ipywidgets as w
 
-from fanoutsim import views, viz
 from fanoutsim.errors import FanoutsimError
 from fanoutsim.functions.flight_model import STATUSES
-from fanoutsim.live import LiveView
+from fanoutsim.notebook import views, viz
+from fanoutsim.notebook.live import LiveView
 from fanoutsim.sample_flights import sample_flights, scripted_day
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class ClientPanel(LiveView):
         self.refresh()
 
     def refresh(self) -> None:
-        clients = list(self.sim.clients.clients.values())
+        clients = list(self.sim.subscribers().values())
         self.count.value = f"<b>{len(clients)}</b> connected"
         self.grid.value = str(views.boards(clients, limit=self.max_boards))
 
@@ -210,7 +210,7 @@ class WaterfallView(LiveView):
     def latest_trace(self) -> str | None:
         """The newest published update that has at least one post."""
         for trace in reversed(list(self.sim.published)):
-            if self.sim.tracer.timeline(trace).per_connection["post"]:
+            if self.sim.timeline(trace).per_connection["post"]:
                 return trace
         return None
 
@@ -218,7 +218,7 @@ class WaterfallView(LiveView):
         trace = self.latest_trace()
         if trace is None:
             return
-        timeline = self.sim.tracer.timeline(trace)
+        timeline = self.sim.timeline(trace)
         state = (trace, len(timeline.per_connection["receipt"]))
         if state == self.drawn:
             return

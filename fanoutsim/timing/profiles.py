@@ -33,7 +33,7 @@ import numpy as np
 
 from fanoutsim.datafiles import read_toml
 from fanoutsim.errors import DataFileError
-from fanoutsim.model.distributions import Distribution, FloatArray, from_spec
+from fanoutsim.timing.distributions import Distribution, FloatArray, from_spec
 
 PROFILES_DIR: Final = Path(__file__).resolve().parent.parent / "data" / "profiles"
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from fanoutsim.functions.flight_model import TRACE_FIELD
+from fanoutsim.stages import TRACE_FIELD
 
 if TYPE_CHECKING:
     from fanoutsim.simulator import Simulator
@@ -55,7 +55,7 @@ class Html:
 
 
 class BoardHolder(Protocol):
-    """What a board view needs from a client (``fanoutsim.runtime.clients.SimClient``)."""
+    """What a board view needs from a client (``fanoutsim.runtime.subscribers.Subscriber``)."""
 
     name: str
     board: dict[str, dict[str, Any]]
@@ -282,7 +282,7 @@ def _outcome(result: Any) -> str:
 
 def connections_view(sim: Simulator, max_rows: int = 20) -> Html:
     """The connections table now, with each row's client name (from the gateway)."""
-    labels = {cid: c.label for cid, c in list(sim.gateway.connections.items())}
+    labels = sim.connection_labels()
     rows = connection_rows(sim.connections(), labels)
     return table(rows, max_rows=max_rows, caption="connections table")
 

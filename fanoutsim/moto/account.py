@@ -15,6 +15,8 @@ from moto.events.models import events_backends
 
 from fanoutsim import stack
 
+__all__ = ["LOCAL_PASSTHROUGH", "MotoAccount"]
+
 #: The gateway's endpoints are real local HTTP: moto lets them through at once (it would
 #: otherwise try every AWS URL pattern on each PostToConnection first).
 LOCAL_PASSTHROUGH = {"core": {"passthrough": {"urls": [r"http://127\.0\.0\.1:\d+/.*"]}}}

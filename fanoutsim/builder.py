@@ -1,0 +1,249 @@
+"""Builds the stack described in :mod:`fanoutsim.stack` on moto, wires its components, and
+tears it down again, in reverse order.
+
+Read :func:`build` top to bottom to see the whole pipeline assembled: moto's account and
+its patches, the meter and the feed, the function runtime, the loop thread with the
+gateway (WebSocket and HTTP sides over one management API), the bus delivery, the stream
+poller and the subscribers. Each component gets what it needs at construction; the only
+calls that run through the feed are observations (trace stamps, dropped updates, change
+notifications), never a step of the pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import boto3
+
+from fanoutsim import stack
+from fanoutsim.aws import eventbridge
+from fanoutsim.aws.esm import MappingConfig, StreamMapping
+from fanoutsim.aws.management import ManagementApi
+from fanoutsim.aws.metering import Meter
+from fanoutsim.deliveries import Deliveries
+from fanoutsim.feed import Feed
+from fanoutsim.functions import aws_clients
+from fanoutsim.moto.account import MotoAccount
+from fanoutsim.moto.capacity import MotoCapacity
+from fanoutsim.moto.hooks import MotoHooks
+from fanoutsim.runtime.delays import Delays
+from fanoutsim.runtime.event_bus import EventBusDispatcher
+from fanoutsim.runtime.function_runtime import FunctionRuntime
+from fanoutsim.runtime.gateway import Gateway
+from fanoutsim.runtime.gateway_http import GatewayHttp
+from fanoutsim.runtime.http_server import HttpServer
+from fanoutsim.runtime.inprocess import InProcessTransport
+from fanoutsim.runtime.instrumentation import Instrumentation
+from fanoutsim.runtime.loop_thread import LoopThread
+from fanoutsim.runtime.poller import StreamPoller
+from fanoutsim.runtime.subscribers import SubscriberPool
+from fanoutsim.timing.profiles import TimingProfile
+from fanoutsim.tracing import Tracer
+
+__all__ = ["Options", "Stack", "Transport", "build"]
+
+Transport = Literal["http", "in-process"]
+_FINISH_S = 2.0  # how long a stopping task may take before it is cancelled
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a simulator is built with."""
+
+    profile: TimingProfile
+    transport: Transport = "http"
+    mapping: MappingConfig = stack.DEFAULT_MAPPING
+    seed: int | None = 0
+    region: str = stack.REGION
+    connect_token: str | None = None
+    host: str = "127.0.0.1"
+
+
+@dataclass
+class Stack:
+    """The running components of one simulator. :meth:`close` stops them all."""
+
+    options: Options
+    account: MotoAccount
+    hooks: MotoHooks
+    meter: Meter
+    feed: Feed
+    tracer: Tracer
+    deliveries: Deliveries
+    delays: Delays
+    instrumentation: Instrumentation
+    runtime: FunctionRuntime
+    dynamodb: Any
+    events: Any
+    streams: Any
+    loop: LoopThread | None = None
+    api: ManagementApi = field(default_factory=ManagementApi)
+    gateway: Gateway | None = None
+    http: HttpServer | None = None
+    inprocess: InProcessTransport | None = None
+    bus: EventBusDispatcher | None = None
+    mapping: StreamMapping | None = None
+    poller: StreamPoller | None = None
+    poller_task: asyncio.Task[None] | None = None
+    subscribers: SubscriberPool | None = None
+    endpoints: dict[str, str] = field(default_factory=dict)
+    closed: bool = False
+
+    async def idle(self) -> None:
+        """Return once no event is in flight, the stream is drained and no batch runs."""
+        assert self.bus is not None and self.poller is not None
+        while True:
+            await self.bus.drained()
+            await self.poller.drained()
+            if not self.bus.pending:
+                return
+
+    def close(self) -> None:
+        """Stop everything, newest first; safe on a half-built stack and when called twice."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.loop is not None:
+                with contextlib.suppress(Exception):
+                    self.loop.run(self._stop_on_loop(), timeout=30)
+                self.loop.stop()
+        finally:
+            self.runtime.close()
+            if self.inprocess is not None:
+                self.inprocess.uninstall()
+            self.instrumentation.uninstall()
+            aws_clients.reset()
+            self.hooks.remove()
+            self.account.stop()
+
+    async def _stop_on_loop(self) -> None:
+        if self.subscribers is not None:
+            await self.subscribers.close()
+        if self.poller is not None and self.poller_task is not None:
+            self.poller.stop()
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self.poller_task, _FINISH_S)
+        if self.bus is not None:
+            await self.bus.close()
+        if self.gateway is not None:
+            await self.gateway.close()
+        if self.http is not None:
+            await self.http.close()
+
+
+def build(options: Options) -> Stack:
+    """Build and start the stack; on any failure, stop what was started and re-raise."""
+    environment = {"CONNECT_TOKEN": options.connect_token} if options.connect_token else {}
+    account = MotoAccount(options.region, environment)
+    meter, feed, delays = Meter(), Feed(), Delays(options.profile, options.seed)
+    instrumentation = Instrumentation(meter, MotoCapacity(account), delays)
+    instrumentation.install()  # before any client exists: clients copy the hooks
+    aws_clients.reset()  # the handlers' cached clients belong to the previous stack
+    built = Stack(
+        options=options,
+        account=account,
+        hooks=MotoHooks(account),
+        meter=meter,
+        feed=feed,
+        tracer=Tracer(),
+        deliveries=Deliveries(),
+        delays=delays,
+        instrumentation=instrumentation,
+        runtime=FunctionRuntime(
+            stack.FUNCTIONS, meter, delays, feed, region=options.region, account=stack.ACCOUNT
+        ),
+        dynamodb=boto3.client("dynamodb", region_name=options.region),
+        events=boto3.client("events", region_name=options.region),
+        streams=boto3.client("dynamodbstreams", region_name=options.region),
+    )
+    try:
+        _assemble(built)
+    except BaseException:
+        built.close()
+        raise
+    return built
+
+
+def _assemble(s: Stack) -> None:
+    options = s.options
+    s.feed.subscribe(s.tracer.observe)
+    s.feed.subscribe(s.deliveries.observe)
+    stream_arn = stack.create_tables(s.dynamodb)
+    stack.create_bus(s.events, options.region)
+
+    s.loop = LoopThread()
+    s.gateway = Gateway(
+        s.api,
+        s.runtime,
+        s.meter,
+        s.feed,
+        s.delays,
+        routes=stack.ROUTES,
+        stage=stack.STAGE,
+        host=options.host,
+    )
+    http = GatewayHttp(
+        s.api,
+        s.gateway,
+        s.runtime,
+        stage=stack.STAGE,
+        rest_routes=stack.REST_ROUTES,
+        endpoints=lambda: dict(s.endpoints),
+    )
+    s.http = HttpServer(http.handle, options.host)
+    s.loop.run(s.gateway.start())
+    s.loop.run(s.http.start())
+    base = f"http://{options.host}:{s.http.port}"
+    s.endpoints.update(
+        websocket=s.gateway.url,
+        management=f"{base}/{stack.STAGE}",
+        rest=f"{base}/{stack.STAGE}",
+        page=f"{base}/",
+    )
+    os.environ["WEBSOCKET_ENDPOINT"] = s.endpoints["management"]
+    if options.transport == "in-process":
+        s.inprocess = InProcessTransport(
+            s.api, s.gateway.send_threadsafe, s.endpoints["management"]
+        )
+        s.inprocess.install()
+
+    # EventBridge: PutEvents validated and metered, the rule's matches delivered to its target.
+    s.bus = EventBusDispatcher(s.runtime, s.delays, s.feed, s.loop.loop)
+    bus = s.bus
+    s.hooks.validate_put_events(
+        lambda entry: s.meter.eventbridge_event(eventbridge.entry_size(entry))
+    )
+    s.hooks.deliver_rule(stack.BUS, stack.RULE, lambda event: bus.submit(stack.RULE_TARGET, event))
+
+    # DynamoDB Streams: the mapping's state machine, the poller, and the commit hook that
+    # stamps each write and wakes the poller.
+    s.mapping = StreamMapping(options.mapping)
+    s.poller = StreamPoller(
+        s.streams,
+        stream_arn,
+        s.mapping,
+        s.runtime,
+        "stream_fanout",
+        s.feed,
+        s.delays,
+        region=options.region,
+        poll_interval_s=options.profile.stream_poll_interval_ms / 1000,
+    )
+    poller = s.poller
+
+    def committed(trace_ids: tuple[str, ...], at: float) -> None:
+        s.feed.passed("table_write", trace_ids, at)
+        poller.wake()
+
+    s.hooks.watch_stream(stack.FLIGHTS_TABLE, committed)
+    s.poller_task = s.loop.run(_start_task(poller))
+    s.subscribers = SubscriberPool(s.endpoints["websocket"], s.feed)
+
+
+async def _start_task(poller: StreamPoller) -> asyncio.Task[None]:
+    return asyncio.ensure_future(poller.run())

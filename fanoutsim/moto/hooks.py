@@ -1,0 +1,133 @@
+"""Every patch of moto's internals, in one place, installed and removed as a pair.
+
+moto models the tables, the stream, the bus and its rules; three of its behaviours need
+changing for the pipeline, and each is a patch on one moto object:
+
+- **PutEvents** (the events backend's ``put_events``): entries AWS would reject but moto
+  accepts fail per entry (:func:`fanoutsim.aws.eventbridge.validate_entry`); accepted
+  entries are reported to ``on_accepted`` (the meter counts them).
+- **Rule delivery** (a rule's ``send_to_targets``): moto cannot invoke Lambda targets, so
+  each event the rule matches (by our validated matcher: moto treats unknown operators as
+  matches) goes to ``on_event`` in AWS's envelope.
+- **The stream shard's** ``add``: moto numbers a record ``len(items)`` *before* appending
+  it, so two concurrent writers can get the same sequence number; a reader then re-reads
+  one record forever (``AFTER_SEQUENCE_NUMBER`` points back into the list). The patch
+  serialises appends and reports each committed record's trace id to ``on_append`` (the
+  ``table_write`` stamp, taken before a fast poller can read the record).
+
+:meth:`MotoHooks.remove` restores every patched attribute, newest first. A moto upgrade
+that changes these internals breaks here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fanoutsim import tracing
+from fanoutsim.aws import eventbridge
+from fanoutsim.aws.patterns import matches, validate_pattern
+from fanoutsim.moto.account import MotoAccount
+
+__all__ = ["MotoHooks", "aws_envelope"]
+
+_MISSING = object()
+
+
+class MotoHooks:
+    """The patches one simulator puts on its :class:`MotoAccount`."""
+
+    def __init__(self, account: MotoAccount) -> None:
+        self.account = account
+        self._patches: list[tuple[Any, str, Any]] = []  # (object, attribute, old instance value)
+
+    def _patch(self, target: Any, name: str, replacement: Any) -> Any:
+        """Set ``target.name``; return the value it had (what the replacement wraps)."""
+        original = getattr(target, name)
+        self._patches.append((target, name, target.__dict__.get(name, _MISSING)))
+        setattr(target, name, replacement)
+        return original
+
+    def remove(self) -> None:
+        """Undo every patch, newest first (idempotent)."""
+        while self._patches:
+            target, name, old = self._patches.pop()
+            if old is _MISSING:
+                target.__dict__.pop(name, None)
+            else:
+                setattr(target, name, old)
+
+    @property
+    def installed(self) -> int:
+        return len(self._patches)
+
+    # ----------------------------------------------------------------- EventBridge
+    def validate_put_events(self, on_accepted: Callable[[dict[str, Any]], None]) -> None:
+        """Fail the entries AWS would fail; report each accepted entry."""
+        backend = self.account.events_backend()
+        put_events: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] = backend.put_events
+
+        def validated(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            if len(entries) > eventbridge.MAX_ENTRIES:
+                return put_events(entries)  # moto raises AWS's ValidationException
+            errors = [eventbridge.validate_entry(entry) for entry in entries]
+            valid = [e for e, error in zip(entries, errors, strict=True) if error is None]
+            accepted = iter(put_events(valid))
+            for entry in valid:
+                on_accepted(entry)
+            return [
+                next(accepted)
+                if error is None
+                else {"ErrorCode": error[0], "ErrorMessage": error[1]}
+                for error in errors
+            ]
+
+        self._patch(backend, "put_events", validated)
+
+    def deliver_rule(
+        self, bus: str, rule_name: str, on_event: Callable[[dict[str, Any]], None]
+    ) -> None:
+        """Hand each event ``rule_name`` matches to ``on_event`` instead of moto's targets."""
+        rule = self.account.events_backend().describe_rule(rule_name, bus)
+        pattern = json.loads(rule.event_pattern.dump() or "{}")
+        validate_pattern(pattern)
+
+        def send_to_targets(event: dict[str, Any], transform_input: bool = True) -> None:
+            if matches(pattern, event):
+                on_event(aws_envelope(event))
+
+        self._patch(rule, "send_to_targets", send_to_targets)
+
+    # ----------------------------------------------------------------- DynamoDB Streams
+    def watch_stream(
+        self, table_name: str, on_append: Callable[[tuple[str, ...], float], None]
+    ) -> None:
+        """Serialise appends to ``table_name``'s stream shard; report each commit."""
+        shard = self.account.table(table_name).stream_shard
+        append: Callable[[Any, Any], None] = shard.add
+        lock = threading.Lock()
+
+        def add(old: Any, new: Any) -> None:
+            with lock:
+                committed = time.perf_counter()  # before a poller can read the record
+                append(old, new)
+            image = new.to_json()["Attributes"] if new is not None else None
+            trace = tracing.from_image(image)
+            on_append((trace,) if trace is not None else (), committed)
+
+        self._patch(shard, "add", add)
+
+
+def aws_envelope(event: dict[str, Any]) -> dict[str, Any]:
+    """moto's event with AWS's ISO-8601 ``time`` and without moto's extra field."""
+    envelope = {k: v for k, v in event.items() if k != "ingestion-time"}
+    when = envelope.get("time")
+    if isinstance(when, int | float):
+        envelope["time"] = eventbridge.iso_time(when)
+    elif isinstance(when, datetime):
+        envelope["time"] = eventbridge.iso_time(when.timestamp())
+    return envelope

@@ -1,0 +1,48 @@
+"""An asyncio event loop on a background thread, and the one door into it.
+
+The gateway, the stream poller, the bus deliveries and the subscribers all live on this
+loop. Code on any other thread reaches them only through :meth:`LoopThread.run` (a
+coroutine, waited for) or :meth:`LoopThread.call` (a plain function, not waited for), so no
+asyncio object is touched from the caller's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+__all__ = ["LoopThread"]
+
+T = TypeVar("T")
+
+
+class LoopThread:
+    """Starts a loop in a daemon thread; :meth:`stop` ends it."""
+
+    def __init__(self, name: str = "fanoutsim") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60.0) -> T:
+        """Run ``coro`` on the loop and wait for its result (raises TimeoutError)."""
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    def call(self, function: Callable[..., Any], *args: Any) -> None:
+        """Schedule ``function(*args)`` on the loop."""
+        self.loop.call_soon_threadsafe(function, *args)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self.loop.close()
