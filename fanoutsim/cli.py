@@ -14,6 +14,8 @@ import fanoutsim.model.command as model_command
 from fanoutsim.errors import FanoutsimError
 from fanoutsim.sample_flights import scripted_day
 
+__all__ = ["build_parser", "main", "run_demo", "run_serve"]
+
 
 def _positive(text: str) -> int:
     value = int(text)

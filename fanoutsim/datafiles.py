@@ -8,6 +8,8 @@ from typing import Any
 
 from fanoutsim.errors import DataFileError
 
+__all__ = ["read_toml"]
+
 
 def read_toml(file: Path, what: str) -> dict[str, Any]:
     """Parse ``file``; ``what`` names it in errors (e.g. ``"price file"``)."""

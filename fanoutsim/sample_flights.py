@@ -8,6 +8,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+__all__ = ["SampleFlight", "sample_flights", "scripted_day"]
+
 
 @dataclass(frozen=True)
 class SampleFlight:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+__all__ = ["percentiles"]
+
 
 def percentiles(values: Sequence[float] | npt.NDArray[np.float64]) -> dict[str, float | int | None]:
     """count, p50, p95, p99 of ``values`` (ms); None when there are none.

@@ -1,4 +1,4 @@
-"""Shared fixtures: a moto account with the stack's tables, and the simulator."""
+"""Shared fixtures: a moto account with the stack's tables (and bus), and the simulator."""
 
 from __future__ import annotations
 
@@ -8,20 +8,27 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from fanoutsim import stack
+from fanoutsim.moto.account import MotoAccount
 
 
 @pytest.fixture
-def aws_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """moto with both tables created and the handlers' environment set; yields the client."""
-    for key, value in stack.base_environment(stack.REGION).items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name=stack.REGION)
-        stack.create_tables(dynamodb)
-        yield dynamodb
+def account() -> Iterator[MotoAccount]:
+    """moto's account with both tables and the bus created, the handlers' environment set."""
+    moto_account = MotoAccount(stack.REGION)
+    try:
+        stack.create_tables(boto3.client("dynamodb", region_name=stack.REGION))
+        stack.create_bus(boto3.client("events", region_name=stack.REGION), stack.REGION)
+        yield moto_account
+    finally:
+        moto_account.stop()
+
+
+@pytest.fixture
+def aws_tables(account: MotoAccount) -> Any:
+    """The account's DynamoDB client (tables created)."""
+    return boto3.client("dynamodb", region_name=stack.REGION)
 
 
 @pytest.fixture

@@ -30,3 +30,36 @@ def test_stage_durations_per_update_and_per_connection() -> None:
 def test_unknown_point_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown trace point"):
         Tracer().stamp("t", "teleported")
+
+
+def test_one_extractor_per_representation_finds_the_same_trace_id() -> None:
+    import json
+
+    from fanoutsim import tracing
+    from fanoutsim.functions.flight_model import client_payload
+
+    detail = {"flightId": "FS1", "event": "BOARDING", "traceId": "abc"}
+    image = {"flightId": {"S": "FS1"}, "traceId": {"S": "abc"}}
+    record = {"dynamodb": {"NewImage": image}}
+    payload = client_payload({"flightId": "FS1", "traceId": "abc"}, "MODIFY")
+    assert tracing.from_detail(detail) == "abc"
+    assert tracing.from_image(image) == "abc"
+    assert tracing.from_records([record, {"dynamodb": {}}]) == ("abc",)
+    assert tracing.from_message(payload) == "abc"
+    assert tracing.from_payload(json.dumps(payload).encode()) == "abc"
+    assert tracing.from_payload(json.dumps(payload, separators=(",", ":")).encode()) == "abc"
+    for untraced in ({}, None, {"traceId": 7}, {"traceId": ""}):
+        assert tracing.from_detail(untraced) is None
+    assert tracing.from_image({"traceId": {"N": "1"}}) is None
+    assert tracing.from_payload(b'{"flightId": "FS1"}') is None
+
+
+def test_tracer_observes_passed_events_from_the_feed() -> None:
+    from fanoutsim.feed import Feed
+
+    tracer, feed = Tracer(), Feed()
+    feed.subscribe(tracer.observe)
+    feed.passed("put_events", ("t",), at=1.0)
+    feed.passed("receipt", ("t",), at=1.25, key="c1")
+    feed.dropped(("t",), "ignored by the tracer")
+    assert tracer.timeline("t").durations_ms("put_events", "receipt") == [250.0]

@@ -50,6 +50,8 @@ from typing import Any, TypeAlias
 from fanoutsim.aws.patterns import MAX_FILTERS, filter_criteria_matches, validate_pattern
 from fanoutsim.errors import ConfigError, SimulatorError
 
+__all__ = ["UNLIMITED", "Batch", "InvokeResult", "MappingConfig", "Record", "StreamMapping"]
+
 Record: TypeAlias = dict[str, Any]
 InvokeResult: TypeAlias = BaseException | Mapping[str, Any] | None
 """What the function did: raised (an exception), or returned (a response, maybe None)."""

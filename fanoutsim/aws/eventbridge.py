@@ -25,6 +25,19 @@ from typing import Any
 
 from fanoutsim.errors import ValidationError
 
+__all__ = [
+    "EVENT_CHUNK_BYTES",
+    "MAX_ENTRIES",
+    "MAX_REQUEST_BYTES",
+    "TIME_FIELD_BYTES",
+    "entry_size",
+    "envelope",
+    "event_units",
+    "iso_time",
+    "validate_entry",
+    "validate_request",
+]
+
 MAX_ENTRIES = 10
 MAX_REQUEST_BYTES = 256 * 1024
 EVENT_CHUNK_BYTES = 64 * 1024

@@ -29,6 +29,8 @@ from fanoutsim.aws.apigw import message_units
 from fanoutsim.aws.eventbridge import event_units
 from fanoutsim.aws.pricing import dynamodb_read_units, dynamodb_write_units
 
+__all__ = ["Meter", "billed_ms", "connection_minutes_for"]
+
 
 @dataclass
 class _FunctionUse:

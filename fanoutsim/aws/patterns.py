@@ -28,6 +28,15 @@ from typing import Any
 
 from fanoutsim.errors import ConfigError, InvalidEventPattern
 
+__all__ = [
+    "MAX_FILTERS",
+    "NUMERIC_LIMIT",
+    "filter_criteria_matches",
+    "matches",
+    "parse_filter_criteria",
+    "validate_pattern",
+]
+
 MAX_FILTERS = 5
 NUMERIC_LIMIT = 5.0e9
 _MISSING = object()

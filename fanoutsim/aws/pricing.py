@@ -24,6 +24,24 @@ from typing import Any, Final
 from fanoutsim.datafiles import read_toml
 from fanoutsim.errors import ConfigError, DataFileError
 
+__all__ = [
+    "ARCHITECTURES",
+    "DEFAULT_PRICES_PATH",
+    "DYNAMODB_READ_UNIT_BYTES",
+    "DYNAMODB_WRITE_UNIT_BYTES",
+    "REQUIRED_PRICES",
+    "SERVICES",
+    "Price",
+    "PriceTable",
+    "Tier",
+    "Usage",
+    "cost_of",
+    "dynamodb_read_units",
+    "dynamodb_write_units",
+    "load_prices",
+    "normalise_architecture",
+]
+
 #: The services a cost breakdown reports, in display order.
 SERVICES: Final = ("apigateway", "lambda", "dynamodb", "eventbridge")
 

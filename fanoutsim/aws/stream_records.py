@@ -26,6 +26,16 @@ from typing import Any
 
 from fanoutsim.errors import ValidationError
 
+__all__ = [
+    "EVENT_SOURCE",
+    "EVENT_VERSION",
+    "KeyOnlyInsertFilter",
+    "drop_key_only_inserts",
+    "sequence_key",
+    "stream_event",
+    "to_lambda_record",
+]
+
 EVENT_VERSION = "1.1"
 EVENT_SOURCE = "aws:dynamodb"
 

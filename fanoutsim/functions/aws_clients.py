@@ -14,6 +14,8 @@ import boto3
 
 from fanoutsim.errors import ConfigError
 
+__all__ = ["env", "management_api", "reset", "scan_items", "table"]
+
 
 def env(name: str) -> str:
     """A required environment variable, with a clear error when it is missing."""

@@ -19,6 +19,8 @@ from fanoutsim.errors import InvalidFlightEvent
 from fanoutsim.functions import flight_model
 from fanoutsim.functions.aws_clients import table
 
+__all__ = ["handler", "schedule", "update_status"]
+
 
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -15,6 +15,19 @@ from typing import Any, Final
 from fanoutsim.errors import InvalidFlightEvent
 from fanoutsim.stages import TRACE_FIELD
 
+__all__ = [
+    "EVENT_BUS",
+    "EVENT_SOURCE",
+    "FLIGHT_FIELDS",
+    "NEW_FLIGHT",
+    "PAYLOAD_FIELDS",
+    "STATUSES",
+    "STATUS_UPDATED",
+    "client_payload",
+    "new_flight_item",
+    "status_update",
+]
+
 EVENT_SOURCE: Final = "flights.events"
 EVENT_BUS: Final = "flights.events"
 NEW_FLIGHT: Final = "New flight scheduled"

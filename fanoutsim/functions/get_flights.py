@@ -8,6 +8,8 @@ from typing import Any
 from fanoutsim.functions.aws_clients import scan_items, table
 from fanoutsim.functions.flight_model import client_payload
 
+__all__ = ["all_flights", "handler"]
+
 
 def all_flights() -> list[dict[str, Any]]:
     """Every flight of the view model (all Scan pages)."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+__all__ = ["handler"]
+
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     body = event.get("body") or ""

@@ -6,6 +6,8 @@ from typing import Any
 
 from fanoutsim.functions.aws_clients import table
 
+__all__ = ["handler"]
+
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     table("CONNECTIONS_TABLE").delete_item(

@@ -21,6 +21,8 @@ from botocore.exceptions import ClientError
 from fanoutsim.functions.aws_clients import management_api, scan_items, table
 from fanoutsim.functions.flight_model import client_payload
 
+__all__ = ["connection_ids", "handler", "post_to_all"]
+
 _deserializer = TypeDeserializer()
 
 

@@ -6,5 +6,7 @@ shares with the live simulator (:func:`fanoutsim.timing.profiles.load_profile`),
 ``fanoutsim model`` command (:mod:`fanoutsim.model.command`) and the notebook helpers
 (:mod:`fanoutsim.model.explore`, :mod:`fanoutsim.model.plots`,
 :mod:`fanoutsim.model.dashboard`). Modules are imported on demand so that the live runtime,
-which only needs the profiles, does not load the model.
+which only needs the profiles (now in :mod:`fanoutsim.timing`), does not load the model.
 """
+
+__all__: list[str] = []

@@ -24,6 +24,8 @@ from fanoutsim.model.scenario import STRATEGIES, Quotas, Scenario
 from fanoutsim.timing.distributions import Distribution
 from fanoutsim.timing.profiles import TimingProfile, load_profile
 
+__all__ = ["add_parser", "configure", "main", "run", "scenario_from", "with_post_ms"]
+
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the ``model`` subcommand to a CLI's subparsers."""

@@ -15,6 +15,8 @@ from fanoutsim.model.timeline import StreamTimeline
 from fanoutsim.timing.distributions import FloatArray
 from fanoutsim.timing.profiles import TimingProfile
 
+__all__ = ["assemble", "binding", "handler_ms", "sustainable"]
+
 
 def assemble(
     *,

@@ -19,6 +19,8 @@ from fanoutsim.model.plots import cost_figure, latency_figure
 from fanoutsim.model.scenario import STRATEGIES, Scenario
 from fanoutsim.timing.profiles import TimingProfile, load_profile
 
+__all__ = ["CONCURRENCY", "controls", "draw", "model_dashboard", "show_sources"]
+
 CONCURRENCY = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 

@@ -37,6 +37,17 @@ from fanoutsim.stats import percentiles
 from fanoutsim.timing.distributions import FloatArray
 from fanoutsim.timing.profiles import TimingProfile, load_profile
 
+__all__ = [
+    "CHUNK_BYTES",
+    "DELIVERY_SAMPLES",
+    "EXACT_POSTS",
+    "EXACT_TOTAL",
+    "GRID_MANY_JOBS",
+    "GRID_ONE_JOB",
+    "MAX_STAGE_SAMPLES",
+    "simulate",
+]
+
 EXACT_POSTS: Final = 2_048  # posts per update up to which every call is drawn
 EXACT_TOTAL: Final = 4_000_000  # ... as long as all updates together stay below this
 GRID_ONE_JOB: Final = 33

@@ -22,6 +22,8 @@ from fanoutsim.model.result import ModelResult
 from fanoutsim.model.scenario import STRATEGIES, Quotas, Scenario
 from fanoutsim.timing.profiles import TimingProfile, load_profile
 
+__all__ = ["Sweep", "log_range", "sources_html", "sweep_n", "table_html", "what_if"]
+
 
 @dataclass(frozen=True)
 class Sweep:

@@ -13,6 +13,8 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from fanoutsim.aws.pricing import SERVICES
 from fanoutsim.model.explore import Sweep
 
+__all__ = ["COLOURS", "STRATEGY_COLOURS", "cost_figure", "latency_figure"]
+
 COLOURS = {
     "apigateway": "#8c564b",
     "lambda": "#ff7f0e",

@@ -28,6 +28,8 @@ from fanoutsim.model.strategies import FanoutPlan
 from fanoutsim.timing.distributions import FloatArray
 from fanoutsim.timing.profiles import TimingProfile
 
+__all__ = ["Demand", "at_k", "exact_demand", "fluid_demand", "job_starts", "serve"]
+
 
 @dataclass(frozen=True)
 class Demand:

@@ -24,6 +24,8 @@ import numpy as np
 
 from fanoutsim.timing.distributions import Distribution, FloatArray
 
+__all__ = ["LOG_FLOOR", "NetworkTable", "draw_last_and_first"]
+
 LOG_FLOOR: Final = -745.0  # log of the smallest double: "impossible" without -inf
 _TABLE_POINTS: Final = 8_193
 _TOLERANCE_MS: Final = 1e-3

@@ -11,6 +11,8 @@ from fanoutsim.model.scenario import Scenario
 from fanoutsim.stats import percentiles
 from fanoutsim.timing.distributions import FloatArray
 
+__all__ = ["ModelResult", "format_ms"]
+
 
 def _json_number(value: Any) -> Any:
     """inf/nan become None so the output is strict JSON."""

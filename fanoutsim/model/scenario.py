@@ -15,6 +15,8 @@ from typing import Final
 from fanoutsim.aws.pricing import normalise_architecture
 from fanoutsim.errors import ConfigError
 
+__all__ = ["MINUTES_PER_MONTH", "STRATEGIES", "Quotas", "Scenario"]
+
 #: Fan-out strategies the model knows.
 STRATEGIES: Final = ("broadcast", "per-flight", "chunked")
 

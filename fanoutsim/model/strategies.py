@@ -22,6 +22,18 @@ from fanoutsim.aws.eventbridge import event_units as eventbridge_event_units
 from fanoutsim.aws.pricing import Usage, dynamodb_read_units, dynamodb_write_units
 from fanoutsim.model.scenario import MINUTES_PER_MONTH, Scenario
 
+__all__ = [
+    "INVOKE",
+    "POST",
+    "PUT_EVENTS",
+    "QUERY",
+    "SCAN",
+    "UPDATE_ITEM",
+    "FanoutPlan",
+    "connection_usage",
+    "plan",
+]
+
 PUT_EVENTS = "events:PutEvents"
 UPDATE_ITEM = "dynamodb:UpdateItem"
 SCAN = "dynamodb:Scan"

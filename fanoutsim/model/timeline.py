@@ -24,6 +24,8 @@ import numpy as np
 
 from fanoutsim.timing.distributions import FloatArray
 
+__all__ = ["StreamInputs", "StreamTimeline", "run_consumer"]
+
 
 @dataclass(frozen=True)
 class StreamInputs:

@@ -6,3 +6,5 @@
 - :mod:`~fanoutsim.moto.hooks`: every patch of moto's internals, installed and removed as
   a pair.
 """
+
+__all__: list[str] = []

@@ -15,6 +15,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+__all__ = ["EDGES", "NODES", "Edge", "Focus", "Kind", "Node", "architecture_figure"]
+
 Focus = Literal["connect", "events", "stream", "fanout"]
 Kind = Literal["actor", "gateway", "function", "table", "bus", "stream"]
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     from fanoutsim.simulator import Simulator
 
+__all__ = ["LiveView", "Throttle"]
+
 
 class Throttle:
     """Coalesce requests for ``action`` and run it at most once per ``interval_s``, on a

@@ -20,6 +20,28 @@ from fanoutsim.stages import TRACE_FIELD
 if TYPE_CHECKING:
     from fanoutsim.simulator import Simulator
 
+__all__ = [
+    "BOARD_CLASS",
+    "MORE_CLASS",
+    "UPDATED_CLASS",
+    "BoardHolder",
+    "Html",
+    "InvocationLike",
+    "batch_rows",
+    "board",
+    "boards",
+    "connection_rows",
+    "connections_view",
+    "event_log_view",
+    "flight_rows",
+    "flights_view",
+    "invocation_rows",
+    "pretty",
+    "stream_rows",
+    "stream_view",
+    "table",
+]
+
 BOARD_CLASS = "fanoutsim-board"
 """CSS class of one client's board (the browser test looks for it)."""
 UPDATED_CLASS = "fanoutsim-updated"

@@ -21,6 +21,22 @@ from matplotlib.patches import Patch
 from fanoutsim.stages import STAGES
 from fanoutsim.tracing import Timeline
 
+__all__ = [
+    "CLIENT_LEGEND",
+    "COLOURS",
+    "DESCRIPTIONS",
+    "SHARED_STAGES",
+    "Bar",
+    "connections_figure",
+    "end_to_end_ms",
+    "latency_cdf_figure",
+    "png",
+    "provenance",
+    "stages_figure",
+    "waterfall_bars",
+    "waterfall_figure",
+]
+
 #: Stages drawn once per update (name, start point, end point), from :mod:`fanoutsim.stages`.
 SHARED_STAGES: Final = tuple(s for s in STAGES if s[2] not in ("post", "receipt"))
 COLOURS: Final = {

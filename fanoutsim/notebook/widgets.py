@@ -31,6 +31,8 @@ from fanoutsim.sample_flights import sample_flights, scripted_day
 if TYPE_CHECKING:
     from fanoutsim.simulator import Simulator
 
+__all__ = ["ClientPanel", "Dashboard", "PublishPanel", "TablesView", "WaterfallView"]
+
 
 class ClientPanel(LiveView):
     """Add or remove N clients; a live count and a grid of their boards (up to

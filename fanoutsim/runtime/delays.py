@@ -14,6 +14,8 @@ import numpy as np
 
 from fanoutsim.timing.profiles import TimingProfile
 
+__all__ = ["Delays"]
+
 
 class Delays:
     """Draws from ``profile`` with a seeded generator (thread-safe) and sleeps that long."""

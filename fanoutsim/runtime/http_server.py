@@ -19,6 +19,17 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import unquote, urlsplit
 
+__all__ = [
+    "MAX_BODY",
+    "MAX_HEAD",
+    "Handler",
+    "HttpServer",
+    "Request",
+    "Response",
+    "encode_response",
+    "parse_head",
+]
+
 MAX_HEAD = 64 * 1024
 MAX_BODY = 10 * 1024 * 1024
 _REASONS = {s.value: s.phrase for s in HTTPStatus}

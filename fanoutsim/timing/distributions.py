@@ -20,6 +20,8 @@ import numpy.typing as npt
 
 from fanoutsim.errors import DataFileError
 
+__all__ = ["KINDS", "Distribution", "FloatArray", "from_spec", "ndtri"]
+
 FloatArray = npt.NDArray[np.float64]
 
 KINDS: Final = ("fixed", "uniform", "lognormal")

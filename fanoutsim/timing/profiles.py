@@ -35,6 +35,8 @@ from fanoutsim.datafiles import read_toml
 from fanoutsim.errors import DataFileError
 from fanoutsim.timing.distributions import Distribution, FloatArray, from_spec
 
+__all__ = ["KEYS", "PROFILES_DIR", "TimingProfile", "available_profiles", "load_profile"]
+
 PROFILES_DIR: Final = Path(__file__).resolve().parent.parent / "data" / "profiles"
 
 #: Every key a profile defines, in pipeline order.

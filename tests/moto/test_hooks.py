@@ -1,0 +1,122 @@
+"""The moto patches: each does its job, and ``remove()`` puts moto back as it was.
+
+AWS behaviours checked here: PutEvents fails bad entries one by one
+(https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html), a rule
+delivers only the events its pattern matches
+(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html), and a
+stream shard's records have increasing, unique sequence numbers
+(https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_StreamRecord.html).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from fanoutsim import stack
+from fanoutsim.moto.account import MotoAccount
+from fanoutsim.moto.hooks import MotoHooks
+from fanoutsim.stages import TRACE_FIELD
+
+
+@pytest.fixture
+def hooks(account: MotoAccount) -> Iterator[MotoHooks]:
+    patches = MotoHooks(account)
+    yield patches
+    patches.remove()
+
+
+def _entry(detail: dict[str, Any], detail_type: str = "Flight status updated") -> dict[str, Any]:
+    return {
+        "Source": "flights.events",
+        "DetailType": detail_type,
+        "Detail": json.dumps(detail),
+        "EventBusName": stack.BUS,
+    }
+
+
+def test_put_events_fails_bad_entries_alone_and_reports_the_good(hooks: MotoHooks) -> None:
+    accepted: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    hooks.validate_put_events(accepted.append)
+    hooks.deliver_rule(stack.BUS, stack.RULE, events.append)
+    entries = [
+        _entry({"flightId": "A"}),
+        {**_entry({}), "Detail": "[1]"},  # parses, but not an object: AWS fails it
+        {**_entry({}), "Source": "aws.flights"},  # reserved source
+        _entry({"flightId": "B"}),
+    ]
+    answer = boto3.client("events").put_events(Entries=entries)
+    codes = [e.get("ErrorCode") for e in answer["Entries"]]
+    assert codes == [None, "MalformedDetail", "NotAuthorizedForSourceException", None]
+    assert answer["FailedEntryCount"] == 2
+    assert [json.loads(e["Detail"])["flightId"] for e in accepted] == ["A", "B"]
+    assert [e["detail"]["flightId"] for e in events] == ["A", "B"]
+
+
+def test_the_rule_delivers_matches_only_in_aws_envelope(hooks: MotoHooks) -> None:
+    events: list[dict[str, Any]] = []
+    hooks.deliver_rule(stack.BUS, stack.RULE, events.append)
+    client = boto3.client("events")
+    client.put_events(Entries=[_entry({"flightId": "A"}), _entry({}, "Something else")])
+    [event] = events
+    assert event["detail-type"] == "Flight status updated"
+    assert event["time"].endswith("Z") and "T" in event["time"]  # ISO 8601, as AWS sends
+    assert "ingestion-time" not in event
+
+
+def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
+    backend = account.events_backend()
+    rule = backend.describe_rule(stack.RULE, stack.BUS)
+    shard = account.table(stack.FLIGHTS_TABLE).stream_shard
+    before = (backend.put_events, rule.send_to_targets, shard.add)
+    hooks = MotoHooks(account)
+    hooks.validate_put_events(lambda entry: None)
+    hooks.deliver_rule(stack.BUS, stack.RULE, lambda event: None)
+    hooks.watch_stream(stack.FLIGHTS_TABLE, lambda traces, at: None)
+    assert hooks.installed == 3
+    assert (backend.put_events, rule.send_to_targets, shard.add) != before
+    hooks.remove()
+    hooks.remove()  # idempotent
+    assert hooks.installed == 0
+    assert (backend.put_events, rule.send_to_targets, shard.add) == before
+    assert not {"put_events", "send_to_targets", "add"} & (
+        set(vars(backend)) | set(vars(rule)) | set(vars(shard))
+    )
+
+
+def test_concurrent_writers_get_unique_sequence_numbers(hooks: MotoHooks) -> None:
+    """moto numbers a record before appending it; without the hook's lock two writers can
+    share a number, and a reader then loops on one record (the old intermittent hang)."""
+    committed: list[tuple[str, ...]] = []
+    hooks.watch_stream(stack.FLIGHTS_TABLE, lambda traces, at: committed.append(traces))
+    table = boto3.resource("dynamodb").Table(stack.FLIGHTS_TABLE)
+    writers, writes = 8, 25
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+
+        def write(worker: int) -> None:
+            for i in range(writes):
+                table.put_item(Item={"flightId": f"F{worker}-{i}", TRACE_FIELD: f"t{worker}-{i}"})
+
+        threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(old_interval)
+    shard = hooks.account.table(stack.FLIGHTS_TABLE).stream_shard
+    numbers = [int(r.to_json()["dynamodb"]["SequenceNumber"]) for r in shard.items]
+    assert len(numbers) == writers * writes
+    assert len(set(numbers)) == len(numbers)
+    assert sorted(committed) == sorted(
+        (f"t{w}-{i}",) for w in range(writers) for i in range(writes)
+    )
