@@ -14,7 +14,7 @@ import pytest
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 ALL = sorted(p for p in NOTEBOOKS_DIR.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-#: The tutorial notebooks of issue #4; the structure checks apply to these.
+#: The stage-by-stage tutorial notebooks; the structure checks apply to these.
 TUTORIAL = ("00_overview", "01_connect", "02_events_and_view_model", "03_stream", "04_fanout")
 MAX_CODE_LINES = 10
 MAX_MARKDOWN_LINES = 20

@@ -1,4 +1,10 @@
-"""The whole pipeline through the facade, including the bad-input and failure paths."""
+"""The whole pipeline through the facade, including the bad-input and failure paths.
+
+AWS pages this module checks:
+
+- https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
+- https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html
+"""
 
 from __future__ import annotations
 

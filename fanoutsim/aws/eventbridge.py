@@ -12,7 +12,7 @@ API reference is silent:
 - size: AWS caps the *total* entries of a request at 256 KB and rejects the whole call
   with a ``ValidationException``. :func:`validate_entry` reports an entry that alone is
   over the cap with that code, and :func:`validate_request` checks the request as a
-  whole. (Some 2026 sources mention a 1 MiB cap; DESIGN.md keeps 256 KB: re-check.)
+  whole.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """EventBridge event patterns (also Lambda FilterCriteria): validation and matching.
 
 Pure re-implementation of the documented content-filtering rules, because moto's matcher
-treats unknown operators as a match and does not validate operator values (DESIGN §3).
+treats unknown operators as a match and does not validate operator values (see
+docs/architecture.md, "Where moto is touched").
 
 Rules implemented:
 

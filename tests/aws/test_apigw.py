@@ -1,5 +1,11 @@
 """API Gateway WebSocket semantics: events against real-shaped fixtures, routing, quotas,
-and management API answers as the real boto3 client parses them."""
+and management API answers as the real boto3 client parses them.
+
+AWS pages this module checks:
+
+- https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html
+- https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-routes.html
+"""
 
 from __future__ import annotations
 

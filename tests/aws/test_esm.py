@@ -1,4 +1,11 @@
-"""The event source mapping state machine, driven with records and invocation results."""
+"""The event source mapping state machine, driven with records and invocation results.
+
+AWS pages this module checks:
+
+- https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html
+- https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html
+- https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""PutEvents semantics: entry validation (cross-checked with moto), envelope, sizes."""
+"""PutEvents semantics: entry validation (cross-checked with moto), envelope, sizes.
+
+AWS pages this module checks:
+
+- https://aws.amazon.com/eventbridge/pricing/
+- https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html
+- https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""Meter: counting and rounding as AWS bills, and safe under threads."""
+"""Meter: counting and rounding as AWS bills, and safe under threads.
+
+AWS pages this module checks:
+
+- https://aws.amazon.com/api-gateway/pricing/
+- https://aws.amazon.com/lambda/pricing/
+"""
 
 from __future__ import annotations
 

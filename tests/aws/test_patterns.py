@@ -1,4 +1,9 @@
-"""Event patterns: validation, matching, and a cross-check against moto's matcher."""
+"""Event patterns: validation, matching, and a cross-check against moto's matcher.
+
+AWS pages this module checks:
+
+- https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html
+"""
 
 from __future__ import annotations
 

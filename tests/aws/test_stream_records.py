@@ -1,4 +1,9 @@
-"""Stream records: moto's get_records output converted to what Lambda delivers."""
+"""Stream records: moto's get_records output converted to what Lambda delivers.
+
+AWS pages this module checks:
+
+- https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_Record.html
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""The handlers against moto, fed the events AWS would send them."""
+"""The handlers against moto, fed the events AWS would send them.
+
+AWS pages this module checks:
+
+- https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html
+- https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Scan.html
+- https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
+"""
 
 from __future__ import annotations
 

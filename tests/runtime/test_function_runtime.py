@@ -1,3 +1,9 @@
+"""AWS pages this module checks:
+
+- https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
+- https://docs.aws.amazon.com/lambda/latest/dg/python-context.html
+"""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,10 @@
-"""The management API through the real boto3 client, and the gateway's frames."""
+"""The management API through the real boto3 client, and the gateway's frames.
+
+AWS pages this module checks:
+
+- https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
+- https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
+"""
 
 from __future__ import annotations
 

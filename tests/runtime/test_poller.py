@@ -2,6 +2,10 @@
 
 AWS: https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html (batches in order per
 shard; FilterCriteria drop records before the function sees them).
+
+AWS pages this module checks:
+
+- https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html
 """
 
 from __future__ import annotations
