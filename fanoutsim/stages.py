@@ -7,7 +7,7 @@ the two be compared.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 __all__ = ["POINTS", "STAGES", "TRACE_FIELD", "Point"]
 
@@ -16,8 +16,8 @@ __all__ = ["POINTS", "STAGES", "TRACE_FIELD", "Point"]
 #: optional everywhere: the seed's own producers do not send it.
 TRACE_FIELD: Final = "traceId"
 
-#: Points in an update's life, in pipeline order.
-POINTS: Final = (
+#: A point in an update's life, in pipeline order.
+Point = Literal[
     "put_events",  # producer calls EventBridge PutEvents
     "handler_start",  # flight_events function starts
     "table_write",  # view model written to the flights table
@@ -26,18 +26,10 @@ POINTS: Final = (
     "fanout_start",  # stream_fanout function starts on the batch holding the record
     "post",  # one PostToConnection call returns (one per subscriber)
     "receipt",  # a client receives the message (one per subscriber)
-)
-
-Point = Literal[
-    "put_events",
-    "handler_start",
-    "table_write",
-    "handler_end",
-    "stream_record",
-    "fanout_start",
-    "post",
-    "receipt",
 ]
+
+#: The points, in pipeline order.
+POINTS: Final[tuple[Point, ...]] = get_args(Point)
 
 #: Stages between consecutive points, as (name, from_point, to_point).
 STAGES: Final = (

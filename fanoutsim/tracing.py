@@ -124,11 +124,6 @@ class Tracer:
             for trace_id in event.trace_ids:
                 self.stamp(trace_id, event.point, event.at, event.key)
 
-    def stamp_all(self, trace_ids: Iterable[str], point: str, at: float | None = None) -> None:
-        at = time.perf_counter() if at is None else at
-        for trace_id in trace_ids:
-            self.stamp(trace_id, point, at)
-
     def timeline(self, trace_id: str) -> Timeline:
         with self._lock:
             return self._timelines.setdefault(trace_id, Timeline(trace_id))

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from fanoutsim.aws.patterns import MAX_FILTERS, filter_criteria_matches, validate_pattern
+from fanoutsim.aws.stream_records import stream_event
 from fanoutsim.errors import ConfigError, SimulatorError
 
 __all__ = ["UNLIMITED", "Batch", "InvokeResult", "MappingConfig", "Record", "StreamMapping"]
@@ -131,7 +132,7 @@ class Batch:
 
     def event(self) -> dict[str, Any]:
         """The function's event: ``{"Records": [...]}``."""
-        return {"Records": list(self.records)}
+        return stream_event(self.records)
 
 
 @dataclass
@@ -216,10 +217,6 @@ class StreamMapping:
         if len(self._pending) >= self.config.batch_size:
             return self._pending[0][1]
         return self._window_start() + self.config.maximum_batching_window_s
-
-    @property
-    def in_flight(self) -> Batch | None:
-        return self._in_flight
 
     @property
     def backlog(self) -> int:

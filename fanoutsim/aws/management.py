@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
 
 from fanoutsim.aws.apigw import MAX_PAYLOAD_BYTES, ConnectionId, EventSource
 from fanoutsim.errors import ManagementError, ValidationError
@@ -31,7 +30,6 @@ __all__ = [
     "PostFaults",
     "connection_info",
     "error",
-    "parse_connection_path",
     "wire",
 ]
 
@@ -83,15 +81,6 @@ def connection_info(
         "identity": {"sourceIp": source_ip, "userAgent": user_agent},
         "lastActiveAt": _iso8601(last_active_ms),
     }
-
-
-def parse_connection_path(path: str) -> tuple[str, ConnectionId]:
-    """Split ``/{stage}/@connections/{id}`` (id URL-encoded, e.g. ``%3D``) into the part
-    before ``/@connections`` and the decoded id; :class:`ValidationError` otherwise."""
-    prefix, marker, encoded = path.split("?", 1)[0].rpartition("/@connections/")
-    if not marker or not encoded or "/" in encoded:
-        raise ValidationError(f"not an @connections path: {path!r}")
-    return prefix, ConnectionId(unquote(encoded))
 
 
 def _always_open() -> bool:

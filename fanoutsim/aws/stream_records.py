@@ -31,7 +31,6 @@ __all__ = [
     "EVENT_VERSION",
     "KeyOnlyInsertFilter",
     "drop_key_only_inserts",
-    "sequence_key",
     "stream_event",
     "to_lambda_record",
 ]
@@ -91,14 +90,6 @@ def to_lambda_record(
 def stream_event(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The event a stream-triggered function receives: ``{"Records": [...]}``."""
     return {"Records": [dict(r) for r in records]}
-
-
-def sequence_key(record: Mapping[str, Any]) -> int:
-    """The record's SequenceNumber as an int (the string form does not sort numerically)."""
-    try:
-        return int(record["dynamodb"]["SequenceNumber"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationError(f"record has no numeric SequenceNumber: {exc}") from exc
 
 
 def _is_key_only_insert(record: Mapping[str, Any]) -> bool:

@@ -28,7 +28,7 @@ from fanoutsim.model.strategies import FanoutPlan
 from fanoutsim.timing.distributions import FloatArray
 from fanoutsim.timing.profiles import TimingProfile
 
-__all__ = ["Demand", "at_k", "exact_demand", "fluid_demand", "job_starts", "serve"]
+__all__ = ["Demand", "exact_demand", "fluid_demand", "job_starts", "serve"]
 
 
 @dataclass(frozen=True)
@@ -198,11 +198,3 @@ def serve(
     m = np.maximum(x0[:, None], np.maximum.accumulate(demand_abs - (k - 1) / rate_per_ms, axis=1))
     served: FloatArray = np.maximum(demand_abs, m + (k - burst) / rate_per_ms)
     return served
-
-
-def at_k(k: FloatArray, served: FloatArray, where: FloatArray) -> FloatArray:
-    """Interpolate each row of ``served`` at the post indices ``where`` (U, W)."""
-    out = np.empty(where.shape)
-    for row in range(served.shape[0]):
-        out[row] = np.interp(where[row], k, served[row])
-    return out

@@ -15,10 +15,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-import boto3
-
 from fanoutsim.aws.management import ConnectionRecord, ManagementApi
 from fanoutsim.errors import ManagementError
+from fanoutsim.runtime.instrumentation import session_events
 
 __all__ = ["InProcessTransport"]
 
@@ -58,10 +57,7 @@ class InProcessTransport:
         self._events: Any = None
 
     def install(self) -> None:
-        if boto3.DEFAULT_SESSION is None:
-            boto3.setup_default_session()
-        assert boto3.DEFAULT_SESSION is not None
-        self._events = boto3.DEFAULT_SESSION.events
+        self._events = session_events()
         self._events.register(_EVENT, self._before_call, unique_id=_ID)
 
     def uninstall(self) -> None:

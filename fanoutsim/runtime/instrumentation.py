@@ -21,7 +21,7 @@ from fanoutsim.aws.metering import Meter
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.function_runtime import current_invocation
 
-__all__ = ["CALL_DELAYS", "Instrumentation", "ItemSizes", "producer_call"]
+__all__ = ["CALL_DELAYS", "Instrumentation", "ItemSizes", "producer_call", "session_events"]
 
 #: Set while the simulated producer calls AWS, so its PutEvents is metered too.
 producer_call: ContextVar[bool] = ContextVar("producer_call", default=False)
@@ -41,6 +41,14 @@ _HOOKS = (
     ("before-parameter-build", "fanoutsim-meter"),
     ("after-call.dynamodb", "fanoutsim-capacity"),
 )
+
+
+def session_events() -> Any:
+    """The boto3 default session's event hooks, which every client created later copies."""
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    return boto3.DEFAULT_SESSION.events
 
 
 class ItemSizes(Protocol):
@@ -63,10 +71,7 @@ class Instrumentation:
         self._events: Any = None
 
     def install(self) -> None:
-        if boto3.DEFAULT_SESSION is None:
-            boto3.setup_default_session()
-        assert boto3.DEFAULT_SESSION is not None
-        self._events = boto3.DEFAULT_SESSION.events
+        self._events = session_events()
         self._events.register(_HOOKS[0][0], self._before_call, unique_id=_HOOKS[0][1])
         self._events.register(_HOOKS[1][0], self._after_dynamodb, unique_id=_HOOKS[1][1])
 

@@ -111,12 +111,6 @@ class Distribution:
         u = rng.random(c.shape)
         return self.quantiles(-np.expm1(np.log1p(-u) / c))
 
-    def sample_max(self, rng: np.random.Generator, count: npt.ArrayLike) -> FloatArray:
-        """For each ``c`` in ``count``, the largest of ``c`` independent draws (c >= 1)."""
-        c = np.maximum(np.asarray(count, dtype=np.float64), 1.0)
-        u = rng.random(c.shape)
-        return self.quantiles(np.exp(np.log(u) / c))
-
     def quantile(self, p: float) -> float:
         """The value below which a fraction ``p`` of draws fall."""
         if self.kind == "fixed":

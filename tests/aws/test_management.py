@@ -162,14 +162,3 @@ def test_connection_info_parses_into_datetimes(answer: Any) -> None:
     assert info["ConnectedAt"] == datetime(2024, 2, 9, 18, 11, 43, 419000, tzinfo=UTC)
     assert info["LastActiveAt"] == datetime(2024, 2, 9, 18, 11, 52, 104000, tzinfo=UTC)
     assert info["Identity"] == {"SourceIp": "192.0.2.10", "UserAgent": "ua/1"}
-
-
-def test_parse_connection_path_decodes_the_id() -> None:
-    assert management.parse_connection_path("/prod/@connections/L0SM9cOFvHcCIhw%3D") == (
-        "/prod",
-        "L0SM9cOFvHcCIhw=",
-    )
-    assert management.parse_connection_path("/@connections/a%2Bb%3D?x=1") == ("", "a+b=")
-    for bad in ("/prod/connections/abc", "/prod/@connections/", "/prod/@connections/a/b"):
-        with pytest.raises(ValidationError):
-            management.parse_connection_path(bad)

@@ -20,7 +20,6 @@ from moto import mock_aws
 from fanoutsim.aws.stream_records import (
     KeyOnlyInsertFilter,
     drop_key_only_inserts,
-    sequence_key,
     stream_event,
     to_lambda_record,
 )
@@ -128,12 +127,6 @@ def test_filter_holds_a_trailing_key_only_insert_for_one_poll() -> None:
     assert seqs(feed.feed([])) == [4]
     assert feed.feed([make_record(5, flight="KL2")]) == []
     assert seqs(feed.flush()) == [5]
-
-
-def test_sequence_key_orders_numerically() -> None:
-    assert sorted([make_record(10), make_record(9)], key=sequence_key)[0] == make_record(9)
-    with pytest.raises(ValidationError):
-        sequence_key({"dynamodb": {}})
 
 
 def test_incomplete_record_is_a_validation_error() -> None:
