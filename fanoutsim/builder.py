@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import threading
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import boto3
 
-from fanoutsim import stack
+from fanoutsim import stack, tracing
 from fanoutsim.aws import eventbridge
 from fanoutsim.aws.esm import MappingConfig, StreamMapping
 from fanoutsim.aws.management import ManagementApi
@@ -30,6 +34,7 @@ from fanoutsim.functions import aws_clients
 from fanoutsim.moto.account import MotoAccount
 from fanoutsim.moto.capacity import MotoCapacity
 from fanoutsim.moto.hooks import MotoHooks
+from fanoutsim.moto.server import AwsEndpoint
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.event_bus import EventBusDispatcher
 from fanoutsim.runtime.function_runtime import FunctionRuntime
@@ -41,13 +46,23 @@ from fanoutsim.runtime.instrumentation import Instrumentation
 from fanoutsim.runtime.loop_thread import LoopThread
 from fanoutsim.runtime.poller import StreamPoller
 from fanoutsim.runtime.subscribers import SubscriberPool
+from fanoutsim.stages import TRACE_FIELD
 from fanoutsim.timing.profiles import TimingProfile
 from fanoutsim.tracing import Tracer
 
-__all__ = ["Options", "Stack", "Transport", "build"]
+__all__ = ["Options", "Ports", "Stack", "Transport", "build", "new_trace_id"]
 
 Transport = Literal["http", "in-process"]
 _FINISH_S = 2.0  # how long a stopping task may take before it is cancelled
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where to listen (0: any free port)."""
+
+    websocket: int = 0
+    http: int = 0
+    aws: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,9 @@ class Options:
     region: str = stack.REGION
     connect_token: str | None = None
     host: str = "127.0.0.1"
+    routes: str | Mapping[str, str] = "fanoutsim"
+    ports: Ports = Ports()
+    aws_endpoint: bool = False
 
 
 @dataclass
@@ -90,8 +108,37 @@ class Stack:
     poller: StreamPoller | None = None
     poller_task: asyncio.Task[None] | None = None
     subscribers: SubscriberPool | None = None
+    aws: AwsEndpoint | None = None
     endpoints: dict[str, str] = field(default_factory=dict)
+    published: list[str] = field(default_factory=list)  # trace ids, oldest first
     closed: bool = False
+    _traced: set[str] = field(default_factory=set)
+    _trace_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def expect(self, trace_id: str) -> None:
+        """An update enters the pipeline: it owes a delivery to every subscriber connected
+        now, and passes ``put_events`` (once per trace id, whoever calls)."""
+        with self._trace_lock:
+            if trace_id in self._traced:
+                return
+            self._traced.add(trace_id)
+            self.published.append(trace_id)
+        names = list(self.subscribers.clients) if self.subscribers is not None else []
+        self.deliveries.expect(trace_id, names)
+        self.feed.passed("put_events", (trace_id,))
+
+    def admit(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """An accepted PutEvents entry, from any caller (the simulator, an SDK or the CLI on
+        the AWS endpoint): meter it, give it a trace id if it has none, expect its
+        deliveries. Returns the entry EventBridge is to deliver."""
+        self.meter.eventbridge_event(eventbridge.entry_size(entry))
+        detail = json.loads(entry["Detail"])
+        trace_id = tracing.from_detail(detail)
+        if trace_id is None:
+            trace_id = new_trace_id()
+            entry = {**entry, "Detail": json.dumps({**detail, TRACE_FIELD: trace_id})}
+        self.expect(trace_id)
+        return entry
 
     async def idle(self) -> None:
         """Return once no event is in flight, the stream is drained and no batch runs."""
@@ -118,6 +165,8 @@ class Stack:
                 self.inprocess.uninstall()
             self.instrumentation.uninstall()
             aws_clients.reset()
+            if self.aws is not None:
+                self.aws.stop()
             self.hooks.remove()
             self.account.stop()
 
@@ -183,9 +232,10 @@ def _assemble(s: Stack) -> None:
         s.meter,
         s.feed,
         s.delays,
-        routes=stack.ROUTES,
+        routes=stack.routes_named(options.routes),
         stage=stack.STAGE,
         host=options.host,
+        port=options.ports.websocket,
     )
     http = GatewayHttp(
         s.api,
@@ -195,9 +245,10 @@ def _assemble(s: Stack) -> None:
         rest_routes=stack.REST_ROUTES,
         endpoints=lambda: dict(s.endpoints),
     )
-    s.http = HttpServer(http.handle, options.host)
-    s.loop.run(s.gateway.start())
+    s.http = HttpServer(http.handle, options.host, options.ports.http)
     s.loop.run(s.http.start())
+    s.gateway.domain_name = f"{options.host}:{s.http.port}"  # {domainName}/{stage}: management
+    s.loop.run(s.gateway.start())
     base = f"http://{options.host}:{s.http.port}"
     s.endpoints.update(
         websocket=s.gateway.url,
@@ -215,9 +266,7 @@ def _assemble(s: Stack) -> None:
     # EventBridge: PutEvents validated and metered, the rule's matches delivered to its target.
     s.bus = EventBusDispatcher(s.runtime, s.delays, s.feed, s.loop.loop)
     bus = s.bus
-    s.hooks.validate_put_events(
-        lambda entry: s.meter.eventbridge_event(eventbridge.entry_size(entry))
-    )
+    s.hooks.validate_put_events(s.admit)
     s.hooks.deliver_rule(stack.BUS, stack.RULE, lambda event: bus.submit(stack.RULE_TARGET, event))
 
     # DynamoDB Streams: the mapping's state machine, the poller, and the commit hook that
@@ -243,6 +292,14 @@ def _assemble(s: Stack) -> None:
     s.hooks.watch_stream(stack.FLIGHTS_TABLE, committed)
     s.poller_task = s.loop.run(_start_task(poller))
     s.subscribers = SubscriberPool(s.endpoints["websocket"], s.feed)
+    if options.aws_endpoint:  # moto's server mode on the same backends, for outside callers
+        s.aws = AwsEndpoint(options.host, options.ports.aws, s.meter.count_outside_call)
+        s.endpoints["aws"] = s.aws.url
+
+
+def new_trace_id() -> str:
+    """A fresh trace id (16 hex digits)."""
+    return uuid.uuid4().hex[:16]
 
 
 async def _start_task(poller: StreamPoller) -> asyncio.Task[None]:

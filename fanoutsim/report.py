@@ -47,6 +47,9 @@ class Report:
             lines.append(f"{name:<18}{stats['count']:>8}{''.join(cells)}")
         lines += ["", "metered operations:"]
         lines += [f"  {op:<45}{n:>8}" for op, n in sorted(d["operations"].items())]
+        if d.get("outside_operations"):
+            lines += ["", "calls from outside (SDKs and the CLI on the AWS endpoint):"]
+            lines += [f"  {op:<45}{n:>8}" for op, n in sorted(d["outside_operations"].items())]
         inv = d["invocations"]
         lines += ["", "function invocations (count / cold / errors / GB-s):"]
         lines += [
@@ -109,6 +112,7 @@ def build_report(run: RunSnapshot) -> Report:
         "deliveries": dict(run.deliveries),
         "stages": {name: percentiles(samples[name]) for name, _, _ in STAGES},
         "operations": dict(meter["operations"]),
+        "outside_operations": dict(meter["outside_operations"]),
         "invocations": meter["invocations"],
         "websocket": meter["websocket"],
         "connection_minutes": meter["connection_minutes"],

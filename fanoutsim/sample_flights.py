@@ -15,12 +15,12 @@ __all__ = ["SampleFlight", "sample_flights", "scripted_day"]
 class SampleFlight:
     """A flight (the ``New flight scheduled`` detail) and its scripted status updates."""
 
-    flight: dict[str, str]
+    flight: dict[str, Any]
     script: tuple[tuple[str, str], ...]
 
     @property
     def flight_id(self) -> str:
-        return self.flight["flightId"]
+        return str(self.flight["flightId"])
 
 
 @cache

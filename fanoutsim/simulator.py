@@ -24,13 +24,12 @@ import functools
 import gc
 import threading
 import time
-import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, ParamSpec, TypeVar
 
 from fanoutsim import stack
 from fanoutsim.aws.esm import MappingConfig
-from fanoutsim.builder import Options, Stack, Transport, build
+from fanoutsim.builder import Options, Ports, Stack, Transport, build, new_trace_id
 from fanoutsim.errors import DeliveryTimeout, SimulatorError
 from fanoutsim.feed import Changed, PipelineEvent
 from fanoutsim.functions import flight_model
@@ -77,13 +76,21 @@ class Simulator:
         seed: int | None = 0,
         region: str = stack.REGION,
         connect_token: str | None = None,
+        routes: str | Mapping[str, str] = "fanoutsim",
+        aws_endpoint: bool = False,
+        host: str = "127.0.0.1",
+        ports: Ports | None = None,
     ) -> None:
+        """``routes``: ``"fanoutsim"`` (client messages answered on ``$default``), ``"seed"``
+        (only ``$connect``/``$disconnect``, as the seed's API) or a mapping route key ->
+        function. ``aws_endpoint``: also serve moto as an AWS endpoint for SDKs and the CLI
+        (``endpoints["aws"]``). ``host`` and ``ports``: where to listen (loopback and free
+        ports unless told otherwise)."""
         if transport not in ("http", "in-process"):
             raise SimulatorError(f"transport must be 'http' or 'in-process', not {transport!r}")
         self.profile = profile if isinstance(profile, TimingProfile) else load_profile(profile)
         self.transport: Transport = transport
         self.region = region
-        self.published: list[str] = []
         self._closed = True  # until the stack is up
         self._watchers: dict[Callable[[str], None], Callable[[PipelineEvent], None]] = {}
         with _active_lock:
@@ -92,12 +99,16 @@ class Simulator:
             _active.append(self)
         try:
             options = Options(
-                self.profile,
-                transport,
-                mapping or stack.DEFAULT_MAPPING,
-                seed,
-                region,
-                connect_token,
+                profile=self.profile,
+                transport=transport,
+                mapping=mapping or stack.DEFAULT_MAPPING,
+                seed=seed,
+                region=region,
+                connect_token=connect_token,
+                host=host,
+                routes=routes,
+                ports=ports or Ports(),
+                aws_endpoint=aws_endpoint,
             )
             self._stack: Stack = build(options)
         except BaseException:
@@ -147,6 +158,12 @@ class Simulator:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def published(self) -> list[str]:
+        """Trace ids of every update that entered the pipeline, from here or from outside
+        (an SDK or the CLI on the AWS endpoint), oldest first."""
+        return self._stack.published
 
     # ----------------------------------------------------------------- clients
     @_open_only
@@ -206,10 +223,8 @@ class Simulator:
         return response
 
     def _publish(self, detail_type: str, detail: dict[str, Any]) -> str:
-        trace_id = uuid.uuid4().hex[:16]
-        self._stack.deliveries.expect(trace_id, list(self._subscribers.clients))
-        self.published.append(trace_id)
-        self._stack.feed.passed("put_events", (trace_id,))
+        trace_id = new_trace_id()
+        self._stack.expect(trace_id)  # before the call: it stamps put_events
         entry = stack.event_entry(detail_type, {**detail, TRACE_FIELD: trace_id})
         response = self.put_events([entry])
         if response["FailedEntryCount"]:

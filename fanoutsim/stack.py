@@ -8,9 +8,11 @@ template agree. Nothing here runs the stack.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Final
 
 from fanoutsim.aws.esm import MappingConfig
+from fanoutsim.errors import ConfigError
 from fanoutsim.functions import flight_model
 from fanoutsim.runtime.function_runtime import FunctionSpec
 
@@ -25,14 +27,17 @@ __all__ = [
     "REGION",
     "REST_ROUTES",
     "ROUTES",
+    "ROUTE_SETS",
     "RULE",
     "RULE_PATTERN",
     "RULE_TARGET",
+    "SEED_MAPPING",
     "STAGE",
     "base_environment",
     "create_bus",
     "create_tables",
     "event_entry",
+    "routes_named",
     "scan_all",
 ]
 
@@ -70,7 +75,18 @@ FUNCTIONS: Final = {
         FunctionSpec("get_flights", "fanoutsim.functions.get_flights:handler"),
     )
 }
-ROUTES: Final = {"$connect": "on_connect", "$disconnect": "on_disconnect", "$default": "on_default"}
+#: WebSocket route sets by name. ``fanoutsim``'s answers client messages on ``$default``;
+#: the seed's has only ``$connect`` and ``$disconnect``, so API Gateway answers a client
+#: message with its ``Forbidden`` frame.
+ROUTE_SETS: Final = {
+    "fanoutsim": {
+        "$connect": "on_connect",
+        "$disconnect": "on_disconnect",
+        "$default": "on_default",
+    },
+    "seed": {"$connect": "on_connect", "$disconnect": "on_disconnect"},
+}
+ROUTES: Final = ROUTE_SETS["fanoutsim"]
 REST_ROUTES: Final = {"GET /flights": "get_flights"}
 
 #: The simulator's mapping: AWS defaults, except a finite retry count so a poison record
@@ -82,6 +98,42 @@ DEFAULT_MAPPING: Final = MappingConfig(
     report_batch_item_failures=True,
     filter_patterns=({"eventName": ["INSERT", "MODIFY"]},),
 )
+
+#: The seed's own stream mapping: one record a batch, and a filter that keeps inserts and
+#: modifications of items of type ``FlightStatus`` (its template filters Kinesis records on
+#: ``data.eventName`` and ``data.dynamodb.NewImage.type``; here the stream is DynamoDB's).
+SEED_MAPPING: Final = MappingConfig(
+    batch_size=1,
+    maximum_batching_window_s=0.0,
+    maximum_retry_attempts=3,
+    report_batch_item_failures=True,
+    filter_patterns=(
+        {
+            "eventName": ["INSERT", "MODIFY"],
+            "dynamodb": {"NewImage": {"type": {"S": [flight_model.ITEM_TYPE]}}},
+        },
+    ),
+)
+
+
+def routes_named(routes: str | Mapping[str, str]) -> dict[str, str]:
+    """A route set by name (``"fanoutsim"``, ``"seed"``) or as given; routes must name
+    known functions and include ``$connect`` and ``$disconnect``."""
+    if isinstance(routes, str):
+        if routes not in ROUTE_SETS:
+            raise ConfigError(
+                f"unknown route set {routes!r}; choose one of {', '.join(ROUTE_SETS)}"
+            )
+        return dict(ROUTE_SETS[routes])
+    chosen = dict(routes)
+    for required in ("$connect", "$disconnect"):
+        if required not in chosen:
+            raise ConfigError(f"routes need a {required} route")
+    unknown = sorted(f for f in chosen.values() if f not in FUNCTIONS)
+    if unknown:
+        raise ConfigError(f"routes name unknown functions: {', '.join(unknown)}")
+    return chosen
+
 
 ENVIRONMENT_KEYS: Final = (
     "AWS_DEFAULT_REGION",

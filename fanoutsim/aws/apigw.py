@@ -25,6 +25,7 @@ from fanoutsim.errors import RouteNotFound, ValidationError
 
 __all__ = [
     "CLOSE_MESSAGE_TOO_BIG",
+    "CLOSE_UNSUPPORTED_DATA",
     "CONNECT_ROUTE",
     "DEFAULT_ROUTE",
     "DISCONNECT_ROUTE",
@@ -55,6 +56,7 @@ FRAME_BYTES = 32 * 1024
 IDLE_TIMEOUT_S = 600
 MAX_CONNECTION_S = 7200
 CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_UNSUPPORTED_DATA = 1003  # a binary frame from a client
 
 DEFAULT_ROUTE = "$default"
 CONNECT_ROUTE = "$connect"

@@ -9,10 +9,11 @@ API reference is silent:
   way no target ever receives it, and an explicit failure is what a user can see;
 - ``Source`` values starting with ``aws.`` are reserved for AWS services and fail with
   ``NotAuthorizedForSourceException``;
-- size: AWS caps the *total* entries of a request at 256 KB and rejects the whole call
-  with a ``ValidationException``. :func:`validate_entry` reports an entry that alone is
-  over the cap with that code, and :func:`validate_request` checks the request as a
-  whole.
+- size: AWS caps the *total* entries of a request (1 MB since January 2026; the figure
+  and its source are in ``fanoutsim/data/limits.toml``) and rejects the whole call with a
+  ``ValidationException``. :func:`validate_entry` reports an entry that alone is over the
+  cap with that code, and :func:`validate_request` checks the request as a whole; the
+  simulator's PutEvents applies both.
 """
 
 from __future__ import annotations
@@ -23,26 +24,32 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from fanoutsim.aws.limits import limit
 from fanoutsim.errors import ValidationError
 
 __all__ = [
     "EVENT_CHUNK_BYTES",
     "MAX_ENTRIES",
-    "MAX_REQUEST_BYTES",
     "TIME_FIELD_BYTES",
+    "TOO_LARGE",
     "entry_size",
     "envelope",
     "event_units",
     "iso_time",
+    "max_entry_bytes",
     "validate_entry",
     "validate_request",
 ]
 
 MAX_ENTRIES = 10
-MAX_REQUEST_BYTES = 256 * 1024
 EVENT_CHUNK_BYTES = 64 * 1024
 TIME_FIELD_BYTES = 14  # AWS counts a given Time as 14 bytes
-_TOO_LARGE = ("ValidationException", "Total size of the entries in the request is over the limit.")
+TOO_LARGE = ("ValidationException", "Total size of the entries in the request is over the limit.")
+
+
+def max_entry_bytes() -> int:
+    """The request (and so entry) size limit, from the limits data file."""
+    return limit("eventbridge_entry_bytes")
 
 
 def _required(field: str) -> tuple[str, str]:
@@ -75,21 +82,21 @@ def validate_entry(entry: Mapping[str, Any]) -> tuple[str, str] | None:
         return "MalformedDetail", "Detail is malformed."
     if not isinstance(detail, dict):
         return "MalformedDetail", "Detail is malformed."
-    if entry_size(entry) > MAX_REQUEST_BYTES:
-        return _TOO_LARGE
+    if entry_size(entry) > max_entry_bytes():
+        return TOO_LARGE
     return None
 
 
 def validate_request(entries: Sequence[Mapping[str, Any]]) -> None:
     """Raise :class:`ValidationError` for a request AWS refuses as a whole (no entries,
-    more than 10, or over 256 KB in total)."""
+    more than 10, or over the size limit in total)."""
     if not 1 <= len(entries) <= MAX_ENTRIES:
         raise ValidationError(
             f"1 validation error detected: Value at 'entries' failed to satisfy constraint: "
             f"Member must have length between 1 and {MAX_ENTRIES} (got {len(entries)})"
         )
-    if sum(entry_size(e) for e in entries) > MAX_REQUEST_BYTES:
-        raise ValidationError(_TOO_LARGE[1])
+    if sum(entry_size(e) for e in entries) > max_entry_bytes():
+        raise ValidationError(TOO_LARGE[1])
 
 
 def iso_time(epoch_s: float) -> str:

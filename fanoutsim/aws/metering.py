@@ -58,6 +58,7 @@ class Meter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._operations: Counter[str] = Counter()
+        self._outside: Counter[str] = Counter()
         self._functions: dict[str, _FunctionUse] = {}
         self._messages = 0
         self._message_units = 0
@@ -69,9 +70,14 @@ class Meter:
         self._write_units = 0.0
 
     def count_call(self, service: str, operation: str) -> None:
-        """One API call, e.g. ``("dynamodb", "PutItem")``."""
+        """One API call of the pipeline, e.g. ``("dynamodb", "PutItem")``."""
         with self._lock:
             self._operations[f"{service}:{operation}"] += 1
+
+    def count_outside_call(self, service: str, operation: str) -> None:
+        """One API call from outside the pipeline (an SDK or the CLI on the AWS endpoint)."""
+        with self._lock:
+            self._outside[f"{service}:{operation}"] += 1
 
     def invocation(
         self, function: str, duration_ms: float, memory_mb: int, cold: bool, error: bool
@@ -135,6 +141,7 @@ class Meter:
         with self._lock:
             return {
                 "operations": dict(sorted(self._operations.items())),
+                "outside_operations": dict(sorted(self._outside.items())),
                 "invocations": {
                     name: {
                         "count": use.count,

@@ -1,15 +1,18 @@
 """EventBridge target: write flight events into the flights view model.
 
 ``New flight scheduled`` puts the flight if it is new (a duplicate is reported, never
-overwritten); ``Flight status updated`` changes status, details and ``updatedAt`` of an
-existing flight. A bad detail raises :class:`~fanoutsim.errors.InvalidFlightEvent`, so the
-invocation fails visibly (Lambda retries async events, then drops or dead-letters them).
+overwritten); ``Flight status updated`` changes status, details and ``updatedAt`` (from the
+event's ``time``, as the seed does) of an existing flight. A bad detail raises
+:class:`~fanoutsim.errors.InvalidFlightEvent`, so the invocation fails visibly (Lambda
+retries async events, then drops or dead-letters them). Unlike the seed, an update for an
+unknown flight is refused rather than creating a partial item.
 
 Environment: ``FLIGHTS_TABLE``.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +34,7 @@ def _conditional_failed(error: ClientError) -> bool:
 
 
 def schedule(detail: dict[str, Any]) -> dict[str, Any]:
-    item = flight_model.new_flight_item(detail, _now_iso())
+    item = flight_model.new_flight_item(detail, _now_iso(), int(time.time()))
     try:
         table("FLIGHTS_TABLE").put_item(
             Item=item, ConditionExpression="attribute_not_exists(flightId)"
@@ -43,10 +46,12 @@ def schedule(detail: dict[str, Any]) -> dict[str, Any]:
     return {"result": "created", "flightId": item["flightId"]}
 
 
-def update_status(detail: dict[str, Any]) -> dict[str, Any]:
+def update_status(detail: dict[str, Any], event_time: str | None = None) -> dict[str, Any]:
+    """Set status, details and ``updatedAt`` (the event's ``time``, as the seed does; the
+    handler's clock if the event has none)."""
     flight_id, status, details, trace = flight_model.status_update(detail)
     names = {"#e": "event"}
-    values: dict[str, Any] = {":e": status, ":d": details, ":u": _now_iso()}
+    values: dict[str, Any] = {":e": status, ":d": details, ":u": event_time or _now_iso()}
     expression = "SET #e = :e, eventDetails = :d, updatedAt = :u"
     if trace is not None:
         expression += ", traceId = :t"
@@ -76,5 +81,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if detail_type == flight_model.NEW_FLIGHT:
         return schedule(detail)
     if detail_type == flight_model.STATUS_UPDATED:
-        return update_status(detail)
+        when = event.get("time")
+        return update_status(detail, when if isinstance(when, str) else None)
     raise InvalidFlightEvent(f"unexpected detail-type {detail_type!r}")

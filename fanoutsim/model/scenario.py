@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Final
 
+from fanoutsim.aws.limits import limit
 from fanoutsim.aws.pricing import normalise_architecture
 from fanoutsim.errors import ConfigError
 
@@ -40,8 +41,9 @@ class Quotas:
     #: DynamoDB Scan and Query return at most 1 MB of data per page (DynamoDB developer
     #: guide, "Paginating table query results" / Scan).
     page_bytes: int = 1 << 20
-    #: Lambda asynchronous invocation payload limit, 256 KB (Lambda quotas page).
-    async_payload_bytes: int = 256 * 1024
+    #: Lambda asynchronous invocation payload limit (1 MB since 2026; the figure and its
+    #: source are in fanoutsim/data/limits.toml).
+    async_payload_bytes: int = field(default_factory=lambda: limit("lambda_async_payload_bytes"))
 
     def __post_init__(self) -> None:
         if self.connections_rps <= 0 or self.connections_burst < 1:
@@ -124,9 +126,11 @@ class Scenario:
             )
         # A worker's chunk travels in its async invocation payload (ids of ~20 bytes).
         if self.strategy == "chunked" and self.chunk_size * 20 > self.quotas.async_payload_bytes:
+            limit_kb = self.quotas.async_payload_bytes // 1024
             raise ConfigError(
-                f"chunk_size {self.chunk_size} does not fit a 256 KB async invocation payload "
-                "(about 20 bytes per connection id): use at most 13,000"
+                f"chunk_size {self.chunk_size} does not fit a {limit_kb:,} KB async invocation "
+                f"payload (about 20 bytes per connection id): use at most "
+                f"{self.quotas.async_payload_bytes // 20:,}"
             )
 
     # ------------------------------------------------------------------ derived

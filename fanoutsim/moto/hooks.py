@@ -4,8 +4,9 @@ moto models the tables, the stream, the bus and its rules; three of its behaviou
 changing for the pipeline, and each is a patch on one moto object:
 
 - **PutEvents** (the events backend's ``put_events``): entries AWS would reject but moto
-  accepts fail per entry (:func:`fanoutsim.aws.eventbridge.validate_entry`); accepted
-  entries are reported to ``on_accepted`` (the meter counts them).
+  accepts fail per entry (:func:`fanoutsim.aws.eventbridge.validate_entry`), and a request
+  over the total size limit fails whole; each accepted entry passes through ``admit``
+  (which meters it and may add a trace id) before moto sees it.
 - **Rule delivery** (a rule's ``send_to_targets``): moto cannot invoke Lambda targets, so
   each event the rule matches (by our validated matcher: moto treats unknown operators as
   matches) goes to ``on_event`` in AWS's envelope.
@@ -27,6 +28,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+
+from moto.events.exceptions import ValidationException
 
 from fanoutsim import tracing
 from fanoutsim.aws import eventbridge
@@ -66,19 +69,19 @@ class MotoHooks:
         return len(self._patches)
 
     # ----------------------------------------------------------------- EventBridge
-    def validate_put_events(self, on_accepted: Callable[[dict[str, Any]], None]) -> None:
-        """Fail the entries AWS would fail; report each accepted entry."""
+    def validate_put_events(self, admit: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Fail what AWS would fail; pass each accepted entry through ``admit``."""
         backend = self.account.events_backend()
         put_events: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] = backend.put_events
 
         def validated(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if len(entries) > eventbridge.MAX_ENTRIES:
                 return put_events(entries)  # moto raises AWS's ValidationException
+            if sum(eventbridge.entry_size(e) for e in entries) > eventbridge.max_entry_bytes():
+                raise ValidationException(eventbridge.TOO_LARGE[1])
             errors = [eventbridge.validate_entry(entry) for entry in entries]
-            valid = [e for e, error in zip(entries, errors, strict=True) if error is None]
+            valid = [admit(e) for e, error in zip(entries, errors, strict=True) if error is None]
             accepted = iter(put_events(valid))
-            for entry in valid:
-                on_accepted(entry)
             return [
                 next(accepted)
                 if error is None

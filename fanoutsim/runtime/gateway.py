@@ -72,6 +72,8 @@ class Gateway:
         stage: str = "prod",
         api_id: str = "fanoutsim",
         host: str = "127.0.0.1",
+        port: int = 0,
+        domain_name: str | None = None,
     ) -> None:
         self.api = api
         self.runtime = runtime
@@ -82,6 +84,10 @@ class Gateway:
         self.stage = stage
         self.api_id = api_id
         self.host = host
+        self._port = port
+        #: ``https://{domain_name}/{stage}`` names the management endpoint, as on AWS (the
+        #: builder sets it to the HTTP side's ``host:port``; the scheme is http locally).
+        self.domain_name = domain_name or host
         self._sockets: dict[str, _Socket] = {}
         self._severed: set[str] = set()
         self._disconnecting: set[str] = set()
@@ -99,9 +105,10 @@ class Gateway:
         self._server = await serve(
             self._session,
             self.host,
-            0,
+            self._port,
             process_request=self._on_upgrade,
-            max_size=apigw.MAX_PAYLOAD_BYTES,
+            # 128 KB a message, 32 KB a frame: either over closes the connection with 1009
+            max_size=(apigw.MAX_PAYLOAD_BYTES, apigw.FRAME_BYTES),
             ping_interval=None,
             compression=None,
         )
@@ -141,7 +148,7 @@ class Gateway:
             connected_at_ms=now,
             api_id=self.api_id,
             stage=self.stage,
-            domain_name=self.host,
+            domain_name=self.domain_name,
             source_ip=str(ws.remote_address[0]) if ws.remote_address else "",
             user_agent=request.headers.get("User-Agent", ""),
         )
@@ -151,7 +158,7 @@ class Gateway:
             source,
             headers=dict(request.headers.raw_items()),
             query=query_params,
-            request_id=f"connect-{connection_id}",
+            request_id=apigw.new_request_id(),
         )
         status = _status_of(await self.runtime.invoke_async(self.routes["$connect"], event))
         if not 200 <= status < 300:
@@ -209,14 +216,17 @@ class Gateway:
             status_code=ws.close_code if ws.close_code is not None else 1006,
             reason=ws.close_reason or "",
             now_ms=_now_ms(),
-            request_id=f"disconnect-{record.id}",
+            request_id=apigw.new_request_id(),
         )
         await self.runtime.invoke_async(self.routes["$disconnect"], event)
 
     async def _on_message(self, socket: _Socket, message: str | bytes) -> None:
         record = socket.record
-        body = message if isinstance(message, str) else message.decode("utf-8", "replace")
         record.last_active_ms = _now_ms()
+        if isinstance(message, bytes):  # API Gateway takes text frames only
+            await socket.ws.close(apigw.CLOSE_UNSUPPORTED_DATA, "Binary frames are not supported")
+            return
+        body = message
         self.meter.websocket_message(len(body.encode()))
         try:
             route = apigw.select_route(body, self.routes)
@@ -232,7 +242,7 @@ class Gateway:
             body,
             route,
             now_ms=record.last_active_ms,
-            request_id=f"message-{record.id}",
+            request_id=apigw.new_request_id(),
             message_id=apigw.new_request_id(),
         )
         invocation = await self.runtime.invoke_async(function, event)

@@ -10,7 +10,9 @@ and hands accepted posts to the socket side (anything with ``send`` and
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Protocol
@@ -61,7 +63,18 @@ class GatewayHttp:
         self.endpoints = endpoints
 
     def handle(self, request: Request) -> Response | Awaitable[Response]:
+        """Answer ``request``; every answer carries a fresh ``x-amzn-RequestId``, as AWS's do
+        (boto3 shows it as ``ResponseMetadata.RequestId``)."""
+        answer = self._route(request)
+        if isinstance(answer, Response):
+            return _with_request_id(answer)
+        return _later_with_request_id(answer)
+
+    def _route(self, request: Request) -> Response | Awaitable[Response]:
         prefix = f"/{self.stage}/@connections/"
+        if "/@connections" in request.path and not request.path.startswith(prefix):
+            # a wrong or missing stage in the endpoint: API Gateway answers 403, not 404
+            return error_response(management.error("ForbiddenException", "Forbidden"))
         if request.path.startswith(prefix):
             if "execute-api" not in request.headers.get("authorization", ""):
                 return error_response(
@@ -114,6 +127,15 @@ class GatewayHttp:
         return Response(
             int(result.get("statusCode", 200)), str(result.get("body", "")).encode(), headers
         )
+
+
+def _with_request_id(response: Response) -> Response:
+    headers = {**(response.headers or {}), "x-amzn-RequestId": str(uuid.uuid4())}
+    return dataclasses.replace(response, headers=headers)
+
+
+async def _later_with_request_id(answer: Awaitable[Response]) -> Response:
+    return _with_request_id(await answer)
 
 
 def static(path: str) -> Response:

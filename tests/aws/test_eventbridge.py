@@ -5,6 +5,7 @@ AWS pages this module checks:
 - https://aws.amazon.com/eventbridge/pricing/
 - https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html
 - https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+- https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from moto import mock_aws
 
 from fanoutsim.aws import eventbridge
+from fanoutsim.aws.limits import limits
 from fanoutsim.errors import ValidationError
 
 EXPECTED = json.loads((Path(__file__).parents[1] / "events" / "eventbridge_event.json").read_text())
@@ -80,11 +82,19 @@ def test_reserved_aws_source() -> None:
     assert verdict is not None and verdict[0] == "NotAuthorizedForSourceException"
 
 
-def test_entry_size_follows_the_aws_formula_and_caps_at_256_kb() -> None:
+def test_the_size_limit_is_1_mb_since_2026_with_its_source() -> None:
+    [entry] = [v for k, v in limits().items() if k == "eventbridge_entry_bytes"]
+    assert entry.value == eventbridge.max_entry_bytes() == 1024 * 1024
+    assert "more-room-to-build-serverless" in entry.source and entry.as_of
+    under_the_old_cap = {**GOOD, "Detail": json.dumps({"x": "a" * (300 * 1024)})}
+    assert eventbridge.validate_entry(under_the_old_cap) is None  # 300 KB: fine since 2026
+
+
+def test_entry_size_follows_the_aws_formula_and_caps_at_the_limit() -> None:
     entry = {**GOOD, "Resources": ["arn:é"], "Time": datetime(2026, 1, 1, tzinfo=UTC)}
     expected = 14 + len("flights.operations") + len("FlightStatusChanged") + len(GOOD["Detail"])
     assert eventbridge.entry_size(entry) == expected + len("arn:é".encode())
-    big = {**GOOD, "Detail": json.dumps({"x": "a" * (256 * 1024)})}
+    big = {**GOOD, "Detail": json.dumps({"x": "a" * (1024 * 1024)})}
     assert eventbridge.validate_entry(big) == (
         "ValidationException",
         "Total size of the entries in the request is over the limit.",
@@ -96,7 +106,7 @@ def test_validate_request_limits() -> None:
     for entries in ([], [GOOD] * 11):
         with pytest.raises(ValidationError):
             eventbridge.validate_request(entries)
-    half = {**GOOD, "Detail": json.dumps({"x": "a" * (130 * 1024)})}
+    half = {**GOOD, "Detail": json.dumps({"x": "a" * (520 * 1024)})}
     assert eventbridge.validate_entry(half) is None
     with pytest.raises(ValidationError, match="over the limit"):
         eventbridge.validate_request([half, half])

@@ -77,15 +77,20 @@ def test_new_flight_is_created_once_and_a_duplicate_is_reported(aws_tables: Any)
     assert item["gate"] == "A1"
 
 
-def test_status_update_changes_status_details_and_updated_at(aws_tables: Any) -> None:
+def test_status_update_changes_status_details_and_takes_updated_at_from_the_event(
+    aws_tables: Any,
+) -> None:
     flight_events.handler(_bus_event(NEW_FLIGHT, FLIGHT), None)
     before = _items(aws_tables, stack.FLIGHTS_TABLE)[0]
     update = {"flightId": "FS1", "event": "BOARDING", "eventDetails": "Group 1"}
-    flight_events.handler(_bus_event(STATUS_UPDATED, update), None)
+    flight_events.handler(
+        {**_bus_event(STATUS_UPDATED, update), "time": "2026-03-04T05:06:07Z"}, None
+    )
     [item] = _items(aws_tables, stack.FLIGHTS_TABLE)
     assert (item["event"], item["eventDetails"]) == ("BOARDING", "Group 1")
-    assert item["updatedAt"] >= before["updatedAt"]
+    assert item["updatedAt"] == "2026-03-04T05:06:07Z"  # the event's time, as the seed does
     assert item["createdAt"] == before["createdAt"]
+    assert item["type"] == "FlightStatus" and item["terminal"] == 1
 
 
 @pytest.mark.parametrize(

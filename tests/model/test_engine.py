@@ -220,7 +220,8 @@ def test_bad_scenarios_are_rejected() -> None:
         Scenario(subscribers=0)
     with pytest.raises(ConfigError, match="128"):
         Scenario(subscribers=10, payload_kb=200)
-    with pytest.raises(ConfigError, match="256 KB"):
-        Scenario(subscribers=10, strategy="chunked", chunk_size=50_000)
+    Scenario(subscribers=10, strategy="chunked", chunk_size=50_000)  # fits 1 MB since 2026
+    with pytest.raises(ConfigError, match="1,024 KB"):
+        Scenario(subscribers=10, strategy="chunked", chunk_size=60_000)
     with pytest.raises(ConfigError, match="lambda_timeout_s"):
         Scenario(subscribers=10, lambda_timeout_s=1_000)

@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from fanoutsim import stack
 from fanoutsim.moto.account import MotoAccount
@@ -44,7 +45,12 @@ def _entry(detail: dict[str, Any], detail_type: str = "Flight status updated") -
 def test_put_events_fails_bad_entries_alone_and_reports_the_good(hooks: MotoHooks) -> None:
     accepted: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    hooks.validate_put_events(accepted.append)
+
+    def admit(entry: dict[str, Any]) -> dict[str, Any]:
+        accepted.append(entry)
+        return {**entry, "Detail": json.dumps({**json.loads(entry["Detail"]), "seen": True})}
+
+    hooks.validate_put_events(admit)
     hooks.deliver_rule(stack.BUS, stack.RULE, events.append)
     entries = [
         _entry({"flightId": "A"}),
@@ -58,6 +64,18 @@ def test_put_events_fails_bad_entries_alone_and_reports_the_good(hooks: MotoHook
     assert answer["FailedEntryCount"] == 2
     assert [json.loads(e["Detail"])["flightId"] for e in accepted] == ["A", "B"]
     assert [e["detail"]["flightId"] for e in events] == ["A", "B"]
+    assert all(e["detail"]["seen"] for e in events)  # moto delivers what admit returned
+
+
+def test_a_request_over_the_size_limit_fails_whole(hooks: MotoHooks) -> None:
+    hooks.validate_put_events(lambda entry: entry)
+    hooks.deliver_rule(stack.BUS, stack.RULE, lambda event: None)
+    half = _entry({"flightId": "A", "pad": "x" * (600 * 1024)})  # each alone is fine
+    client = boto3.client("events")
+    assert client.put_events(Entries=[half])["FailedEntryCount"] == 0
+    with pytest.raises(ClientError) as refused:
+        client.put_events(Entries=[half, half])
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
 
 
 def test_the_rule_delivers_matches_only_in_aws_envelope(hooks: MotoHooks) -> None:
