@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from tqdm import tqdm
 
 import fanoutsim.model.command as model_command
+from fanoutsim import serve
 from fanoutsim.errors import FanoutsimError
 from fanoutsim.sample_flights import scripted_day
 
-__all__ = ["build_parser", "main", "run_demo", "run_serve"]
+__all__ = ["build_parser", "main", "run_demo"]
 
 
 def _positive(text: str) -> int:
@@ -68,49 +69,11 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0 if deliveries["missing"] == 0 else 1
 
 
-def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    serve = sub.add_parser(
-        "serve", help="run the stack and play the scripted day; open the printed page"
-    )
-    serve.add_argument("--clients", type=int, default=0, help="simulated subscribers (default 0)")
-    serve.add_argument("--interval", type=float, default=2.0, help="seconds between updates")
-    serve.add_argument("--profile", default="instant", help="timing profile: instant or aws")
-    serve.add_argument("--updates", type=int, default=0, help="stop after N updates (0: never)")
-
-
-def run_serve(args: argparse.Namespace) -> int:
-    """Keep the stack up for outside clients (a browser, wscat, your own frontend)."""
-    import itertools
-    import time
-
-    from fanoutsim.simulator import Simulator
-
-    if args.interval <= 0:
-        raise ValueError("--interval must be > 0")
-    with Simulator(profile=args.profile) as sim:
-        sim.add_clients(args.clients)
-        sim.load_flights()
-        for name, url in sim.endpoints.items():
-            print(f"{name:>10}: {url}")
-        print("playing the scripted day; Ctrl-C to stop", flush=True)
-        steps = itertools.cycle(scripted_day())
-        count = itertools.count(1)
-        try:
-            while args.updates == 0 or next(count) <= args.updates:
-                flight_id, status, details = next(steps)
-                sim.publish(flight_id, status, details)
-                print(f"published {flight_id} {status} {details}".rstrip(), flush=True)
-                time.sleep(args.interval)
-        except KeyboardInterrupt:
-            pass
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fanoutsim", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_demo(sub)
-    _add_serve(sub)
+    serve.add_parser(sub)
     model_command.add_parser(sub)
     return parser
 
@@ -121,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             return run_demo(args)
         if args.command == "serve":
-            return run_serve(args)
+            return serve.run(args)
         return int(model_command.run(args))
     except (FanoutsimError, ValueError) as error:
         print(f"fanoutsim: {error}", file=sys.stderr)

@@ -32,10 +32,3 @@ def test_bad_arguments_exit_with_a_message(capsys: pytest.CaptureFixture[str]) -
 def test_unknown_profile_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--clients", "1", "--updates", "1", "--profile", "nope"]) == 2
     assert "nope" in capsys.readouterr().err
-
-
-def test_serve_prints_the_endpoints_and_plays_updates(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["serve", "--clients", "1", "--updates", "2", "--interval", "0.01"]) == 0
-    out = capsys.readouterr().out
-    assert "page: http://127.0.0.1:" in out
-    assert out.count("published ") == 2

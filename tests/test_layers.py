@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("moto",),
     ("report", "builder"),
     ("simulator",),
-    ("notebook", "cli", "__main__", "__init__"),
+    ("notebook", "serve", "cli", "__main__", "__init__"),
 )
 
 

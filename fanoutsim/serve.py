@@ -1,0 +1,160 @@
+"""``fanoutsim serve``: keep the stack up for outside clients (a browser, the seed's
+frontend, wscat, an AWS SDK or the AWS CLI) and play the scripted day.
+
+With ``--json`` the first line printed is one JSON object with the endpoints, the region and
+the credentials to use, so a script can find them; otherwise a banner shows the same and the
+configuration snippet the seed's frontend reads. It runs until Ctrl-C or SIGTERM and then
+closes every socket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import itertools
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fanoutsim import stack
+from fanoutsim.sample_flights import scripted_day
+
+__all__ = ["CREDENTIALS", "add_parser", "banner", "describe", "run"]
+
+#: moto accepts any credentials; these are the ones printed for SDKs and the CLI.
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not (value == 0 or 1024 <= value <= 65533):
+        raise argparse.ArgumentTypeError(f"must be 0 (any free port) or 1024-65533, got {value}")
+    return value
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    serve = sub.add_parser(
+        "serve", help="run the stack for outside clients and play the scripted day"
+    )
+    serve.add_argument("--clients", type=_count, default=0, help="simulated subscribers (0)")
+    serve.add_argument("--interval", type=_seconds, default=2.0, help="seconds between updates")
+    serve.add_argument("--profile", default="instant", help="timing profile: instant or aws")
+    serve.add_argument(
+        "--updates",
+        type=_count,
+        default=None,
+        help="publish N updates, then keep serving (default: play the day until stopped)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback)")
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        help="WebSocket port P; the HTTP side listens on P+1 and the AWS endpoint on P+2 "
+        "(default: free ports)",
+    )
+    serve.add_argument("--routes", choices=tuple(stack.ROUTE_SETS), default="fanoutsim")
+    serve.add_argument("--json", action="store_true", help="first line: the endpoints as JSON")
+
+
+def describe(endpoints: dict[str, str], region: str) -> dict[str, Any]:
+    """What a script needs to reach a running stack."""
+    return {**endpoints, "region": region, **CREDENTIALS}
+
+
+def banner(info: dict[str, Any]) -> str:
+    """The endpoints for people, with the snippet the seed's frontend reads (appconfig.js)."""
+    lines = [f"{name:>10}: {info[name]}" for name in ("websocket", "management", "rest", "page")]
+    lines.append(f"{'aws':>10}: {info['aws']}  (any SDK or the CLI: --endpoint-url)")
+    lines += [
+        "",
+        f"credentials: AWS_ACCESS_KEY_ID={info['aws_access_key_id']} "
+        f"AWS_SECRET_ACCESS_KEY={info['aws_secret_access_key']} "
+        f"AWS_DEFAULT_REGION={info['region']}",
+        "",
+        "the seed's frontend (src/appconfig.js):",
+        f'  region: "{info["region"]}",',
+        f'  sharedEndpoint: "{info["rest"]}",',
+        f'  pattern3: {{ wssEndpoint: "{info["websocket"]}" }},',
+    ]
+    return "\n".join(lines)
+
+
+@contextmanager
+def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _warn_if_exposed(host: str) -> None:
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        print(
+            f"fanoutsim: warning: listening on {host}: anyone who can reach this machine can "
+            "connect, post to clients and read the tables",
+            file=sys.stderr,
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    from fanoutsim.builder import Ports
+    from fanoutsim.simulator import Simulator
+
+    _warn_if_exposed(args.host)
+    ports = Ports(args.port, args.port + 1, args.port + 2) if args.port else Ports()
+    stop = threading.Event()
+    with (
+        _stop_on_sigterm(stop),
+        Simulator(
+            profile=args.profile,
+            routes=args.routes,
+            aws_endpoint=True,
+            host=args.host,
+            ports=ports,
+        ) as sim,
+    ):
+        info = describe(sim.endpoints, sim.region)
+        print(json.dumps(info) if args.json else banner(info), flush=True)
+        sim.add_clients(args.clients)
+        sim.load_flights()
+        print("playing the scripted day; Ctrl-C to stop", file=sys.stderr, flush=True)
+        steps = itertools.cycle(scripted_day())
+        played = 0
+        try:
+            while not stop.is_set():
+                if args.updates is None or played < args.updates:
+                    flight_id, status, details = next(steps)
+                    sim.publish(flight_id, status, details)
+                    played += 1
+                    print(f"published {flight_id} {status} {details}".rstrip(), flush=True)
+                stop.wait(args.interval)
+        except KeyboardInterrupt:
+            pass
+    return 0
