@@ -249,3 +249,16 @@ def test_a_binary_frame_closes_the_client_with_1003(sim: Simulator) -> None:
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=15)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1003
+
+
+def test_the_seeds_stream_filter_keeps_flight_status_items_only() -> None:
+    with Simulator(mapping=stack.SEED_MAPPING) as seeded:
+        seeded.load_flights()
+        [client] = seeded.add_clients(1)
+        table = boto3.resource("dynamodb").Table(stack.FLIGHTS_TABLE)
+        table.put_item(Item={"flightId": "NOT-A-FLIGHT", "type": "Note", "event": "BOARDING"})
+        seeded.publish("FS101", "BOARDING", "typed items pass")
+        seeded.settle()
+        assert set(client.board) == {"FS101"}  # the Note never reached anyone
+        assert seeded.stream_counters()["filtered"] >= 1
+        assert seeded.mapping_config.batch_size == 1
