@@ -13,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import json
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import unquote, urlsplit
+
+from fanoutsim.errors import ValidationError
 
 __all__ = [
     "MAX_BODY",
@@ -65,16 +68,33 @@ def encode_response(response: Response, keep_alive: bool) -> bytes:
 
 
 def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
-    """The request line and headers; returns the body-less request and the body length."""
+    """The request line and headers; returns the body-less request and the body length.
+
+    Strict where a lenient parser lets one request hide another: one ``Content-Length`` of
+    digits only, no ``Transfer-Encoding`` (chunked bodies are not served), no header
+    without a colon; anything else raises :class:`ValidationError` (answered with 400)."""
     request_line, *header_lines = head.decode("latin-1").split("\r\n")
-    method, target, _version = request_line.split(" ", 2)
+    parts = request_line.split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise ValidationError(f"malformed request line {request_line[:80]!r}")
+    method, target, _version = parts
     headers: dict[str, str] = {}
+    lengths: list[str] = []
     for line in header_lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip():
+            raise ValidationError(f"malformed header line {line[:80]!r}")
+        key = name.lower()
+        if key == "content-length":
+            lengths.append(value.strip())
+        headers[key] = value.strip()
+    if "transfer-encoding" in headers:
+        raise ValidationError("Transfer-Encoding is not supported; send a Content-Length")
+    if len(lengths) > 1 or (lengths and not lengths[0].isdigit()):
+        raise ValidationError(f"bad Content-Length {', '.join(lengths)!r}")
     url = urlsplit(target)
     request = Request(method, unquote(url.path), url.query, headers, b"", peer)
-    return request, int(headers.get("content-length", "0"))
+    return request, int(lengths[0]) if lengths else 0
 
 
 class _Connection(asyncio.Protocol):
@@ -115,7 +135,13 @@ class _Connection(asyncio.Protocol):
                 if len(self._buffer) > MAX_HEAD:
                     self._reply(Response(431), keep_alive=False)
                 return
-            request, length = parse_head(bytes(self._buffer[:end]), self._peer)
+            try:
+                request, length = parse_head(bytes(self._buffer[:end]), self._peer)
+            except (ValidationError, UnicodeDecodeError) as error:
+                body = json.dumps({"message": f"Bad request: {error}"}).encode()
+                self._reply(Response(400, body), keep_alive=False)
+                self._buffer.clear()
+                return
             if length > MAX_BODY:
                 self._reply(Response(413, b'{"message":"Request too long"}'), keep_alive=False)
                 return

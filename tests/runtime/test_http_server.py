@@ -68,3 +68,50 @@ def test_bodies_of_any_size_arrive_whole(size: int) -> None:
     body = b"z" * size
     answers = asyncio.run(_with_server(lambda r: Response(200, r.body), [("POST", "/", body)]))
     assert answers == [(200, body)]
+
+
+def _raw(raw: bytes, calls: list[str]) -> bytes:
+    """Send ``raw`` bytes on one socket; return everything the server answers before it
+    closes (a handler call is recorded in ``calls``)."""
+    import socket
+
+    def handler(request: Request) -> Response:
+        calls.append(f"{request.method} {request.path}")
+        return Response(200, b"ok")
+
+    async def scenario() -> bytes:
+        server = HttpServer(handler)
+        await server.start()
+
+        def client() -> bytes:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+                sock.sendall(raw)
+                chunks = []
+                while chunk := sock.recv(65536):
+                    chunks.append(chunk)
+                return b"".join(chunks)
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, client)
+        finally:
+            await server.close()
+
+    return asyncio.run(asyncio.wait_for(scenario(), 10))
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"POST /x HTTP/1.1\r\nContent-Length: -39\r\n\r\n",  # froze the loop before
+        b"POST /x HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 0\r\n\r\nGET /y HTTP/1.1",
+        b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /y HTTP/1.1\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nno colon here\r\n\r\n",
+        b"GARBAGE\r\n\r\n",
+    ],
+)
+def test_malformed_or_smuggling_requests_get_400_and_run_nothing(head: bytes) -> None:
+    calls: list[str] = []
+    answer = _raw(head, calls)
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert answer.count(b"HTTP/1.1 ") == 1  # one answer, then the connection closes
+    assert calls == []
