@@ -37,6 +37,10 @@ class MotoAccount:
         """moto's model of a DynamoDB table (None if there is no such table)."""
         return dynamodb_backends[stack.ACCOUNT][self.region].tables.get(name)
 
+    def dynamodb_backend(self) -> Any:
+        """moto's DynamoDB backend of this account and region."""
+        return dynamodb_backends[stack.ACCOUNT][self.region]
+
     def events_backend(self) -> Any:
         """moto's EventBridge backend of this account and region."""
         return events_backends[stack.ACCOUNT][self.region]

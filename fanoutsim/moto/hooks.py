@@ -10,11 +10,14 @@ changing for the pipeline, and each is a patch on one moto object:
 - **Rule delivery** (a rule's ``send_to_targets``): moto cannot invoke Lambda targets, so
   each event the rule matches (by our validated matcher: moto treats unknown operators as
   matches) goes to ``on_event`` in AWS's envelope.
-- **The stream shard's** ``add``: moto numbers a record ``len(items)`` *before* appending
-  it, so two concurrent writers can get the same sequence number; a reader then re-reads
-  one record forever (``AFTER_SEQUENCE_NUMBER`` points back into the list). The patch
-  serialises appends and reports each committed record's trace id to ``on_append`` (the
-  ``table_write`` stamp, taken before a fast poller can read the record).
+- **The stream shard's** ``add``, and the backend's item writes: moto numbers a record
+  ``len(items)`` *before* appending it, so two concurrent writers can get the same sequence
+  number (a reader then re-reads one record forever: ``AFTER_SEQUENCE_NUMBER`` points back
+  into the list); and an ``update_item`` can change the stored item in place before a
+  concurrent ``put_item`` of the same key has built its INSERT record, which then carries
+  the update's image. The patch runs each write and its stream append under one lock, as
+  DynamoDB records each write's own image, and reports each committed record's trace id to
+  ``on_append`` (the ``table_write`` stamp, taken before a fast poller can read it).
 
 :meth:`MotoHooks.remove` restores every patched attribute, newest first. A moto upgrade
 that changes these internals breaks here and nowhere else.
@@ -112,7 +115,10 @@ class MotoHooks:
         """Serialise appends to ``table_name``'s stream shard; report each commit."""
         shard = self.account.table(table_name).stream_shard
         append: Callable[[Any, Any], None] = shard.add
-        lock = threading.Lock()
+        lock = threading.RLock()
+        backend = self.account.dynamodb_backend()
+        for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+            self._patch(backend, name, _serialised(getattr(backend, name), lock))
 
         def add(old: Any, new: Any) -> None:
             with lock:
@@ -123,6 +129,14 @@ class MotoHooks:
             on_append((trace,) if trace is not None else (), committed)
 
         self._patch(shard, "add", add)
+
+
+def _serialised(write: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
+    def serialised(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return write(*args, **kwargs)
+
+    return serialised
 
 
 def aws_envelope(event: dict[str, Any]) -> dict[str, Any]:

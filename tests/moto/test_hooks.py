@@ -98,7 +98,7 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
     hooks.validate_put_events(lambda entry: None)
     hooks.deliver_rule(stack.BUS, stack.RULE, lambda event: None)
     hooks.watch_stream(stack.FLIGHTS_TABLE, lambda traces, at: None)
-    assert hooks.installed == 3
+    assert hooks.installed == 3 + 4  # put_events, send_to_targets, add, four item writes
     assert (backend.put_events, rule.send_to_targets, shard.add) != before
     hooks.remove()
     hooks.remove()  # idempotent
@@ -107,6 +107,7 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
     assert not {"put_events", "send_to_targets", "add"} & (
         set(vars(backend)) | set(vars(rule)) | set(vars(shard))
     )
+    assert "put_item" not in vars(account.dynamodb_backend())
 
 
 def test_concurrent_writers_get_unique_sequence_numbers(hooks: MotoHooks) -> None:
