@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,12 +30,15 @@ from fanoutsim.aws.esm import MappingConfig, StreamMapping
 from fanoutsim.aws.management import ManagementApi
 from fanoutsim.aws.metering import Meter
 from fanoutsim.deliveries import Deliveries
+from fanoutsim.errors import ConfigError
 from fanoutsim.feed import Feed
 from fanoutsim.functions import aws_clients
+from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
 from fanoutsim.moto.account import MotoAccount
 from fanoutsim.moto.capacity import MotoCapacity
 from fanoutsim.moto.hooks import MotoHooks
 from fanoutsim.moto.server import AwsEndpoint
+from fanoutsim.report import RunSnapshot
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.event_bus import EventBusDispatcher
 from fanoutsim.runtime.function_runtime import FunctionRuntime
@@ -79,6 +83,23 @@ class Options:
     routes: str | Mapping[str, str] = "fanoutsim"
     ports: Ports = Ports()
     aws_endpoint: bool = False
+    fanout: str = "broadcast"
+    post_concurrency: int = DEFAULT_POST_CONCURRENCY
+
+    def __post_init__(self) -> None:
+        if self.fanout not in stack.FANOUT_MODES:
+            raise ConfigError(
+                f"fanout must be one of {', '.join(stack.FANOUT_MODES)}, not {self.fanout!r}"
+            )
+        if not 1 <= self.post_concurrency <= 1000:
+            raise ConfigError("post_concurrency must be from 1 to 1000")
+
+    def environment(self) -> dict[str, str]:
+        """The handlers' settings from these options, as a template would set them."""
+        env = {"FANOUT_MODE": self.fanout, "POST_CONCURRENCY": str(self.post_concurrency)}
+        if self.connect_token:
+            env["CONNECT_TOKEN"] = self.connect_token
+        return env
 
 
 @dataclass
@@ -115,16 +136,23 @@ class Stack:
     _traced: set[str] = field(default_factory=set)
     _trace_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def expect(self, trace_id: str) -> None:
-        """An update enters the pipeline: it owes a delivery to every subscriber connected
-        now, and passes ``put_events`` (once per trace id, whoever calls)."""
+    def expect(self, trace_id: str, flight_id: str | None = None) -> None:
+        """An update of ``flight_id`` enters the pipeline: it owes a delivery to every
+        subscriber connected now that is to hear it (all of them under broadcast, the
+        flight's followers under per-flight), and passes ``put_events`` (once per trace id,
+        whoever calls)."""
         with self._trace_lock:
             if trace_id in self._traced:
                 return
             self._traced.add(trace_id)
             self.published.append(trace_id)
-        names = list(self.subscribers.clients) if self.subscribers is not None else []
-        self.deliveries.expect(trace_id, names)
+        clients = self.subscribers.clients if self.subscribers is not None else {}
+        everyone = list(clients)
+        if self.options.fanout == "per-flight":
+            owed = [n for n, c in list(clients.items()) if flight_id in c.flights]
+        else:
+            owed = everyone
+        self.deliveries.expect(trace_id, owed, audience=len(everyone))
         self.feed.passed("put_events", (trace_id,))
 
     def admit(self, entry: dict[str, Any]) -> dict[str, Any]:
@@ -137,8 +165,47 @@ class Stack:
         if trace_id is None:
             trace_id = new_trace_id()
             entry = {**entry, "Detail": json.dumps({**detail, TRACE_FIELD: trace_id})}
-        self.expect(trace_id)
+        flight = detail.get("flightId") if isinstance(detail, dict) else None
+        self.expect(trace_id, flight if isinstance(flight, str) else None)
         return entry
+
+    def snapshot(self) -> RunSnapshot:
+        """Everything a report is made of, as of now."""
+        assert self.poller is not None and self.mapping is not None
+        clients = self.subscribers.clients if self.subscribers is not None else {}
+        expected, delivered = self.deliveries.totals()
+        counts = self.api.snapshot()
+        dropped = dict(self.deliveries.dropped)
+        return RunSnapshot(
+            profile=self.options.profile.name,
+            transport=self.options.transport,
+            endpoints=dict(self.endpoints),
+            clients=len(clients),
+            published=tuple(self.published),
+            deliveries={
+                "expected": expected,
+                "delivered": delivered,
+                "missing": expected - delivered,
+                "duplicates": sum(c.duplicates for c in clients.values()),
+                "gone": counts["gone"],
+                "failed": counts["failed"],
+                "posted": counts["posted"],
+            },
+            meter=self.meter.snapshot(time.time()),
+            timelines=tuple(self.tracer.timeline(t) for t in self.published if t not in dropped),
+            stream={
+                **self.mapping.counters(),
+                "discarded_records": self.poller.discarded,
+                "poller_errors": list(self.poller.errors),
+            },
+            dropped=dropped,
+            fanout={
+                "mode": self.options.fanout,
+                "post_concurrency": self.options.post_concurrency,
+                "owed": expected,
+                "broadcast_would_owe": self.deliveries.audience_total(),
+            },
+        )
 
     async def idle(self) -> None:
         """Return once no event is in flight, the stream is drained and no batch runs."""
@@ -187,8 +254,7 @@ class Stack:
 
 def build(options: Options) -> Stack:
     """Build and start the stack; on any failure, stop what was started and re-raise."""
-    environment = {"CONNECT_TOKEN": options.connect_token} if options.connect_token else {}
-    account = MotoAccount(options.region, environment)
+    account = MotoAccount(options.region, options.environment())
     meter, feed, delays = Meter(), Feed(), Delays(options.profile, options.seed)
     instrumentation = Instrumentation(meter, MotoCapacity(account), delays)
     instrumentation.install()  # before any client exists: clients copy the hooks

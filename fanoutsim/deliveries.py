@@ -27,11 +27,15 @@ class Deliveries:
         self._expected: dict[str, set[str]] = {}
         self._outstanding: dict[str, set[str]] = {}
         self.dropped: dict[str, str] = {}
+        #: Per update, how many clients were connected when it was published (what a
+        #: broadcast would have sent it to; under per-flight, more than were owed it).
+        self.audience: dict[str, int] = {}
         self._done = threading.Condition()
 
-    def expect(self, trace_id: str, clients: Iterable[str]) -> None:
+    def expect(self, trace_id: str, clients: Iterable[str], audience: int | None = None) -> None:
         with self._done:
             names = set(clients)
+            self.audience[trace_id] = len(names) if audience is None else audience
             self._expected[trace_id] = names
             if names:
                 self._outstanding[trace_id] = set(names)
@@ -86,6 +90,11 @@ class Deliveries:
         """Block until nothing is outstanding; False if ``timeout`` passed first."""
         with self._done:
             return self._done.wait_for(lambda: not self._outstanding, timeout)
+
+    def audience_total(self) -> int:
+        """Deliveries a broadcast would have owed the updates that were not dropped."""
+        with self._done:
+            return sum(n for t, n in self.audience.items() if t in self._expected)
 
     def totals(self) -> tuple[int, int]:
         """(expected, delivered) over all updates that were not dropped."""

@@ -7,7 +7,7 @@ price table (its source and date are part of the report).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fanoutsim.aws.pricing import Usage, cost_of, load_prices
@@ -15,7 +15,7 @@ from fanoutsim.stages import STAGES
 from fanoutsim.stats import percentiles
 from fanoutsim.tracing import Timeline, stage_samples
 
-__all__ = ["Report", "RunSnapshot", "build_report", "usage_of"]
+__all__ = ["Report", "RunSnapshot", "build_report", "fanout_summary", "usage_of"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,15 @@ class Report:
             f"cost of this run (USD, {d['prices']}): "
             + ", ".join(f"{k} {v:.8f}" for k, v in cost.items()),
         ]
+        fan = d.get("fanout")
+        if fan:
+            lines += [
+                "",
+                f"fan-out {fan['mode']} (up to {fan['post_concurrency']} posts at once): "
+                f"{fan['owed']} deliveries owed; a broadcast to the same clients would owe "
+                f"{fan['broadcast_would_owe']}, {fan['saved_messages']} more "
+                f"(USD {fan['saved_usd']:.8f} in messages)",
+            ]
         if d["dropped_updates"]:
             lines += ["", "updates that produced no delivery:"]
             lines += [f"  {t}: {why}" for t, why in d["dropped_updates"].items()]
@@ -96,6 +105,23 @@ class RunSnapshot:
     timelines: tuple[Timeline, ...]
     stream: dict[str, Any]
     dropped: dict[str, str]
+    fanout: dict[str, Any] = field(default_factory=dict)
+
+
+def fanout_summary(fanout: dict[str, Any], meter: dict[str, Any], prices: Any) -> dict[str, Any]:
+    """What the fan-out mode sent against what a broadcast to the same clients would have:
+    deliveries saved, and their price at the run's average message size (messages only)."""
+    if not fanout:
+        return {}
+    ws = meter["websocket"]
+    units_per_message = ws["units"] / ws["messages"] if ws["messages"] else 1.0
+    saved = fanout["broadcast_would_owe"] - fanout["owed"]
+    price = prices["apigateway_websocket_messages"]
+    return {
+        **fanout,
+        "saved_messages": saved,
+        "saved_usd": price.charge(saved * units_per_message),
+    }
 
 
 def build_report(run: RunSnapshot) -> Report:
@@ -119,6 +145,7 @@ def build_report(run: RunSnapshot) -> Report:
         "eventbridge_events": meter["eventbridge_events"],
         "stream": dict(run.stream),
         "dropped_updates": dict(run.dropped),
+        "fanout": fanout_summary(run.fanout, meter, prices),
         "cost_usd": cost_of(usage_of(meter), prices),
         "prices": prices.describe(),
     }

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from fanoutsim import stack
-from fanoutsim.sample_flights import scripted_day
+from fanoutsim.sample_flights import sample_flights, scripted_day
 
 __all__ = ["CREDENTIALS", "add_parser", "banner", "describe", "run"]
 
@@ -72,6 +72,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "(default: free ports)",
     )
     serve.add_argument("--routes", choices=tuple(stack.ROUTE_SETS), default="fanoutsim")
+    serve.add_argument(
+        "--fanout",
+        choices=stack.FANOUT_MODES,
+        default="broadcast",
+        help="broadcast (every client hears every flight, as the seed) or per-flight "
+        "(clients connect with ?flightId=FS101 or send a subscribe message)",
+    )
     serve.add_argument("--json", action="store_true", help="first line: the endpoints as JSON")
 
 
@@ -84,6 +91,11 @@ def banner(info: dict[str, Any]) -> str:
     """The endpoints for people, with the snippet the seed's frontend reads (appconfig.js)."""
     lines = [f"{name:>10}: {info[name]}" for name in ("websocket", "management", "rest", "page")]
     lines.append(f"{'aws':>10}: {info['aws']}  (any SDK or the CLI: --endpoint-url)")
+    if info.get("fanout") == "per-flight":
+        lines.append(
+            f"{'fan-out':>10}: per-flight: connect with ?flightId=FS101 (repeat for more) or "
+            'send {"action": "subscribe", "flightIds": ["FS101"]}'
+        )
     lines += [
         "",
         f"credentials: AWS_ACCESS_KEY_ID={info['aws_access_key_id']} "
@@ -123,6 +135,18 @@ def _warn_if_exposed(host: str) -> None:
         )
 
 
+def _add_clients(sim: Any, n: int) -> None:
+    """Broadcast: ``n`` clients. Per-flight: ``n`` clients, each following one sample
+    flight in turn, so every flight has followers."""
+    if sim.fanout != "per-flight":
+        sim.add_clients(n)
+        return
+    flights = [f.flight_id for f in sample_flights()]
+    for index, flight in enumerate(flights):
+        count = n // len(flights) + (1 if index < n % len(flights) else 0)
+        sim.add_clients(count, flights=[flight])
+
+
 def run(args: argparse.Namespace) -> int:
     from fanoutsim.builder import Ports
     from fanoutsim.simulator import Simulator
@@ -138,11 +162,12 @@ def run(args: argparse.Namespace) -> int:
             aws_endpoint=True,
             host=args.host,
             ports=ports,
+            fanout=args.fanout,
         ) as sim,
     ):
-        info = describe(sim.endpoints, sim.region)
+        info = {**describe(sim.endpoints, sim.region), "fanout": sim.fanout}
         print(json.dumps(info) if args.json else banner(info), flush=True)
-        sim.add_clients(args.clients)
+        _add_clients(sim, args.clients)
         sim.load_flights()
         print("playing the scripted day; Ctrl-C to stop", file=sys.stderr, flush=True)
         steps = itertools.cycle(scripted_day())

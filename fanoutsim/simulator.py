@@ -23,8 +23,7 @@ import asyncio
 import functools
 import gc
 import threading
-import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from fanoutsim import stack
@@ -33,6 +32,7 @@ from fanoutsim.builder import Options, Ports, Stack, Transport, build, new_trace
 from fanoutsim.errors import DeliveryTimeout, SimulatorError
 from fanoutsim.feed import Changed, PipelineEvent
 from fanoutsim.functions import flight_model
+from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
 from fanoutsim.report import Report, RunSnapshot, build_report
 from fanoutsim.runtime.function_runtime import Handler, Invocation
 from fanoutsim.runtime.instrumentation import producer_call
@@ -80,12 +80,16 @@ class Simulator:
         aws_endpoint: bool = False,
         host: str = "127.0.0.1",
         ports: Ports | None = None,
+        fanout: str = "broadcast",
+        post_concurrency: int = DEFAULT_POST_CONCURRENCY,
     ) -> None:
-        """``routes``: ``"fanoutsim"`` (client messages answered on ``$default``), ``"seed"``
-        (only ``$connect``/``$disconnect``, as the seed's API) or a mapping route key ->
-        function. ``aws_endpoint``: also serve moto as an AWS endpoint for SDKs and the CLI
-        (``endpoints["aws"]``). ``host`` and ``ports``: where to listen (loopback and free
-        ports unless told otherwise)."""
+        """``routes``: ``"fanoutsim"`` (``subscribe``/``unsubscribe`` and ``$default``),
+        ``"seed"`` (only ``$connect``/``$disconnect``, as the seed's API) or a mapping route
+        key -> function. ``aws_endpoint``: also serve moto as an AWS endpoint for SDKs and
+        the CLI (``endpoints["aws"]``). ``host`` and ``ports``: where to listen (loopback
+        and free ports unless told otherwise). ``fanout``: ``"broadcast"`` (everyone hears
+        every flight, as the seed) or ``"per-flight"`` (a flight's followers only).
+        ``post_concurrency``: how many posts the stream handler keeps in flight."""
         if transport not in ("http", "in-process"):
             raise SimulatorError(f"transport must be 'http' or 'in-process', not {transport!r}")
         self.profile = profile if isinstance(profile, TimingProfile) else load_profile(profile)
@@ -109,6 +113,8 @@ class Simulator:
                 routes=routes,
                 ports=ports or Ports(),
                 aws_endpoint=aws_endpoint,
+                fanout=fanout,
+                post_concurrency=post_concurrency,
             )
             self._stack: Stack = build(options)
         except BaseException:
@@ -166,12 +172,38 @@ class Simulator:
         return self._stack.published
 
     # ----------------------------------------------------------------- clients
+    @property
+    def fanout(self) -> str:
+        """``"broadcast"`` or ``"per-flight"``."""
+        return self._stack.options.fanout
+
     @_open_only
-    def add_clients(self, n: int = 1) -> list[Subscriber]:
-        """Connect ``n`` new subscribers (each through ``$connect`` and its table write)."""
+    def add_clients(self, n: int = 1, flights: Sequence[str] = ()) -> list[Subscriber]:
+        """Connect ``n`` new subscribers (each through ``$connect`` and its table write),
+        each following ``flights`` (``?flightId=`` at ``$connect``; what per-flight fan-out
+        sends them)."""
         if n < 0:
-            raise ValueError("n must be >= 0")
-        return self._run(self._subscribers.add(n), timeout=60 + n * 0.1)
+            raise SimulatorError(f"the number of clients must be 0 or more, not {n}")
+        return self._run(self._subscribers.add(n, flights), timeout=60 + n * 0.1)
+
+    @_open_only
+    def subscribe(self, name: str, flights: Sequence[str]) -> list[str]:
+        """Client ``name`` follows ``flights`` too (a ``subscribe`` message); returns every
+        flight it follows now. Raises SimulatorError with the API's answer if refused."""
+        return self._subscriptions(name, "subscribe", flights)
+
+    @_open_only
+    def unsubscribe(self, name: str, flights: Sequence[str]) -> list[str]:
+        """Client ``name`` stops following ``flights``; returns the flights it still follows."""
+        return self._subscriptions(name, "unsubscribe", flights)
+
+    def _subscriptions(self, name: str, action: str, flights: Sequence[str]) -> list[str]:
+        if name not in self._subscribers.clients:
+            raise SimulatorError(f"no connected client named {name!r}")
+        answer = self._run(self._subscribers.change_subscriptions(name, action, list(flights)))
+        if not isinstance(answer, dict) or "subscribed" not in answer:
+            raise SimulatorError(f"{action} refused: {answer}")
+        return list(answer["subscribed"])
 
     @_open_only
     def remove_clients(self, n: int = 1) -> list[str]:
@@ -224,7 +256,7 @@ class Simulator:
 
     def _publish(self, detail_type: str, detail: dict[str, Any]) -> str:
         trace_id = new_trace_id()
-        self._stack.expect(trace_id)  # before the call: it stamps put_events
+        self._stack.expect(trace_id, detail.get("flightId"))  # before: it stamps put_events
         entry = stack.event_entry(detail_type, {**detail, TRACE_FIELD: trace_id})
         response = self.put_events([entry])
         if response["FailedEntryCount"]:
@@ -350,36 +382,7 @@ class Simulator:
     # ----------------------------------------------------------------- reporting
     def snapshot(self) -> RunSnapshot:
         """Everything a report is made of, as of now."""
-        s = self._stack
-        assert s.poller is not None and s.mapping is not None
-        clients = s.subscribers.clients if s.subscribers is not None else {}
-        expected, delivered = s.deliveries.totals()
-        counts = s.api.snapshot()
-        dropped = dict(s.deliveries.dropped)
-        return RunSnapshot(
-            profile=self.profile.name,
-            transport=self.transport,
-            endpoints=dict(self.endpoints),
-            clients=len(clients),
-            published=tuple(self.published),
-            deliveries={
-                "expected": expected,
-                "delivered": delivered,
-                "missing": expected - delivered,
-                "duplicates": sum(c.duplicates for c in clients.values()),
-                "gone": counts["gone"],
-                "failed": counts["failed"],
-                "posted": counts["posted"],
-            },
-            meter=s.meter.snapshot(time.time()),
-            timelines=tuple(s.tracer.timeline(t) for t in self.published if t not in dropped),
-            stream={
-                **s.mapping.counters(),
-                "discarded_records": s.poller.discarded,
-                "poller_errors": list(s.poller.errors),
-            },
-            dropped=dropped,
-        )
+        return self._stack.snapshot()
 
     def report(self) -> Report:
         """Deliveries, per-stage latency and metered usage so far."""

@@ -14,6 +14,7 @@ from typing import Any, Final
 from fanoutsim.aws.esm import MappingConfig
 from fanoutsim.errors import ConfigError
 from fanoutsim.functions import flight_model
+from fanoutsim.functions.stream_fanout import FANOUT_MODES
 from fanoutsim.runtime.function_runtime import FunctionSpec
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "CONNECTIONS_TABLE",
     "DEFAULT_MAPPING",
     "ENVIRONMENT_KEYS",
+    "FANOUT_MODES",
     "FLIGHTS_TABLE",
     "FUNCTIONS",
     "REGION",
@@ -33,6 +35,7 @@ __all__ = [
     "RULE_TARGET",
     "SEED_MAPPING",
     "STAGE",
+    "SUBSCRIPTIONS_TABLE",
     "base_environment",
     "create_bus",
     "create_tables",
@@ -45,6 +48,7 @@ REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"  # moto's default account
 CONNECTIONS_TABLE: Final = "fanoutsim-connections"
 FLIGHTS_TABLE: Final = "fanoutsim-flights"
+SUBSCRIPTIONS_TABLE: Final = "fanoutsim-subscriptions"
 BUS: Final = flight_model.EVENT_BUS
 STAGE: Final = "prod"
 RULE: Final = "flight-events-to-view-model"
@@ -60,6 +64,7 @@ FUNCTIONS: Final = {
         FunctionSpec("on_connect", "fanoutsim.functions.on_connect:handler"),
         FunctionSpec("on_disconnect", "fanoutsim.functions.on_disconnect:handler"),
         FunctionSpec("on_default", "fanoutsim.functions.on_default:handler"),
+        FunctionSpec("on_subscribe", "fanoutsim.functions.on_subscribe:handler"),
         FunctionSpec(
             "flight_events",
             "fanoutsim.functions.flight_events:handler",
@@ -75,14 +80,16 @@ FUNCTIONS: Final = {
         FunctionSpec("get_flights", "fanoutsim.functions.get_flights:handler"),
     )
 }
-#: WebSocket route sets by name. ``fanoutsim``'s answers client messages on ``$default``;
-#: the seed's has only ``$connect`` and ``$disconnect``, so API Gateway answers a client
-#: message with its ``Forbidden`` frame.
+#: WebSocket route sets by name. ``fanoutsim``'s takes ``subscribe`` / ``unsubscribe``
+#: messages and answers any other on ``$default``; the seed's has only ``$connect`` and
+#: ``$disconnect``, so API Gateway answers a client message with its ``Forbidden`` frame.
 ROUTE_SETS: Final = {
     "fanoutsim": {
         "$connect": "on_connect",
         "$disconnect": "on_disconnect",
         "$default": "on_default",
+        "subscribe": "on_subscribe",
+        "unsubscribe": "on_subscribe",
     },
     "seed": {"$connect": "on_connect", "$disconnect": "on_disconnect"},
 }
@@ -140,6 +147,9 @@ ENVIRONMENT_KEYS: Final = (
     "AWS_ACCOUNT_ID_ENDPOINT_MODE",
     "CONNECTIONS_TABLE",
     "FLIGHTS_TABLE",
+    "SUBSCRIPTIONS_TABLE",
+    "FANOUT_MODE",
+    "POST_CONCURRENCY",
     "WEBSOCKET_ENDPOINT",
     "CONNECT_TOKEN",
 )
@@ -154,21 +164,29 @@ def base_environment(region: str) -> dict[str, str]:
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "CONNECTIONS_TABLE": CONNECTIONS_TABLE,
         "FLIGHTS_TABLE": FLIGHTS_TABLE,
+        "SUBSCRIPTIONS_TABLE": SUBSCRIPTIONS_TABLE,
     }
 
 
 def create_tables(dynamodb: Any) -> str:
-    """Create both tables on-demand; return the flights table's stream ARN."""
-    dynamodb.create_table(
-        TableName=CONNECTIONS_TABLE,
-        KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    dynamodb.update_time_to_live(
-        TableName=CONNECTIONS_TABLE,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
-    )
+    """Create the tables on-demand; return the flights table's stream ARN.
+
+    Subscriptions are one item per (flight, connection), keyed for a consistent Query by
+    flight (the design is argued in :mod:`fanoutsim.functions.subscriptions`)."""
+    keys = {
+        CONNECTIONS_TABLE: [("connectionId", "HASH")],
+        SUBSCRIPTIONS_TABLE: [("flightId", "HASH"), ("connectionId", "RANGE")],
+    }
+    for name, schema in keys.items():
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": a, "KeyType": k} for a, k in schema],
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a, _ in schema],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+        )
     table = dynamodb.create_table(
         TableName=FLIGHTS_TABLE,
         KeySchema=[{"AttributeName": "flightId", "KeyType": "HASH"}],

@@ -101,7 +101,9 @@ def test_serve_json_endpoints_answer_and_sigterm_closes_every_port() -> None:
         events = _client("events", info["aws"], info)
         assert "flights.events" in [b["Name"] for b in events.list_event_buses()["EventBuses"]]
         tables = _client("dynamodb", info["aws"], info).list_tables()["TableNames"]
-        assert set(tables) == {"fanoutsim-connections", "fanoutsim-flights"}
+        assert set(tables) == {
+            f"fanoutsim-{t}" for t in ("connections", "flights", "subscriptions")
+        }
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -124,6 +126,30 @@ def test_the_banner_shows_the_endpoints_and_the_seed_frontend_snippet() -> None:
     assert 'pattern3: { wssEndpoint: "ws://127.0.0.1:9000/prod" }' in text
     assert 'sharedEndpoint: "http://127.0.0.1:9001/prod"' in text
     assert "AWS_ACCESS_KEY_ID=testing" in text and "--endpoint-url" in text
+
+
+def test_serve_per_flight_sends_a_client_only_the_flight_it_follows() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    command = [sys.executable, "-m", "fanoutsim", "serve", "--json", "--fanout", "per-flight"]
+    server = subprocess.Popen(
+        [*command, "--interval", "0.02", "--clients", "6"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert server.stdout is not None
+        info = json.loads(server.stdout.readline())
+        assert info["fanout"] == "per-flight"
+        with connect(info["websocket"] + "?flightId=FS303") as ws:
+            heard = [json.loads(ws.recv(timeout=30)) for _ in range(3)]
+        assert {m["flightId"] for m in heard} == {"FS303"}
+        assert any(m["operation"] == "UPDATE" for m in heard)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert server.returncode == 0
 
 
 def test_serve_refuses_bad_arguments_with_a_message() -> None:

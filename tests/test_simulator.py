@@ -138,8 +138,10 @@ def test_client_messages_go_to_default_and_oversize_closes_only_that_client(
     url = sim.endpoints["websocket"]
     reply, _ = asyncio.run(_send(url, "not json"))
     assert reply["error"] == "unsupported message"
-    reply, _ = asyncio.run(_send(url, json.dumps({"action": "subscribe"})))
+    reply, _ = asyncio.run(_send(url, json.dumps({"action": "book"})))
     assert reply["error"] == "unsupported message"
+    reply, _ = asyncio.run(_send(url, json.dumps({"action": "subscribe"})))
+    assert reply == {"error": "flightIds must be a list of strings", "action": "subscribe"}
     _, code = asyncio.run(_send(url, "x" * 200_000))
     assert code == 1009
     sim.publish("FS303", "GATE_CHANGED", "B44")
@@ -163,23 +165,24 @@ def test_stale_connection_answers_410_is_deleted_and_the_rest_are_served(
     assert len(_ids(sim)) == 3
 
 
-def test_failed_post_retries_the_record_and_counts_duplicates(sim: Simulator) -> None:
-    sim.add_clients(4)
-    sim.load_flights()
-    sim.inject_post_failures(1, after=2)  # one 500: boto3 retries it by itself
-    sim.publish("FS101", "BOARDING")
-    sim.wait_for_deliveries()
-    sim.wait_until_idle()
-    assert sim.report().to_dict()["deliveries"]["duplicates"] == 0
-    sim.inject_post_failures(5, after=2)  # outlasts boto3's retries: the record fails
-    sim.publish("FS101", "DEPARTED_GATE")
-    sim.wait_for_deliveries()
-    sim.wait_until_idle()
-    report = sim.report().to_dict()
-    assert report["deliveries"]["missing"] == 0
-    assert report["deliveries"]["failed"] == 6
-    assert report["deliveries"]["duplicates"] == 2  # the two posted before the failure
-    assert report["stream"]["retries"] == 1
+def test_failed_post_retries_the_record_and_counts_duplicates() -> None:
+    with Simulator(post_concurrency=1) as sim:  # posts in order, so "after 2" is exact
+        sim.add_clients(4)
+        sim.load_flights()
+        sim.inject_post_failures(1, after=2)  # one 500: boto3 retries it by itself
+        sim.publish("FS101", "BOARDING")
+        sim.wait_for_deliveries()
+        sim.wait_until_idle()
+        assert sim.report().to_dict()["deliveries"]["duplicates"] == 0
+        sim.inject_post_failures(5, after=2)  # outlasts boto3's retries: the record fails
+        sim.publish("FS101", "DEPARTED_GATE")
+        sim.wait_for_deliveries()
+        sim.wait_until_idle()
+        report = sim.report().to_dict()
+        assert report["deliveries"]["missing"] == 0
+        assert report["deliveries"]["failed"] == 6
+        assert report["deliveries"]["duplicates"] == 2  # the two posted before the failure
+        assert report["stream"]["retries"] == 1
 
 
 def test_retries_exhausted_drops_the_update_visibly(sim: Simulator) -> None:
@@ -229,7 +232,7 @@ def test_client_leaving_during_a_fanout_gets_410_and_the_rest_are_served() -> No
     slow_posts = load_profile("instant").with_delay(
         "post_to_connection", Distribution.fixed(30, "test: a slow management API")
     )
-    with Simulator(profile=slow_posts) as sim:
+    with Simulator(profile=slow_posts, post_concurrency=1) as sim:  # one post at a time
         sim.add_clients(6)
         sim.load_flights()
         trace = sim.publish("FS606", "BOARDING")

@@ -40,6 +40,7 @@ __all__ = [
     "error_frame",
     "message_event",
     "message_units",
+    "multi_query_parameters",
     "new_connection_id",
     "new_request_id",
     "query_parameters",
@@ -146,14 +147,17 @@ def connect_event(
     source: EventSource,
     *,
     headers: dict[str, str],
-    query: dict[str, str] | None,
+    query: Mapping[str, str | list[str]] | None,
     request_id: str,
 ) -> dict[str, Any]:
-    """The ``$connect`` event: headers and (if any) query string; sent at connectedAt."""
+    """The ``$connect`` event: headers and (if any) query string; sent at connectedAt. A
+    repeated parameter keeps its last value in ``queryStringParameters`` and all of them in
+    ``multiValueQueryStringParameters``, as API Gateway passes them."""
     top = _headers(headers)
     if query:
-        top["queryStringParameters"] = dict(query)
-        top["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+        multi = {k: [v] if isinstance(v, str) else list(v) for k, v in query.items()}
+        top["queryStringParameters"] = {k: v[-1] for k, v in multi.items()}
+        top["multiValueQueryStringParameters"] = multi
     return _event(
         source,
         CONNECT_ROUTE,
@@ -216,6 +220,14 @@ def disconnect_event(
 def query_parameters(query: str) -> dict[str, str] | None:
     """Query-string parameters as API Gateway passes them (None when there are none)."""
     return dict(parse_qsl(query)) if query else None
+
+
+def multi_query_parameters(query: str) -> dict[str, list[str]] | None:
+    """Every value of every query-string parameter, in order (None when there are none)."""
+    values: dict[str, list[str]] = {}
+    for key, value in parse_qsl(query):
+        values.setdefault(key, []).append(value)
+    return values or None
 
 
 # --- routing ------------------------------------------------------------------------------

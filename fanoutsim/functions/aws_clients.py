@@ -11,10 +11,11 @@ from functools import lru_cache
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from fanoutsim.errors import ConfigError
 
-__all__ = ["env", "management_api", "reset", "scan_items", "table"]
+__all__ = ["all_items", "env", "management_api", "reset", "scan_items", "table"]
 
 
 def env(name: str) -> str:
@@ -36,16 +37,22 @@ def table(env_name: str) -> Any:
 
 
 @lru_cache(maxsize=16)
-def _management(endpoint: str) -> Any:
-    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+def _management(endpoint: str, pool: int) -> Any:
+    config = Config(max_pool_connections=max(10, pool))  # one connection per worker
+    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config)
 
 
 def scan_items(dynamo_table: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """Every item of a Scan, following ``LastEvaluatedKey`` (one page stops at 1 MB: the
     seed's handler read one page and missed every subscriber past it)."""
+    return all_items(dynamo_table.scan, **kwargs)
+
+
+def all_items(read: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item of a paginated ``read`` (a table's ``scan`` or ``query``)."""
     items: list[dict[str, Any]] = []
     while True:
-        page = dynamo_table.scan(**kwargs)
+        page = read(**kwargs)
         items.extend(page.get("Items", []))
         if "LastEvaluatedKey" not in page:
             return items
@@ -59,6 +66,7 @@ def reset() -> None:
     _management.cache_clear()
 
 
-def management_api() -> Any:
-    """The API Gateway management client for ``WEBSOCKET_ENDPOINT`` (https://.../stage)."""
-    return _management(env("WEBSOCKET_ENDPOINT"))
+def management_api(concurrency: int = 1) -> Any:
+    """The API Gateway management client for ``WEBSOCKET_ENDPOINT`` (https://.../stage),
+    with a connection pool for ``concurrency`` posts at once (botocore's default is 10)."""
+    return _management(env("WEBSOCKET_ENDPOINT"), concurrency)

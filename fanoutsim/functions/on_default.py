@@ -1,7 +1,8 @@
 """``$default``: answer messages that match no route, so the client learns what went wrong.
 
-Pattern #3 only sends from service to subscribers; a message from a client is answered with
-a small JSON error through the route response, and nothing else happens.
+Pattern #3 sends from service to subscribers; the only client messages it takes are
+``subscribe`` and ``unsubscribe`` (their own route). Any other message is answered with a
+small JSON error through the route response, and nothing else happens.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "body": json.dumps(
             {
                 "error": "unsupported message",
-                "detail": "this API only pushes flight updates; no action is accepted",
+                "detail": "this API pushes flight updates; the actions it takes are subscribe "
+                "and unsubscribe, with flightIds",
                 "receivedBytes": len(body.encode()),
             }
         ),

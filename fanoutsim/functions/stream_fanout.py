@@ -1,29 +1,70 @@
-"""Stream handler: send every changed flight to every connected client.
+"""Stream handler: send every changed flight to the clients that are to hear it.
 
-For each INSERT/MODIFY record of the flights table's stream, build the client payload, read
-the subscribers with a *paginated* Scan (one Scan page stops at 1 MB, the seed's handler
-missed everyone past it) and call ``PostToConnection`` for each. A connection that answers
-410 Gone is deleted. A record that cannot be delivered is reported in ``batchItemFailures``
+For each INSERT/MODIFY record of the flights table's stream, build the client payload and
+post it with ``PostToConnection`` to:
+
+- ``broadcast`` (the seed's design, the default): every connection, read with a
+  *paginated* Scan (one Scan page stops at 1 MB; the seed's handler missed everyone past
+  it), once per batch;
+- ``per-flight``: the flight's subscribers, read with a paginated Query of the
+  subscriptions table (:mod:`fanoutsim.functions.subscriptions`), once per record.
+
+Posts go out ``POST_CONCURRENCY`` at a time (default 50: the seed's handler posts to all
+subscribers at once with ``Promise.all``, and its SDK client, the AWS SDK for JavaScript
+v3, keeps at most 50 sockets per origin unless told otherwise: developer guide, "Configure
+maxSockets in Node.js"). A connection that answers 410 Gone is deleted with its
+subscriptions. A record that cannot be delivered is reported in ``batchItemFailures``
 together with every later record of the batch, so the event source mapping retries from it
-in order (ReportBatchItemFailures).
+in order (ReportBatchItemFailures); what was posted before the failure stays posted, and
+arrives again on the retry.
 
-Environment: ``CONNECTIONS_TABLE``, ``WEBSOCKET_ENDPOINT``.
+Environment: ``CONNECTIONS_TABLE``, ``SUBSCRIPTIONS_TABLE``, ``WEBSOCKET_ENDPOINT``;
+optional ``FANOUT_MODE`` (``broadcast`` | ``per-flight``) and ``POST_CONCURRENCY``.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
-from typing import Any
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final
 
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
+from fanoutsim.errors import ConfigError
 from fanoutsim.functions.aws_clients import management_api, scan_items, table
 from fanoutsim.functions.flight_model import client_payload
+from fanoutsim.functions.subscriptions import forget_connection, subscribers_of
 
-__all__ = ["connection_ids", "handler", "post_to_all"]
+__all__ = [
+    "DEFAULT_POST_CONCURRENCY",
+    "FANOUT_MODES",
+    "connection_ids",
+    "fanout_mode",
+    "handler",
+    "post_concurrency",
+    "post_to_all",
+]
 
+FANOUT_MODES: Final = ("broadcast", "per-flight")
+DEFAULT_POST_CONCURRENCY: Final = 50
 _deserializer = TypeDeserializer()
+
+
+def fanout_mode() -> str:
+    mode = os.environ.get("FANOUT_MODE", "broadcast")
+    if mode not in FANOUT_MODES:
+        raise ConfigError(f"FANOUT_MODE must be one of {', '.join(FANOUT_MODES)}, not {mode!r}")
+    return mode
+
+
+def post_concurrency() -> int:
+    raw = os.environ.get("POST_CONCURRENCY", str(DEFAULT_POST_CONCURRENCY))
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise ConfigError(f"POST_CONCURRENCY must be a whole number from 1 to 1000, not {raw!r}")
+    return int(raw)
 
 
 def connection_ids() -> list[str]:
@@ -32,19 +73,32 @@ def connection_ids() -> list[str]:
     return [item["connectionId"] for item in items]
 
 
-def post_to_all(ids: list[str], data: bytes) -> list[str]:
-    """Post ``data`` to each id; delete and return the ids that are gone (410)."""
-    api = management_api()
-    gone: list[str] = []
-    for connection_id in ids:
-        try:
-            api.post_to_connection(ConnectionId=connection_id, Data=data)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "GoneException":
-                raise
-            gone.append(connection_id)
-            table("CONNECTIONS_TABLE").delete_item(Key={"connectionId": connection_id})
-    return gone
+def _post(api: Any, connection_id: str, data: bytes) -> bool:
+    """Post once; False if the connection is gone (its rows are then deleted)."""
+    try:
+        api.post_to_connection(ConnectionId=connection_id, Data=data)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "GoneException":
+            raise
+        forget_connection(connection_id)
+        return False
+    return True
+
+
+def post_to_all(ids: list[str], data: bytes, concurrency: int = 1) -> list[str]:
+    """Post ``data`` to each id, ``concurrency`` at a time; return the ids that are gone.
+    The first other error is raised once every started post has finished."""
+    api = management_api(concurrency)
+    if concurrency <= 1 or len(ids) <= 1:
+        return [c for c in ids if not _post(api, c, data)]
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(ids))) as pool:
+        # each post runs in a copy of this context, so it still belongs to this invocation
+        futures = [pool.submit(contextvars.copy_context().run, _post, api, c, data) for c in ids]
+        results = [f.exception() or f.result() for f in futures]
+    for outcome in results:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return [c for c, ok in zip(ids, results, strict=True) if ok is False]
 
 
 def _image(record: dict[str, Any]) -> dict[str, Any]:
@@ -54,16 +108,21 @@ def _image(record: dict[str, Any]) -> dict[str, Any]:
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     records = event.get("Records", [])
-    subscribers: list[str] | None = None
+    mode, concurrency = fanout_mode(), post_concurrency()
+    everyone: list[str] | None = None
     for index, record in enumerate(records):
         if record.get("eventName") not in ("INSERT", "MODIFY"):
             continue
         try:
-            data = json.dumps(client_payload(_image(record), record["eventName"])).encode()
-            if subscribers is None:
-                subscribers = connection_ids()
-            gone = set(post_to_all(subscribers, data))
-            subscribers = [c for c in subscribers if c not in gone] if gone else subscribers
+            image = _image(record)
+            data = json.dumps(client_payload(image, record["eventName"])).encode()
+            if mode == "per-flight":
+                gone = post_to_all(subscribers_of(str(image["flightId"])), data, concurrency)
+                continue
+            if everyone is None:
+                everyone = connection_ids()
+            gone = post_to_all(everyone, data, concurrency)
+            everyone = [c for c in everyone if c not in set(gone)] if gone else everyone
         except Exception as error:  # report the failed record and all after it, in order
             print(f"record {record['dynamodb'].get('SequenceNumber')} failed: {error!r}")
             return {

@@ -19,6 +19,7 @@ import sys
 from typing import Any
 
 from fanoutsim.errors import FanoutsimError
+from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
 from fanoutsim.model.engine import simulate
 from fanoutsim.model.scenario import STRATEGIES, Quotas, Scenario
 from fanoutsim.timing.distributions import Distribution
@@ -47,7 +48,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--updates-per-minute", type=float, default=20.0, help="status updates a minute (20)")
     add("--payload-kb", type=float, default=1.0, help="message size in KB (1)")
     add("--strategy", choices=STRATEGIES, default="broadcast", help="fan-out strategy")
-    add("--concurrency", type=int, default=1, help="posts in flight per invocation (1)")
+    add(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_POST_CONCURRENCY,
+        help=f"posts in flight per invocation ({DEFAULT_POST_CONCURRENCY}, the live handler's)",
+    )
     add("--flights", type=int, default=100, help="flights updates are spread over (100)")
     add(
         "--subscriptions-per-flight",

@@ -14,6 +14,7 @@ import ipywidgets as widgets
 from IPython.display import HTML as _HTML
 from IPython.display import display as _display
 
+from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
 from fanoutsim.model.explore import log_range, sources_html, sweep_n, table_html, what_if
 from fanoutsim.model.plots import cost_figure, latency_figure
 from fanoutsim.model.scenario import STRATEGIES, Scenario
@@ -70,7 +71,7 @@ def controls() -> dict[str, widgets.ValueWidget]:
         ),
         "concurrency": widgets.SelectionSlider(
             options=CONCURRENCY,
-            value=1,
+            value=DEFAULT_POST_CONCURRENCY,
             description="concurrency",
             continuous_update=False,
             style=style,

@@ -15,6 +15,7 @@ from typing import Final
 from fanoutsim.aws.limits import limit
 from fanoutsim.aws.pricing import normalise_architecture
 from fanoutsim.errors import ConfigError
+from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
 
 __all__ = ["MINUTES_PER_MONTH", "STRATEGIES", "Quotas", "Scenario"]
 
@@ -56,9 +57,11 @@ class Quotas:
 class Scenario:
     """One what-if: N subscribers, an update rate, a payload and a fan-out strategy.
 
-    ``concurrency`` is how many PostToConnection calls one invocation keeps in flight (the
-    live ``stream_fanout`` posts one at a time: 1). ``subscriptions_per_flight`` (per-flight
-    strategy) defaults to ``subscribers / flights``: every subscriber follows one flight.
+    ``concurrency`` is how many PostToConnection calls one invocation keeps in flight
+    (default: the live ``stream_fanout``'s ``POST_CONCURRENCY``, 50, what the seed's
+    handler gets from ``Promise.all`` over its SDK client's default 50 sockets).
+    ``subscriptions_per_flight`` (per-flight strategy) defaults to ``subscribers / flights``:
+    every subscriber follows one flight.
     ``chunk_size`` is the number of subscribers one worker invocation posts to (chunked).
     ``updates`` is how many status updates are simulated, spaced evenly at the update rate.
     Memory sizes default to the live stack's (``fanoutsim/stack.py``).
@@ -68,7 +71,7 @@ class Scenario:
     updates_per_minute: float = 20.0
     payload_kb: float = 1.0
     strategy: str = "broadcast"
-    concurrency: int = 1
+    concurrency: int = DEFAULT_POST_CONCURRENCY
     flights: int = 100
     subscriptions_per_flight: float | None = None
     chunk_size: int = 1_000

@@ -2,10 +2,11 @@
 
 ``broadcast`` is the seed's (and the live ``stream_fanout``'s) design: the stream handler
 scans the whole connections table (one Scan request per 1 MB page) and posts to every
-connection from the one invocation. ``per-flight`` queries a GSI keyed by flight id and
-posts to that flight's subscribers only. ``chunked`` keeps the Scan in the stream handler,
-which becomes a coordinator: it splits the subscribers into chunks and invokes one worker
-per chunk asynchronously; the workers post in parallel.
+connection from the one invocation. ``per-flight`` queries the subscriptions table (keyed
+by flight id, one item per subscription: :mod:`fanoutsim.functions.subscriptions`) once
+per record and posts to that flight's subscribers only. ``chunked`` keeps the Scan in the
+stream handler, which becomes a coordinator: it splits the subscribers into chunks and
+invokes one worker per chunk asynchronously; the workers post in parallel.
 
 Counts here are exact integers per update (one stream record per batch, as when updates
 are spaced), keyed ``service:Operation`` exactly as the live meter keys them, so a small
@@ -118,9 +119,10 @@ def connection_usage(scenario: Scenario, write_ms: float) -> Usage:
 
     Every subscriber is connected all month, reconnecting every ``session_minutes`` (API
     Gateway closes a connection after 2 hours). Each session runs ``$connect`` (PutItem)
-    and ``$disconnect`` (DeleteItem); per-flight subscribers also send one subscribe
-    message, whose function writes the subscription (table + GSI write). ``write_ms`` is
-    the mean write latency, which is what those small functions are billed for.
+    and ``$disconnect`` (DeleteItem); per-flight subscribers subscribe at ``$connect``
+    (``?flightId=``), which writes one subscription item beside the connection's row, and
+    ``$disconnect`` deletes it again. ``write_ms`` is the mean write latency,
+    which is what those small functions are billed for.
     """
     minutes = scenario.subscribers * MINUTES_PER_MONTH
     sessions = minutes / scenario.session_minutes
@@ -128,15 +130,10 @@ def connection_usage(scenario: Scenario, write_ms: float) -> Usage:
     functions = ["on_connect", "on_disconnect"]
     item_units = dynamodb_write_units(scenario.connection_item_bytes)
     writes = 2 * item_units
-    messages = 0
     if scenario.strategy == "per-flight":
-        functions.append("on_subscribe")
-        sub_units = dynamodb_write_units(scenario.subscription_item_bytes)
-        writes += 3 * sub_units  # subscription write + GSI write, and the GSI delete
-        messages = 1
+        writes += 2 * dynamodb_write_units(scenario.subscription_item_bytes)  # put, delete
     gb_s = sum(billed_s * scenario.memory(f) / 1024 for f in functions)
     return Usage(
-        websocket_messages=sessions * messages,
         connection_minutes=minutes,
         lambda_requests=sessions * len(functions),
         lambda_gb_seconds=sessions * gb_s,

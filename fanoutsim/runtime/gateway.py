@@ -152,8 +152,8 @@ class Gateway:
             source_ip=str(ws.remote_address[0]) if ws.remote_address else "",
             user_agent=request.headers.get("User-Agent", ""),
         )
-        query_params = apigw.query_parameters(query)
-        label = (query_params or {}).get("client", connection_id)
+        query_params = apigw.multi_query_parameters(query)
+        label = (query_params or {}).get("client", [connection_id])[-1]
         event = apigw.connect_event(
             source,
             headers=dict(request.headers.raw_items()),

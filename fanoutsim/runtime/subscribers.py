@@ -13,8 +13,11 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
@@ -36,8 +39,11 @@ class Subscriber:
     duplicates: int = 0
     messages: int = 0
     other: list[Any] = field(default_factory=list)
+    #: The flights this client follows (what per-flight fan-out sends it).
+    flights: frozenset[str] = frozenset()
     ws: ClientConnection | None = None
     task: asyncio.Task[None] | None = None
+    replies: deque[asyncio.Future[Any]] = field(default_factory=deque, repr=False)
 
     def receive(self, message: str | bytes, at: float) -> str | None:
         """Record one message; return its trace id if it was a first receipt."""
@@ -49,6 +55,11 @@ class Subscriber:
             return None
         if not isinstance(payload, dict) or "flightId" not in payload:
             self.other.append(payload)
+            while self.replies:  # the oldest request still waiting takes this answer
+                waiter = self.replies.popleft()
+                if not waiter.done():
+                    waiter.set_result(payload)
+                    break
             return None
         self.board[str(payload["flightId"])] = payload
         trace = tracing.from_message(payload)
@@ -75,10 +86,14 @@ class SubscriberPool:
         self._next += 1
         return f"c{self._next:05d}"
 
-    async def connect(self, name: str | None = None, query: str = "") -> Subscriber:
-        """Connect one client; raises :class:`ConnectRejected` if ``$connect`` refuses it."""
-        client = Subscriber(name or self.new_name())
-        url = f"{self.url}?client={client.name}" + (f"&{query}" if query else "")
+    async def connect(
+        self, name: str | None = None, query: str = "", flights: Iterable[str] = ()
+    ) -> Subscriber:
+        """Connect one client following ``flights`` (``?flightId=`` at ``$connect``);
+        raises :class:`ConnectRejected` if ``$connect`` refuses it."""
+        client = Subscriber(name or self.new_name(), flights=frozenset(flights))
+        params = [("client", client.name), *(("flightId", f) for f in sorted(client.flights))]
+        url = f"{self.url}?{urlencode(params)}" + (f"&{query}" if query else "")
         async with self._limit:
             try:
                 client.ws = await connect(url, ping_interval=None, compression=None, max_size=None)
@@ -99,8 +114,27 @@ class SubscriberPool:
                     )
                 self.feed.changed("message", client)
 
-    async def add(self, n: int) -> list[Subscriber]:
-        return list(await asyncio.gather(*(self.connect() for _ in range(n))))
+    async def add(self, n: int, flights: Iterable[str] = ()) -> list[Subscriber]:
+        chosen = tuple(flights)
+        return list(await asyncio.gather(*(self.connect(flights=chosen) for _ in range(n))))
+
+    async def request(self, name: str, message: dict[str, Any], timeout: float = 10.0) -> Any:
+        """Send ``message`` from client ``name`` and return the answer the API sends back
+        (the next message that is not a flight update)."""
+        client = self.clients[name]
+        assert client.ws is not None
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        client.replies.append(answer)
+        await client.ws.send(json.dumps(message))
+        async with asyncio.timeout(timeout):
+            return await answer
+
+    async def change_subscriptions(self, name: str, action: str, flights: list[str]) -> Any:
+        """``subscribe`` / ``unsubscribe`` by message; the client's flights follow the answer."""
+        answer = await self.request(name, {"action": action, "flightIds": flights})
+        if isinstance(answer, dict) and isinstance(answer.get("subscribed"), list):
+            self.clients[name].flights = frozenset(answer["subscribed"])
+        return answer
 
     async def forget(self, name: str) -> None:
         """Drop a client whose connection was cut (its listener ends on its own)."""

@@ -99,7 +99,8 @@ def test_post_ms_overrides_the_post_latency_keeping_its_spread() -> None:
 
 
 def test_slower_posts_give_a_later_last_subscriber(capsys: pytest.CaptureFixture[str]) -> None:
-    base = ["-n", "300", "--updates", "30", "--updates-per-minute", "2", "--json"]
+    base = ["-n", "300", "--updates", "30", "--updates-per-minute", "2", "--concurrency", "1"]
+    base.append("--json")
     command.main(base)
     fast = json.loads(capsys.readouterr().out)["time_to_last_ms"]["p50"]
     command.main([*base, "--post-ms", "60"])

@@ -98,7 +98,7 @@ def test_chunked_lowers_time_to_last() -> None:
 
 
 def test_more_concurrency_lowers_time_to_last() -> None:
-    slow = run(subscribers=1_000, updates_per_minute=1).time_to_last()["p50"]
+    slow = run(subscribers=1_000, updates_per_minute=1, concurrency=1).time_to_last()["p50"]
     fast = run(subscribers=1_000, updates_per_minute=1, concurrency=20).time_to_last()["p50"]
     assert slow is not None and fast is not None and fast < slow / 5
 
@@ -131,7 +131,7 @@ def test_instant_profile_leaves_only_the_throttle() -> None:
 
 
 def test_lambda_timeout_binds_and_is_reported_as_never() -> None:
-    result = run(subscribers=100_000, updates=5, updates_per_minute=0.05)
+    result = run(subscribers=100_000, updates=5, updates_per_minute=0.05, concurrency=1)
     assert result.incomplete_updates == 5
     assert np.all(np.isinf(result.time_to_last_ms))
     assert result.to_dict()["time_to_last_ms"]["p50"] is None
@@ -188,7 +188,7 @@ def test_cold_start_slows_the_first_update() -> None:
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"subscribers": 1_500, "updates_per_minute": 0.5},
+        {"subscribers": 1_500, "updates_per_minute": 0.5, "concurrency": 1},
         {"subscribers": 1_500, "updates_per_minute": 2, "concurrency": 10},
         {
             "subscribers": 2_000,

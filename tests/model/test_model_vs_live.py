@@ -20,10 +20,12 @@ import pytest
 
 from fanoutsim.model.engine import simulate
 from fanoutsim.model.scenario import Scenario
+from fanoutsim.sample_flights import sample_flights
 from fanoutsim.simulator import Simulator
 from fanoutsim.stats import percentiles
 from fanoutsim.tracing import stage_samples
 
+FLIGHTS = [f.flight_id for f in sample_flights()]
 REL_TOL = 0.20
 ABS_TOL_MS = 100.0
 
@@ -38,11 +40,18 @@ def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     return {k: v for k, v in changes.items() if v}
 
 
-def _live_run(profile: str, subscribers: int, updates: int) -> dict[str, Any]:
-    """Publish ``updates`` spaced status updates to ``subscribers`` clients; return what the
-    live simulator metered and traced for those updates only."""
-    with Simulator(profile=profile, seed=1) as sim:
-        sim.add_clients(subscribers)
+def _live_run(
+    profile: str, subscribers: int, updates: int, fanout: str = "broadcast"
+) -> dict[str, Any]:
+    """Publish ``updates`` spaced status updates of FS101 to ``subscribers`` clients (under
+    per-flight, spread evenly over the six sample flights, one flight each); return what
+    the live simulator metered and traced for those updates only."""
+    with Simulator(profile=profile, seed=1, fanout=fanout) as sim:
+        if fanout == "per-flight":
+            for flight in FLIGHTS:
+                sim.add_clients(subscribers // len(FLIGHTS), flights=[flight])
+        else:
+            sim.add_clients(subscribers)
         sim.load_flights()
         sim.wait_until_idle()
         ops_before, inv_before = _counts(sim.report().to_dict())
@@ -80,6 +89,22 @@ def test_operation_counts_match_a_live_run_exactly(subscribers: int) -> None:
     assert _per_update(live["operations"], updates) == model.operations
     assert _per_update(live["invocations"], updates) == model.invocations
     assert model.operations_total == live["operations"]
+
+
+@pytest.mark.parametrize("subscribers", [12, 300])
+def test_per_flight_operation_counts_match_a_live_run_exactly(subscribers: int) -> None:
+    updates = 3
+    live = _live_run("instant", subscribers, updates, fanout="per-flight")
+    scenario = Scenario(
+        subscribers=subscribers, updates=updates, strategy="per-flight", flights=len(FLIGHTS)
+    )
+    model = simulate(scenario, "instant", seed=1)
+    followers = subscribers // len(FLIGHTS)
+    assert live["delivered"] == followers * updates
+    assert _per_update(live["operations"], updates) == model.operations
+    assert model.operations["dynamodb:Query"] == 1
+    assert model.operations["apigatewaymanagementapi:PostToConnection"] == followers
+    assert _per_update(live["invocations"], updates) == model.invocations
 
 
 def test_latency_distribution_matches_a_live_run_under_the_aws_profile() -> None:
