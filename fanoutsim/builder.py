@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import boto3
 
@@ -29,6 +29,7 @@ from fanoutsim.aws import eventbridge
 from fanoutsim.aws.esm import MappingConfig, StreamMapping
 from fanoutsim.aws.management import ManagementApi
 from fanoutsim.aws.metering import Meter
+from fanoutsim.aws.sigv4 import SigningKeys
 from fanoutsim.deliveries import Deliveries
 from fanoutsim.errors import ConfigError
 from fanoutsim.feed import Feed
@@ -54,7 +55,10 @@ from fanoutsim.stages import TRACE_FIELD
 from fanoutsim.timing.profiles import TimingProfile
 from fanoutsim.tracing import Tracer
 
-__all__ = ["Options", "Ports", "Stack", "Transport", "build", "new_trace_id"]
+__all__ = ["DEFAULT_CREDENTIALS", "Options", "Ports", "Stack", "Transport", "build", "new_trace_id"]
+
+#: What the management API accepts unless told otherwise (``serve`` prints them).
+DEFAULT_CREDENTIALS: Final = ("testing", "testing")
 
 Transport = Literal["http", "in-process"]
 _FINISH_S = 2.0  # how long a stopping task may take before it is cancelled
@@ -85,6 +89,8 @@ class Options:
     aws_endpoint: bool = False
     fanout: str = "broadcast"
     post_concurrency: int = DEFAULT_POST_CONCURRENCY
+    #: The access key and secret the management API accepts (and the handlers sign with).
+    credentials: tuple[str, str] = DEFAULT_CREDENTIALS
 
     def __post_init__(self) -> None:
         if self.fanout not in stack.FANOUT_MODES:
@@ -93,10 +99,17 @@ class Options:
             )
         if not 1 <= self.post_concurrency <= 1000:
             raise ConfigError("post_concurrency must be from 1 to 1000")
+        if len(self.credentials) != 2 or not all(self.credentials):
+            raise ConfigError("credentials must be (access key id, secret access key)")
 
     def environment(self) -> dict[str, str]:
         """The handlers' settings from these options, as a template would set them."""
-        env = {"FANOUT_MODE": self.fanout, "POST_CONCURRENCY": str(self.post_concurrency)}
+        env = {
+            "FANOUT_MODE": self.fanout,
+            "POST_CONCURRENCY": str(self.post_concurrency),
+            "AWS_ACCESS_KEY_ID": self.credentials[0],
+            "AWS_SECRET_ACCESS_KEY": self.credentials[1],
+        }
         if self.connect_token:
             env["CONNECT_TOKEN"] = self.connect_token
         return env
@@ -310,6 +323,7 @@ def _assemble(s: Stack) -> None:
         stage=stack.STAGE,
         rest_routes=stack.REST_ROUTES,
         endpoints=lambda: dict(s.endpoints),
+        keys=SigningKeys({options.credentials[0]: options.credentials[1]}),
     )
     s.http = HttpServer(http.handle, options.host, options.ports.http)
     s.loop.run(s.http.start())

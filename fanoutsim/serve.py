@@ -23,10 +23,7 @@ from typing import Any
 from fanoutsim import stack
 from fanoutsim.sample_flights import sample_flights, scripted_day
 
-__all__ = ["CREDENTIALS", "add_parser", "banner", "describe", "run"]
-
-#: moto accepts any credentials; these are the ones printed for SDKs and the CLI.
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+__all__ = ["add_parser", "banner", "describe", "run"]
 
 
 def _count(text: str) -> int:
@@ -82,9 +79,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     serve.add_argument("--json", action="store_true", help="first line: the endpoints as JSON")
 
 
-def describe(endpoints: dict[str, str], region: str) -> dict[str, Any]:
-    """What a script needs to reach a running stack."""
-    return {**endpoints, "region": region, **CREDENTIALS}
+def describe(
+    endpoints: dict[str, str], region: str, credentials: tuple[str, str] = ("testing", "testing")
+) -> dict[str, Any]:
+    """What a script needs to reach a running stack: endpoints, region, and the keys that
+    management API calls must be signed with (moto's AWS endpoint takes any)."""
+    key, secret = credentials
+    return {
+        **endpoints,
+        "region": region,
+        "aws_access_key_id": key,
+        "aws_secret_access_key": secret,
+    }
 
 
 def banner(info: dict[str, Any]) -> str:
@@ -165,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
             fanout=args.fanout,
         ) as sim,
     ):
-        info = {**describe(sim.endpoints, sim.region), "fanout": sim.fanout}
+        info = {**describe(sim.endpoints, sim.region, sim.credentials), "fanout": sim.fanout}
         print(json.dumps(info) if args.json else banner(info), flush=True)
         _add_clients(sim, args.clients)
         sim.load_flights()

@@ -28,7 +28,15 @@ from typing import Any, ParamSpec, TypeVar
 
 from fanoutsim import stack
 from fanoutsim.aws.esm import MappingConfig
-from fanoutsim.builder import Options, Ports, Stack, Transport, build, new_trace_id
+from fanoutsim.builder import (
+    DEFAULT_CREDENTIALS,
+    Options,
+    Ports,
+    Stack,
+    Transport,
+    build,
+    new_trace_id,
+)
 from fanoutsim.errors import DeliveryTimeout, SimulatorError
 from fanoutsim.feed import Changed, PipelineEvent
 from fanoutsim.functions import flight_model
@@ -82,6 +90,7 @@ class Simulator:
         ports: Ports | None = None,
         fanout: str = "broadcast",
         post_concurrency: int = DEFAULT_POST_CONCURRENCY,
+        credentials: tuple[str, str] = DEFAULT_CREDENTIALS,
     ) -> None:
         """``routes``: ``"fanoutsim"`` (``subscribe``/``unsubscribe`` and ``$default``),
         ``"seed"`` (only ``$connect``/``$disconnect``, as the seed's API) or a mapping route
@@ -89,7 +98,9 @@ class Simulator:
         the CLI (``endpoints["aws"]``). ``host`` and ``ports``: where to listen (loopback
         and free ports unless told otherwise). ``fanout``: ``"broadcast"`` (everyone hears
         every flight, as the seed) or ``"per-flight"`` (a flight's followers only).
-        ``post_concurrency``: how many posts the stream handler keeps in flight."""
+        ``post_concurrency``: how many posts the stream handler keeps in flight.
+        ``credentials``: the access key id and secret that management API calls must be
+        signed with (SigV4; the handlers sign with them too)."""
         if transport not in ("http", "in-process"):
             raise SimulatorError(f"transport must be 'http' or 'in-process', not {transport!r}")
         self.profile = profile if isinstance(profile, TimingProfile) else load_profile(profile)
@@ -115,6 +126,7 @@ class Simulator:
                 aws_endpoint=aws_endpoint,
                 fanout=fanout,
                 post_concurrency=post_concurrency,
+                credentials=credentials,
             )
             self._stack: Stack = build(options)
         except BaseException:
@@ -172,6 +184,11 @@ class Simulator:
         return self._stack.published
 
     # ----------------------------------------------------------------- clients
+    @property
+    def credentials(self) -> tuple[str, str]:
+        """The access key id and secret the management API accepts."""
+        return self._stack.options.credentials
+
     @property
     def fanout(self) -> str:
         """``"broadcast"`` or ``"per-flight"``."""

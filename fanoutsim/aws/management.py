@@ -38,6 +38,8 @@ ERROR_STATUS: dict[str, int] = {
     "BadRequestException": 400,
     "ForbiddenException": 403,
     "GoneException": 410,
+    "InvalidSignatureException": 403,
+    "UnrecognizedClientException": 403,
     "PayloadTooLargeException": 413,
     "LimitExceededException": 429,
     "InternalServerErrorException": 500,

@@ -3,7 +3,8 @@
 endpoints document and the static flight-board page.
 
 The management API's verdicts come from :class:`~fanoutsim.aws.management.ManagementApi`;
-this module turns HTTP requests into calls on it, renders its errors in AWS's wire form,
+this module checks each management call's SigV4 signature (:mod:`~fanoutsim.aws.sigv4`),
+turns HTTP requests into calls on the API, renders its errors in AWS's wire form,
 and hands accepted posts to the socket side (anything with ``send`` and
 ``close_connection``, i.e. the :class:`~fanoutsim.runtime.gateway.Gateway`).
 """
@@ -17,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from fanoutsim.aws import apigw, management
+from fanoutsim.aws import apigw, management, sigv4
 from fanoutsim.aws.management import ConnectionRecord, ManagementApi
 from fanoutsim.errors import ManagementError
 from fanoutsim.runtime.function_runtime import FunctionRuntime
@@ -54,6 +55,7 @@ class GatewayHttp:
         stage: str,
         rest_routes: Mapping[str, str],
         endpoints: Callable[[], dict[str, str]],
+        keys: sigv4.SigningKeys,
     ) -> None:
         self.api = api
         self.sockets = sockets
@@ -61,6 +63,7 @@ class GatewayHttp:
         self.stage = stage
         self.rest_routes = dict(rest_routes)
         self.endpoints = endpoints
+        self.keys = keys
 
     def handle(self, request: Request) -> Response | Awaitable[Response]:
         """Answer ``request``; every answer carries a fresh ``x-amzn-RequestId``, as AWS's do
@@ -76,10 +79,10 @@ class GatewayHttp:
             # a wrong or missing stage in the endpoint: API Gateway answers 403, not 404
             return error_response(management.error("ForbiddenException", "Forbidden"))
         if request.path.startswith(prefix):
-            if "execute-api" not in request.headers.get("authorization", ""):
-                return error_response(
-                    management.error("ForbiddenException", "Missing Authentication Token")
-                )
+            try:
+                self._verify(request)
+            except ManagementError as failure:
+                return error_response(failure)
             return self._management(request, request.path[len(prefix) :])
         route = self.rest_routes.get(
             f"{request.method} {request.path.removeprefix('/' + self.stage)}"
@@ -89,6 +92,18 @@ class GatewayHttp:
         if request.path == "/config.json":  # where the page finds the APIs
             return Response(200, json.dumps(self.endpoints()).encode())
         return static(request.path)
+
+    def _verify(self, request: Request) -> None:
+        """The call's SigV4 signature, checked against the stage's keys (raises)."""
+        host = request.headers.get("host", "")
+        query = f"?{request.query}" if request.query else ""
+        sigv4.verify(
+            self.keys,
+            method=request.method,
+            url=f"http://{host}{request.raw_path or request.path}{query}",
+            headers=request.headers,
+            body=request.body,
+        )
 
     def _management(self, request: Request, connection_id: str) -> Response | Awaitable[Response]:
         """POST answers at once (the hot path); DELETE waits for the close handshake."""

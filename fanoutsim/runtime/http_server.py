@@ -46,6 +46,7 @@ class Request:
     headers: Mapping[str, str]  # lower-case names
     body: bytes
     peer: str
+    raw_path: str = ""  # as sent, still percent-encoded (what a SigV4 signature covers)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
     if len(lengths) > 1 or (lengths and not lengths[0].isdigit()):
         raise ValidationError(f"bad Content-Length {', '.join(lengths)!r}")
     url = urlsplit(target)
-    request = Request(method, unquote(url.path), url.query, headers, b"", peer)
+    request = Request(method, unquote(url.path), url.query, headers, b"", peer, url.path)
     return request, int(lengths[0]) if lengths else 0
 
 

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from fanoutsim.aws import apigw
 from fanoutsim.aws.management import ConnectionRecord, ManagementApi
+from fanoutsim.aws.sigv4 import SigningKeys
 from fanoutsim.feed import Feed
 from fanoutsim.runtime.gateway_http import GatewayHttp
 from fanoutsim.runtime.http_server import HttpServer
@@ -49,7 +50,10 @@ def stage() -> Iterator[tuple[ManagementApi, FakeSockets, str]]:
     api, sockets, loop = ManagementApi(), FakeSockets(), LoopThread("test-http")
     api.connected(_record("abc=", "c1"))
     functions = runtime({}, Feed())
-    http = GatewayHttp(api, sockets, functions, stage="prod", rest_routes={}, endpoints=dict)
+    keys = SigningKeys({"testing": "testing"})
+    http = GatewayHttp(
+        api, sockets, functions, stage="prod", rest_routes={}, endpoints=dict, keys=keys
+    )
     server = HttpServer(http.handle)
     loop.run(server.start())
     try:
