@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import boto3
 
@@ -34,7 +34,7 @@ from fanoutsim.deliveries import Deliveries
 from fanoutsim.errors import ConfigError
 from fanoutsim.feed import Feed
 from fanoutsim.functions import aws_clients
-from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
+from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY
 from fanoutsim.moto.account import MotoAccount
 from fanoutsim.moto.capacity import MotoCapacity
 from fanoutsim.moto.hooks import MotoHooks
@@ -55,10 +55,7 @@ from fanoutsim.stages import TRACE_FIELD
 from fanoutsim.timing.profiles import TimingProfile
 from fanoutsim.tracing import Tracer
 
-__all__ = ["DEFAULT_CREDENTIALS", "Options", "Ports", "Stack", "Transport", "build", "new_trace_id"]
-
-#: What the management API accepts unless told otherwise (``serve`` prints them).
-DEFAULT_CREDENTIALS: Final = ("testing", "testing")
+__all__ = ["Options", "Ports", "Stack", "Transport", "build", "new_trace_id"]
 
 Transport = Literal["http", "in-process"]
 _FINISH_S = 2.0  # how long a stopping task may take before it is cancelled
@@ -90,15 +87,15 @@ class Options:
     fanout: str = "broadcast"
     post_concurrency: int = DEFAULT_POST_CONCURRENCY
     #: The access key and secret the management API accepts (and the handlers sign with).
-    credentials: tuple[str, str] = DEFAULT_CREDENTIALS
+    credentials: tuple[str, str] = stack.DEFAULT_CREDENTIALS
 
     def __post_init__(self) -> None:
         if self.fanout not in stack.FANOUT_MODES:
             raise ConfigError(
                 f"fanout must be one of {', '.join(stack.FANOUT_MODES)}, not {self.fanout!r}"
             )
-        if not 1 <= self.post_concurrency <= 1000:
-            raise ConfigError("post_concurrency must be from 1 to 1000")
+        if not 1 <= self.post_concurrency <= MAX_POST_CONCURRENCY:
+            raise ConfigError(f"post_concurrency must be from 1 to {MAX_POST_CONCURRENCY}")
         if len(self.credentials) != 2 or not all(self.credentials):
             raise ConfigError("credentials must be (access key id, secret access key)")
 
@@ -159,13 +156,12 @@ class Stack:
                 return
             self._traced.add(trace_id)
             self.published.append(trace_id)
-        clients = self.subscribers.clients if self.subscribers is not None else {}
-        everyone = list(clients)
+        clients = dict(self.subscribers.clients) if self.subscribers is not None else {}
         if self.options.fanout == "per-flight":
-            owed = [n for n, c in list(clients.items()) if flight_id in c.flights]
+            owed = [n for n, c in clients.items() if flight_id in c.flights]
         else:
-            owed = everyone
-        self.deliveries.expect(trace_id, owed, audience=len(everyone))
+            owed = list(clients)
+        self.deliveries.expect(trace_id, owed, audience=len(clients))
         self.feed.passed("put_events", (trace_id,))
 
     def admit(self, entry: dict[str, Any]) -> dict[str, Any]:

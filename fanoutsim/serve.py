@@ -80,7 +80,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def describe(
-    endpoints: dict[str, str], region: str, credentials: tuple[str, str] = ("testing", "testing")
+    endpoints: dict[str, str], region: str, credentials: tuple[str, str] = stack.DEFAULT_CREDENTIALS
 ) -> dict[str, Any]:
     """What a script needs to reach a running stack: endpoints, region, and the keys that
     management API calls must be signed with (moto's AWS endpoint takes any)."""

@@ -28,15 +28,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from fanoutsim import stack
 from fanoutsim.aws.esm import MappingConfig
-from fanoutsim.builder import (
-    DEFAULT_CREDENTIALS,
-    Options,
-    Ports,
-    Stack,
-    Transport,
-    build,
-    new_trace_id,
-)
+from fanoutsim.builder import Options, Ports, Stack, Transport, build, new_trace_id
 from fanoutsim.errors import DeliveryTimeout, SimulatorError
 from fanoutsim.feed import Changed, PipelineEvent
 from fanoutsim.functions import flight_model
@@ -90,7 +82,7 @@ class Simulator:
         ports: Ports | None = None,
         fanout: str = "broadcast",
         post_concurrency: int = DEFAULT_POST_CONCURRENCY,
-        credentials: tuple[str, str] = DEFAULT_CREDENTIALS,
+        credentials: tuple[str, str] = stack.DEFAULT_CREDENTIALS,
     ) -> None:
         """``routes``: ``"fanoutsim"`` (``subscribe``/``unsubscribe`` and ``$default``),
         ``"seed"`` (only ``$connect``/``$disconnect``, as the seed's API) or a mapping route

@@ -21,6 +21,7 @@ __all__ = [
     "ACCOUNT",
     "BUS",
     "CONNECTIONS_TABLE",
+    "DEFAULT_CREDENTIALS",
     "DEFAULT_MAPPING",
     "ENVIRONMENT_KEYS",
     "FANOUT_MODES",
@@ -49,6 +50,9 @@ ACCOUNT: Final = "123456789012"  # moto's default account
 CONNECTIONS_TABLE: Final = "fanoutsim-connections"
 FLIGHTS_TABLE: Final = "fanoutsim-flights"
 SUBSCRIPTIONS_TABLE: Final = "fanoutsim-subscriptions"
+#: The keys management API calls must be signed with unless told otherwise (``serve``
+#: prints them; moto's AWS endpoint takes any).
+DEFAULT_CREDENTIALS: Final = ("testing", "testing")
 BUS: Final = flight_model.EVENT_BUS
 STAGE: Final = "prod"
 RULE: Final = "flight-events-to-view-model"

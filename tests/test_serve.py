@@ -58,28 +58,21 @@ def _client(service: str, endpoint: str, info: dict[str, Any]) -> Any:
     )
 
 
-def test_serve_json_endpoints_answer_and_sigterm_closes_every_port() -> None:
-    port = _free_port_block()
+def _serve(*args: str) -> subprocess.Popen[str]:
+    """``fanoutsim serve --json ARGS`` in a child process with no AWS settings inherited."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "fanoutsim",
-            "serve",
-            "--json",
-            "--port",
-            str(port),
-            "--interval",
-            "0.05",
-            "--clients",
-            "1",
-        ],
+    return subprocess.Popen(
+        [sys.executable, "-m", "fanoutsim", "serve", "--json", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
     )
+
+
+def test_serve_json_endpoints_answer_and_sigterm_closes_every_port() -> None:
+    port = _free_port_block()
+    server = _serve("--port", str(port), "--interval", "0.05", "--clients", "1")
     try:
         assert server.stdout is not None
         info = json.loads(server.stdout.readline())
@@ -129,15 +122,7 @@ def test_the_banner_shows_the_endpoints_and_the_seed_frontend_snippet() -> None:
 
 
 def test_serve_per_flight_sends_a_client_only_the_flight_it_follows() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    command = [sys.executable, "-m", "fanoutsim", "serve", "--json", "--fanout", "per-flight"]
-    server = subprocess.Popen(
-        [*command, "--interval", "0.02", "--clients", "6"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    server = _serve("--fanout", "per-flight", "--interval", "0.02", "--clients", "6")
     try:
         assert server.stdout is not None
         info = json.loads(server.stdout.readline())

@@ -39,9 +39,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "connectedAt": connected_at,
         "ttl": ttl,
     }
-    authorizer = ctx.get("authorizer") or {}
-    if isinstance(authorizer.get("principalId"), str):
-        item["principalId"] = authorizer["principalId"]
     if flights:
         item["flights"] = set(flights)
     table("CONNECTIONS_TABLE").put_item(Item=item)

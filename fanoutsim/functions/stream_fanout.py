@@ -41,6 +41,7 @@ from fanoutsim.functions.subscriptions import forget_connection, subscribers_of
 __all__ = [
     "DEFAULT_POST_CONCURRENCY",
     "FANOUT_MODES",
+    "MAX_POST_CONCURRENCY",
     "connection_ids",
     "fanout_mode",
     "handler",
@@ -50,6 +51,7 @@ __all__ = [
 
 FANOUT_MODES: Final = ("broadcast", "per-flight")
 DEFAULT_POST_CONCURRENCY: Final = 50
+MAX_POST_CONCURRENCY: Final = 1000
 _deserializer = TypeDeserializer()
 
 
@@ -62,8 +64,10 @@ def fanout_mode() -> str:
 
 def post_concurrency() -> int:
     raw = os.environ.get("POST_CONCURRENCY", str(DEFAULT_POST_CONCURRENCY))
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-        raise ConfigError(f"POST_CONCURRENCY must be a whole number from 1 to 1000, not {raw!r}")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_POST_CONCURRENCY:
+        raise ConfigError(
+            f"POST_CONCURRENCY must be a whole number from 1 to {MAX_POST_CONCURRENCY}, not {raw!r}"
+        )
     return int(raw)
 
 
@@ -117,12 +121,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             image = _image(record)
             data = json.dumps(client_payload(image, record["eventName"])).encode()
             if mode == "per-flight":
-                gone = post_to_all(subscribers_of(str(image["flightId"])), data, concurrency)
+                post_to_all(subscribers_of(str(image["flightId"])), data, concurrency)
                 continue
             if everyone is None:
                 everyone = connection_ids()
-            gone = post_to_all(everyone, data, concurrency)
-            everyone = [c for c in everyone if c not in set(gone)] if gone else everyone
+            gone = set(post_to_all(everyone, data, concurrency))
+            everyone = [c for c in everyone if c not in gone] if gone else everyone
         except Exception as error:  # report the failed record and all after it, in order
             print(f"record {record['dynamodb'].get('SequenceNumber')} failed: {error!r}")
             return {
