@@ -18,27 +18,25 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import boto3
 
 from fanoutsim import stack, tracing
 from fanoutsim.aws import eventbridge
-from fanoutsim.aws.esm import MappingConfig, StreamMapping
+from fanoutsim.aws.esm import StreamMapping
 from fanoutsim.aws.management import ManagementApi
 from fanoutsim.aws.metering import Meter
 from fanoutsim.aws.sigv4 import SigningKeys
 from fanoutsim.deliveries import Deliveries
-from fanoutsim.errors import ConfigError
 from fanoutsim.feed import Feed
-from fanoutsim.functions import aws_clients
-from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY
+from fanoutsim.functions import aws_clients, tokens
 from fanoutsim.moto.account import MotoAccount
 from fanoutsim.moto.capacity import MotoCapacity
 from fanoutsim.moto.hooks import MotoHooks
 from fanoutsim.moto.server import AwsEndpoint
+from fanoutsim.options import Options, Ports, Transport
 from fanoutsim.report import RunSnapshot
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.event_bus import EventBusDispatcher
@@ -52,64 +50,11 @@ from fanoutsim.runtime.loop_thread import LoopThread
 from fanoutsim.runtime.poller import StreamPoller
 from fanoutsim.runtime.subscribers import SubscriberPool
 from fanoutsim.stages import TRACE_FIELD
-from fanoutsim.timing.profiles import TimingProfile
 from fanoutsim.tracing import Tracer
 
 __all__ = ["Options", "Ports", "Stack", "Transport", "build", "new_trace_id"]
 
-Transport = Literal["http", "in-process"]
 _FINISH_S = 2.0  # how long a stopping task may take before it is cancelled
-
-
-@dataclass(frozen=True)
-class Ports:
-    """Where to listen (0: any free port)."""
-
-    websocket: int = 0
-    http: int = 0
-    aws: int = 0
-
-
-@dataclass(frozen=True)
-class Options:
-    """What a simulator is built with."""
-
-    profile: TimingProfile
-    transport: Transport = "http"
-    mapping: MappingConfig = stack.DEFAULT_MAPPING
-    seed: int | None = 0
-    region: str = stack.REGION
-    connect_token: str | None = None
-    host: str = "127.0.0.1"
-    routes: str | Mapping[str, str] = "fanoutsim"
-    ports: Ports = Ports()
-    aws_endpoint: bool = False
-    fanout: str = "broadcast"
-    post_concurrency: int = DEFAULT_POST_CONCURRENCY
-    #: The access key and secret the management API accepts (and the handlers sign with).
-    credentials: tuple[str, str] = stack.DEFAULT_CREDENTIALS
-
-    def __post_init__(self) -> None:
-        if self.fanout not in stack.FANOUT_MODES:
-            raise ConfigError(
-                f"fanout must be one of {', '.join(stack.FANOUT_MODES)}, not {self.fanout!r}"
-            )
-        if not 1 <= self.post_concurrency <= MAX_POST_CONCURRENCY:
-            raise ConfigError(f"post_concurrency must be from 1 to {MAX_POST_CONCURRENCY}")
-        if len(self.credentials) != 2 or not all(self.credentials):
-            raise ConfigError("credentials must be (access key id, secret access key)")
-
-    def environment(self) -> dict[str, str]:
-        """The handlers' settings from these options, as a template would set them."""
-        env = {
-            "FANOUT_MODE": self.fanout,
-            "POST_CONCURRENCY": str(self.post_concurrency),
-            "AWS_ACCESS_KEY_ID": self.credentials[0],
-            "AWS_SECRET_ACCESS_KEY": self.credentials[1],
-        }
-        if self.connect_token:
-            env["CONNECT_TOKEN"] = self.connect_token
-        return env
 
 
 @dataclass
@@ -311,6 +256,9 @@ def _assemble(s: Stack) -> None:
         stage=stack.STAGE,
         host=options.host,
         port=options.ports.websocket,
+        authorizer=options.authorizer,
+        region=options.region,
+        account=stack.ACCOUNT,
     )
     http = GatewayHttp(
         s.api,
@@ -368,6 +316,8 @@ def _assemble(s: Stack) -> None:
     s.hooks.watch_stream(stack.FLIGHTS_TABLE, committed)
     s.poller_task = s.loop.run(_start_task(poller))
     s.subscribers = SubscriberPool(s.endpoints["websocket"], s.feed)
+    if options.authorizer is not None:
+        s.subscribers.token_for = lambda user: tokens.mint(user, options.auth_secret)
     if options.aws_endpoint:  # moto's server mode on the same backends, for outside callers
         s.aws = AwsEndpoint(options.host, options.ports.aws, s.meter.count_outside_call)
         s.endpoints["aws"] = s.aws.url

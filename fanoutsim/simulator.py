@@ -27,11 +27,12 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from fanoutsim import stack
+from fanoutsim.aws.authorizer import AuthorizerConfig
 from fanoutsim.aws.esm import MappingConfig
 from fanoutsim.builder import Options, Ports, Stack, Transport, build, new_trace_id
 from fanoutsim.errors import DeliveryTimeout, SimulatorError
 from fanoutsim.feed import Changed, PipelineEvent
-from fanoutsim.functions import flight_model
+from fanoutsim.functions import flight_model, tokens
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
 from fanoutsim.report import Report, RunSnapshot, build_report
 from fanoutsim.runtime.function_runtime import Handler, Invocation
@@ -83,6 +84,8 @@ class Simulator:
         fanout: str = "broadcast",
         post_concurrency: int = DEFAULT_POST_CONCURRENCY,
         credentials: tuple[str, str] = stack.DEFAULT_CREDENTIALS,
+        authorizer: bool | AuthorizerConfig = False,
+        denied_users: tuple[str, ...] = (),
     ) -> None:
         """``routes``: ``"fanoutsim"`` (``subscribe``/``unsubscribe`` and ``$default``),
         ``"seed"`` (only ``$connect``/``$disconnect``, as the seed's API) or a mapping route
@@ -92,7 +95,10 @@ class Simulator:
         every flight, as the seed) or ``"per-flight"`` (a flight's followers only).
         ``post_concurrency``: how many posts the stream handler keeps in flight.
         ``credentials``: the access key id and secret that management API calls must be
-        signed with (SigV4; the handlers sign with them too)."""
+        signed with (SigV4; the handlers sign with them too). ``authorizer``: put a REQUEST
+        authorizer on ``$connect`` (True, or an :class:`AuthorizerConfig` for identity
+        sources and caching); clients then need a token from :meth:`mint_token`, and
+        ``denied_users`` get a Deny policy."""
         if transport not in ("http", "in-process"):
             raise SimulatorError(f"transport must be 'http' or 'in-process', not {transport!r}")
         self.profile = profile if isinstance(profile, TimingProfile) else load_profile(profile)
@@ -119,6 +125,8 @@ class Simulator:
                 fanout=fanout,
                 post_concurrency=post_concurrency,
                 credentials=credentials,
+                authorizer=AuthorizerConfig() if authorizer is True else authorizer or None,
+                denied_users=tuple(denied_users),
             )
             self._stack: Stack = build(options)
         except BaseException:
@@ -180,6 +188,12 @@ class Simulator:
     def credentials(self) -> tuple[str, str]:
         """The access key id and secret the management API accepts."""
         return self._stack.options.credentials
+
+    @_open_only
+    def mint_token(self, user: str, ttl_s: int = 3600) -> str:
+        """A ``$connect`` token for ``user``, valid ``ttl_s`` seconds, signed with this
+        simulator's secret (pass it as ``?token=`` or ``Authorization: Bearer``)."""
+        return tokens.mint(user, self._stack.options.auth_secret, ttl_s=ttl_s)
 
     @property
     def fanout(self) -> str:

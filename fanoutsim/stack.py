@@ -82,6 +82,7 @@ FUNCTIONS: Final = {
             start_point="fanout_start",
         ),
         FunctionSpec("get_flights", "fanoutsim.functions.get_flights:handler"),
+        FunctionSpec("authorizer", "fanoutsim.functions.authorizer:handler"),
     )
 }
 #: WebSocket route sets by name. ``fanoutsim``'s takes ``subscribe`` / ``unsubscribe``
@@ -156,6 +157,8 @@ ENVIRONMENT_KEYS: Final = (
     "POST_CONCURRENCY",
     "WEBSOCKET_ENDPOINT",
     "CONNECT_TOKEN",
+    "AUTH_SECRET",
+    "DENIED_USERS",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
 )

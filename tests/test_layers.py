@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("runtime", "model"),
     ("stack",),
     ("moto",),
-    ("report", "builder"),
+    ("report", "options", "builder"),
     ("simulator",),
     ("notebook", "serve", "cli", "__main__", "__init__"),
 )

@@ -107,6 +107,8 @@ class EventSource:
     domain_name: str
     source_ip: str
     user_agent: str
+    #: ``requestContext.authorizer`` of every event of the connection (with an authorizer)
+    authorizer: Mapping[str, Any] | None = None
 
 
 def _event(
@@ -136,6 +138,8 @@ def _event(
         "apiId": source.api_id,
         **(context or {}),
     }
+    if source.authorizer is not None:
+        request_context["authorizer"] = dict(source.authorizer)
     return {**(top or {}), "requestContext": request_context, "isBase64Encoded": False}
 
 

@@ -1,7 +1,9 @@
 """The emulated API Gateway WebSocket API's client side: a ``websockets`` server.
 
-What it reproduces (see ``docs/fidelity.md``): ``$connect`` runs during the upgrade and a
-non-2xx answer (or a failing handler, as 502) refuses it; messages are routed by
+What it reproduces (see ``docs/fidelity.md``): a Lambda REQUEST authorizer, if attached
+(:mod:`fanoutsim.aws.authorizer`), decides first and its 401/403/500 refuses the upgrade;
+``$connect`` runs during the upgrade and a non-2xx answer (or a failing handler, as 502)
+refuses it; messages are routed by
 ``$request.body.action`` to a route or ``$default``; ``$disconnect`` runs after close
 (never for a cut connection); messages over 128 KB from a client close that connection
 with 1009; messages to a client over 32 KB go out as 32 KB frames.
@@ -20,7 +22,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
@@ -29,6 +31,8 @@ from websockets.http11 import Response as WsResponse
 
 from fanoutsim import tracing
 from fanoutsim.aws import apigw
+from fanoutsim.aws import authorizer as auth
+from fanoutsim.aws.authorizer import AuthorizerCache, AuthorizerConfig
 from fanoutsim.aws.management import ConnectionRecord, ManagementApi
 from fanoutsim.aws.metering import Meter
 from fanoutsim.errors import ValidationError
@@ -74,6 +78,9 @@ class Gateway:
         host: str = "127.0.0.1",
         port: int = 0,
         domain_name: str | None = None,
+        authorizer: AuthorizerConfig | None = None,
+        region: str = "us-east-1",
+        account: str = "123456789012",
     ) -> None:
         self.api = api
         self.runtime = runtime
@@ -88,6 +95,10 @@ class Gateway:
         #: ``https://{domain_name}/{stage}`` names the management endpoint, as on AWS (the
         #: builder sets it to the HTTP side's ``host:port``; the scheme is http locally).
         self.domain_name = domain_name or host
+        self.authorizer = authorizer
+        self.authorizer_cache = AuthorizerCache(authorizer.ttl_s if authorizer else 0)
+        self.region = region
+        self.account = account
         self._sockets: dict[str, _Socket] = {}
         self._severed: set[str] = set()
         self._disconnecting: set[str] = set()
@@ -154,12 +165,21 @@ class Gateway:
         )
         query_params = apigw.multi_query_parameters(query)
         label = (query_params or {}).get("client", [connection_id])[-1]
+        headers = dict(request.headers.raw_items())
+        request_id = apigw.new_request_id()
         event = apigw.connect_event(
-            source,
-            headers=dict(request.headers.raw_items()),
-            query=query_params,
-            request_id=apigw.new_request_id(),
+            source, headers=headers, query=query_params, request_id=request_id
         )
+        if self.authorizer is not None:
+            decision = await self._authorize(event)
+            if not decision.allowed:
+                self.api.rejected()
+                return ws.respond(decision.status, f"{decision.reason}\n")
+            latency = _now_ms() - now
+            source = replace(source, authorizer=decision.request_context(latency))
+            event = apigw.connect_event(
+                source, headers=headers, query=query_params, request_id=request_id
+            )
         status = _status_of(await self.runtime.invoke_async(self.routes["$connect"], event))
         if not 200 <= status < 300:
             self.api.rejected()
@@ -173,6 +193,26 @@ class Gateway:
         self._sockets[connection_id] = socket
         self.api.connected(record)
         return None
+
+    async def _authorize(self, event: dict[str, Any]) -> auth.Decision:
+        """API Gateway's authorizer step: identity sources, cache, function, verdict."""
+        config = self.authorizer
+        assert config is not None
+        key = auth.identity(
+            config.identity_sources, event["headers"], event.get("queryStringParameters")
+        )
+        if key is None:
+            return auth.Decision(401, reason="Unauthorized")
+        cached = self.authorizer_cache.get(key)
+        if cached is not None:
+            return cached
+        arn = auth.method_arn(self.region, self.account, self.api_id, self.stage)
+        invocation = await self.runtime.invoke_async(
+            config.function, auth.authorizer_event(event, arn)
+        )
+        decision = auth.decide(invocation.ok, invocation.error, invocation.result, arn)
+        self.authorizer_cache.put(key, decision)
+        return decision
 
     async def _session(self, ws: ServerConnection) -> None:
         socket = self._pending.pop(ws)

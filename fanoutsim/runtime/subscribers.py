@@ -14,7 +14,7 @@ import contextlib
 import json
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -81,6 +81,9 @@ class SubscriberPool:
         self.clients: dict[str, Subscriber] = {}
         self._next = 0
         self._limit = asyncio.Semaphore(concurrency)
+        #: With an authorizer on ``$connect``: the token a client named so connects with
+        #: (unless its query brings one).
+        self.token_for: Callable[[str], str] | None = None
 
     def new_name(self) -> str:
         self._next += 1
@@ -93,6 +96,8 @@ class SubscriberPool:
         raises :class:`ConnectRejected` if ``$connect`` refuses it."""
         client = Subscriber(name or self.new_name(), flights=frozenset(flights))
         params = [("client", client.name), *(("flightId", f) for f in sorted(client.flights))]
+        if self.token_for is not None and "token=" not in query:
+            params.append(("token", self.token_for(client.name)))
         url = f"{self.url}?{urlencode(params)}" + (f"&{query}" if query else "")
         async with self._limit:
             try:

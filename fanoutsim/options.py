@@ -1,0 +1,82 @@
+"""What a simulator is built with: one frozen, validated record of every setting.
+
+:class:`Options` turns the settings the handlers read into the environment a template
+would set (:meth:`Options.environment`), so the simulator and a deployment agree.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from fanoutsim import stack
+from fanoutsim.aws.authorizer import AuthorizerConfig
+from fanoutsim.aws.esm import MappingConfig
+from fanoutsim.errors import ConfigError
+from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY
+from fanoutsim.timing.profiles import TimingProfile
+
+__all__ = ["Options", "Ports", "Transport"]
+
+Transport = Literal["http", "in-process"]
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where to listen (0: any free port)."""
+
+    websocket: int = 0
+    http: int = 0
+    aws: int = 0
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a simulator is built with."""
+
+    profile: TimingProfile
+    transport: Transport = "http"
+    mapping: MappingConfig = stack.DEFAULT_MAPPING
+    seed: int | None = 0
+    region: str = stack.REGION
+    connect_token: str | None = None
+    host: str = "127.0.0.1"
+    routes: str | Mapping[str, str] = "fanoutsim"
+    ports: Ports = Ports()
+    aws_endpoint: bool = False
+    fanout: str = "broadcast"
+    post_concurrency: int = DEFAULT_POST_CONCURRENCY
+    #: The access key and secret the management API accepts (and the handlers sign with).
+    credentials: tuple[str, str] = stack.DEFAULT_CREDENTIALS
+    #: A REQUEST authorizer on ``$connect`` (None: the connection is open to all, as the
+    #: seed's is), the secret its tokens are signed with, and users it answers with Deny.
+    authorizer: AuthorizerConfig | None = None
+    auth_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    denied_users: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.fanout not in stack.FANOUT_MODES:
+            raise ConfigError(
+                f"fanout must be one of {', '.join(stack.FANOUT_MODES)}, not {self.fanout!r}"
+            )
+        if not 1 <= self.post_concurrency <= MAX_POST_CONCURRENCY:
+            raise ConfigError(f"post_concurrency must be from 1 to {MAX_POST_CONCURRENCY}")
+        if len(self.credentials) != 2 or not all(self.credentials):
+            raise ConfigError("credentials must be (access key id, secret access key)")
+
+    def environment(self) -> dict[str, str]:
+        """The handlers' settings from these options, as a template would set them."""
+        env = {
+            "FANOUT_MODE": self.fanout,
+            "POST_CONCURRENCY": str(self.post_concurrency),
+            "AWS_ACCESS_KEY_ID": self.credentials[0],
+            "AWS_SECRET_ACCESS_KEY": self.credentials[1],
+        }
+        if self.connect_token:
+            env["CONNECT_TOKEN"] = self.connect_token
+        if self.authorizer is not None:
+            env["AUTH_SECRET"] = self.auth_secret
+            env["DENIED_USERS"] = ",".join(self.denied_users)
+        return env
