@@ -143,6 +143,7 @@ class Stack:
                 "duplicates": sum(c.duplicates for c in clients.values()),
                 "gone": counts["gone"],
                 "failed": counts["failed"],
+                "throttled": counts["throttled"],
                 "posted": counts["posted"],
             },
             meter=self.meter.snapshot(time.time()),
@@ -229,6 +230,7 @@ def build(options: Options) -> Stack:
         dynamodb=boto3.client("dynamodb", region_name=options.region),
         events=boto3.client("events", region_name=options.region),
         streams=boto3.client("dynamodbstreams", region_name=options.region),
+        api=ManagementApi(throttle=options.quotas.request_bucket()),
     )
     try:
         _assemble(built)
@@ -259,6 +261,7 @@ def _assemble(s: Stack) -> None:
         authorizer=options.authorizer,
         region=options.region,
         account=stack.ACCOUNT,
+        quotas=options.quotas,
     )
     http = GatewayHttp(
         s.api,

@@ -14,6 +14,7 @@ from typing import Literal
 from fanoutsim import stack
 from fanoutsim.aws.authorizer import AuthorizerConfig
 from fanoutsim.aws.esm import MappingConfig
+from fanoutsim.aws.quotas import GatewayQuotas
 from fanoutsim.errors import ConfigError
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY
 from fanoutsim.timing.profiles import TimingProfile
@@ -55,6 +56,8 @@ class Options:
     authorizer: AuthorizerConfig | None = None
     auth_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     denied_users: tuple[str, ...] = ()
+    #: Connection lifetime and throttling (AWS's quotas unless shrunk for a lesson).
+    quotas: GatewayQuotas = field(default_factory=GatewayQuotas)
 
     def __post_init__(self) -> None:
         if self.fanout not in stack.FANOUT_MODES:

@@ -35,6 +35,7 @@ class Report:
             f"clients={d['clients']}  updates={d['updates']}",
             f"deliveries: expected {dl['expected']}  delivered {dl['delivered']}  "
             f"duplicates {dl['duplicates']}  gone {dl['gone']}  failed {dl['failed']}  "
+            f"throttled {dl.get('throttled', 0)}  "
             f"missing {dl['missing']}",
             "",
             f"{'stage':<18}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}",

@@ -29,6 +29,7 @@ from typing import Any, ParamSpec, TypeVar
 from fanoutsim import stack
 from fanoutsim.aws.authorizer import AuthorizerConfig
 from fanoutsim.aws.esm import MappingConfig
+from fanoutsim.aws.quotas import GatewayQuotas
 from fanoutsim.builder import Options, Ports, Stack, Transport, build, new_trace_id
 from fanoutsim.errors import DeliveryTimeout, SimulatorError
 from fanoutsim.feed import Changed, PipelineEvent
@@ -86,6 +87,7 @@ class Simulator:
         credentials: tuple[str, str] = stack.DEFAULT_CREDENTIALS,
         authorizer: bool | AuthorizerConfig = False,
         denied_users: tuple[str, ...] = (),
+        quotas: GatewayQuotas | None = None,
     ) -> None:
         """``routes``: ``"fanoutsim"`` (``subscribe``/``unsubscribe`` and ``$default``),
         ``"seed"`` (only ``$connect``/``$disconnect``, as the seed's API) or a mapping route
@@ -98,7 +100,8 @@ class Simulator:
         signed with (SigV4; the handlers sign with them too). ``authorizer``: put a REQUEST
         authorizer on ``$connect`` (True, or an :class:`AuthorizerConfig` for identity
         sources and caching); clients then need a token from :meth:`mint_token`, and
-        ``denied_users`` get a Deny policy."""
+        ``denied_users`` get a Deny policy. ``quotas``: idle timeout, maximum connection
+        duration, new-connection rate and the @connections throttle (AWS's by default)."""
         if transport not in ("http", "in-process"):
             raise SimulatorError(f"transport must be 'http' or 'in-process', not {transport!r}")
         self.profile = profile if isinstance(profile, TimingProfile) else load_profile(profile)
@@ -127,6 +130,7 @@ class Simulator:
                 credentials=credentials,
                 authorizer=AuthorizerConfig() if authorizer is True else authorizer or None,
                 denied_users=tuple(denied_users),
+                quotas=quotas or GatewayQuotas(),
             )
             self._stack: Stack = build(options)
         except BaseException:
@@ -398,8 +402,9 @@ class Simulator:
         """After ``after`` good posts, fail the next ``count`` PostToConnection calls with
         ``status`` (to show partial batch failures, retries and duplicate deliveries).
 
-        boto3 retries a 5xx by itself (five attempts in its default legacy mode), so it
-        takes five failures in a row before the stream handler sees an error."""
+        boto3 retries a 5xx by itself (three attempts in botocore's default ``standard``
+        retry mode, while its retry quota lasts), so it takes three failures in a row
+        before the stream handler sees an error."""
         self._stack.api.inject_faults(count, after=after, status=status)
 
     # ----------------------------------------------------------------- reporting

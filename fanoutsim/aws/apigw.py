@@ -30,8 +30,6 @@ __all__ = [
     "DEFAULT_ROUTE",
     "DISCONNECT_ROUTE",
     "FRAME_BYTES",
-    "IDLE_TIMEOUT_S",
-    "MAX_CONNECTION_S",
     "MAX_PAYLOAD_BYTES",
     "ConnectionId",
     "EventSource",
@@ -51,11 +49,9 @@ __all__ = [
 
 ConnectionId = NewType("ConnectionId", str)
 
-# Quotas (API Gateway WebSocket API).
+# Size quotas (API Gateway WebSocket API; time and rate quotas: fanoutsim.aws.quotas).
 MAX_PAYLOAD_BYTES = 128 * 1024
 FRAME_BYTES = 32 * 1024
-IDLE_TIMEOUT_S = 600
-MAX_CONNECTION_S = 7200
 CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_UNSUPPORTED_DATA = 1003  # a binary frame from a client
 

@@ -3,7 +3,7 @@
 As the ``websockets`` library keeps its protocol apart from its connections, this module
 keeps what API Gateway decides apart from how the request travelled: the registry of
 connections, the verdict on each ``PostToConnection`` / ``GetConnection`` /
-``DeleteConnection`` (gone, too large, an injected fault), the counts the report shows,
+``DeleteConnection`` (throttled, gone, too large, an injected fault), the counts the report shows,
 and the wire form of each error. The WebSocket server registers and forgets connections;
 the HTTP transport and the in-process transport both ask for verdicts here and render the
 same :class:`~fanoutsim.errors.ManagementError`, so boto3 raises the same ``ClientError``
@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fanoutsim.aws.apigw import MAX_PAYLOAD_BYTES, ConnectionId, EventSource
+from fanoutsim.aws.quotas import TokenBucket
 from fanoutsim.errors import ManagementError, ValidationError
 
 __all__ = [
@@ -123,11 +124,19 @@ class PostFaults:
 class ManagementApi:
     """The registry and the verdicts of one stage's ``@connections`` API."""
 
-    def __init__(self) -> None:
+    def __init__(self, throttle: TokenBucket | None = None) -> None:
         self._connections: dict[str, ConnectionRecord] = {}
         self._lock = threading.Lock()
         self.faults = PostFaults()
-        self.counts = {"posted": 0, "gone": 0, "failed": 0, "rejected_connects": 0}
+        #: The account's request bucket every call takes from (None: never throttled).
+        self.throttle = throttle
+        self.counts = {
+            "posted": 0,
+            "gone": 0,
+            "failed": 0,
+            "throttled": 0,
+            "rejected_connects": 0,
+        }
 
     # ----------------------------------------------------------------- registry
     def connected(self, record: ConnectionRecord) -> None:
@@ -161,6 +170,12 @@ class ManagementApi:
             self.faults = PostFaults(count, status, after)
 
     # ----------------------------------------------------------------- verdicts
+    def _admit(self) -> None:
+        """Take a token from the account's bucket, or answer 429 (under the lock)."""
+        if self.throttle is not None and not self.throttle.take():
+            self.counts["throttled"] += 1
+            raise error("LimitExceededException", "Rate exceeded")
+
     def _live(self, connection_id: str) -> ConnectionRecord:
         record = self._connections.get(connection_id)
         if record is None or not record.is_open():
@@ -170,6 +185,7 @@ class ManagementApi:
     def post(self, connection_id: str, data: bytes) -> ConnectionRecord:
         """``PostToConnection``: the connection to send ``data`` to, or the error raised."""
         with self._lock:
+            self._admit()
             if len(data) > MAX_PAYLOAD_BYTES:
                 raise error("PayloadTooLargeException", "Message too long")
             if self.faults.take():
@@ -190,6 +206,7 @@ class ManagementApi:
     def get(self, connection_id: str) -> dict[str, Any]:
         """``GetConnection``: the connection's info body, or GoneException."""
         with self._lock:
+            self._admit()
             record = self._live(connection_id)
         source = record.source
         return connection_info(
@@ -199,6 +216,7 @@ class ManagementApi:
     def delete(self, connection_id: str) -> ConnectionRecord:
         """``DeleteConnection``: the connection the socket side is to close, or GoneException."""
         with self._lock:
+            self._admit()
             return self._live(connection_id)
 
     def snapshot(self) -> dict[str, int]:

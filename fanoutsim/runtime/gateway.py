@@ -35,12 +35,16 @@ from fanoutsim.aws import authorizer as auth
 from fanoutsim.aws.authorizer import AuthorizerCache, AuthorizerConfig
 from fanoutsim.aws.management import ConnectionRecord, ManagementApi
 from fanoutsim.aws.metering import Meter
+from fanoutsim.aws.quotas import GatewayQuotas
 from fanoutsim.errors import ValidationError
 from fanoutsim.feed import Feed
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.function_runtime import FunctionRuntime, Invocation
 
-__all__ = ["Gateway"]
+__all__ = ["CLOSE_GOING_AWAY", "Gateway"]
+
+#: The close code API Gateway sends at the idle timeout and the maximum duration.
+CLOSE_GOING_AWAY = 1001
 
 
 def _now_ms() -> int:
@@ -56,6 +60,8 @@ class _Socket:
     backlog: deque[bytes] = field(default_factory=deque)
     not_before: float = 0.0  # loop time before which no delayed message may go out
     draining: bool = False
+    opened_at: float = 0.0  # loop time of the upgrade
+    heard_at: float = 0.0  # loop time of the client's last message (idle timeout)
 
     def is_open(self) -> bool:
         return self.ws.state.name not in ("CLOSING", "CLOSED")
@@ -81,6 +87,7 @@ class Gateway:
         authorizer: AuthorizerConfig | None = None,
         region: str = "us-east-1",
         account: str = "123456789012",
+        quotas: GatewayQuotas | None = None,
     ) -> None:
         self.api = api
         self.runtime = runtime
@@ -99,6 +106,8 @@ class Gateway:
         self.authorizer_cache = AuthorizerCache(authorizer.ttl_s if authorizer else 0)
         self.region = region
         self.account = account
+        self.quotas = quotas or GatewayQuotas()
+        self._new_connections = self.quotas.connection_bucket()
         self._sockets: dict[str, _Socket] = {}
         self._severed: set[str] = set()
         self._disconnecting: set[str] = set()
@@ -152,6 +161,9 @@ class Gateway:
         path, _, query = request.path.partition("?")
         if path.rstrip("/") != f"/{self.stage}":
             return ws.respond(404, f"No stage at {path}\n")
+        if not self._new_connections.take():  # the account's new-connection rate
+            self.api.rejected()
+            return ws.respond(429, "Too Many Requests\n")
         connection_id = apigw.new_connection_id()
         now = _now_ms()
         source = apigw.EventSource(
@@ -222,9 +234,13 @@ class Gateway:
             socket.draining = True
             self._spawn(self._drain(socket))
         self.feed.changed("connections")
+        socket.opened_at = socket.heard_at = asyncio.get_running_loop().time()
+        lifetime = asyncio.ensure_future(self._expire(socket))
         with contextlib.suppress(Exception):  # a broken client must not take the gateway down
             async for message in ws:
+                socket.heard_at = asyncio.get_running_loop().time()
                 await self._on_message(socket, message)
+        lifetime.cancel()
         self._sockets.pop(record.id, None)
         self.api.forget(record.id)
         self.meter.connection_closed(record.id, time.time())
@@ -236,6 +252,21 @@ class Gateway:
                 self._disconnecting.discard(record.label)
         self._gone.set()
         self.feed.changed("connections")
+
+    async def _expire(self, socket: _Socket) -> None:
+        """Close the connection when it has been idle (no client message) for the idle
+        timeout or open for the maximum duration, with 1001 as API Gateway does; its
+        ``$disconnect`` then runs with that status."""
+        loop = asyncio.get_running_loop()
+        quotas = self.quotas
+        while True:
+            idle_end = socket.heard_at + quotas.idle_timeout_s
+            end = min(idle_end, socket.opened_at + quotas.max_connection_s)
+            if loop.time() >= end:
+                break
+            await asyncio.sleep(end - loop.time())
+        with contextlib.suppress(Exception):
+            await socket.ws.close(CLOSE_GOING_AWAY, "Going away")
 
     def _present(self, labels: set[str]) -> bool:
         return bool(self._disconnecting & labels) or any(

@@ -74,7 +74,13 @@ def test_injected_faults_fail_the_posts_after_the_good_ones() -> None:
         except ManagementError as failure:
             outcomes.append(failure.status)
     assert outcomes == [200, 503, 503, 200]
-    assert api.snapshot() == {"posted": 2, "gone": 0, "failed": 2, "rejected_connects": 0}
+    assert api.snapshot() == {
+        "posted": 2,
+        "gone": 0,
+        "failed": 2,
+        "throttled": 0,
+        "rejected_connects": 0,
+    }
     with pytest.raises(ValidationError):
         api.inject_faults(-1)
 

@@ -1,0 +1,86 @@
+"""Connection lifetime and throttling, live: real sockets closed at the idle timeout and the
+maximum duration with ``$disconnect`` run, connections refused above the new-connection
+rate, and a fan-out throttled with 429 that still reaches everyone.
+
+Sources:
+https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
+and https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import pytest
+from websockets.sync.client import connect
+
+from fanoutsim import Simulator
+from fanoutsim.aws.quotas import GatewayQuotas
+from fanoutsim.errors import ConnectRejected
+from fanoutsim.sample_flights import sample_flights
+
+
+def _until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def _disconnects(sim: Simulator) -> list[dict]:
+    return [i.event["requestContext"] for i in sim.invocations() if i.function == "on_disconnect"]
+
+
+def test_an_idle_client_is_closed_with_1001_and_its_row_deleted_a_chatty_one_stays() -> None:
+    with Simulator(quotas=GatewayQuotas(idle_timeout_s=2.0)) as sim:
+        url = sim.endpoints["websocket"]
+        with connect(f"{url}?client=idle") as idle, connect(f"{url}?client=chatty") as chatty:
+            _until(lambda: len(sim.connections()) == 2)
+            while not _disconnects(sim):  # the chatty client talks 10x faster than the timeout
+                chatty.send(json.dumps({"action": "ping"}))
+                chatty.recv(timeout=10)
+                time.sleep(0.2)
+            (closed,) = _disconnects(sim)
+            assert closed["disconnectStatusCode"] == 1001
+            assert closed["disconnectReason"] == "Going away"
+            assert idle.close_code == 1001
+            assert chatty.close_code is None  # still open
+            _until(lambda: len(sim.connections()) == 1)  # the idle client's row is gone
+
+
+def test_the_maximum_duration_closes_even_a_chatty_client() -> None:
+    with Simulator(quotas=GatewayQuotas(max_connection_s=1.0)) as sim:
+        with connect(f"{sim.endpoints['websocket']}?client=a") as ws:
+            while not _disconnects(sim):
+                ws.send(json.dumps({"action": "ping"}))
+                ws.recv(timeout=10)
+                time.sleep(0.1)
+            assert _disconnects(sim)[0]["disconnectStatusCode"] == 1001
+        _until(lambda: sim.connections() == [])
+
+
+def test_connections_above_the_new_connection_rate_are_refused_with_429() -> None:
+    quotas = GatewayQuotas(new_connections_per_s=0.001, new_connections_burst=2)
+    with Simulator(quotas=quotas) as sim:
+        sim.add_clients(2)
+        with pytest.raises(ConnectRejected) as refused:
+            sim.connect_client()
+        assert refused.value.status == 429
+        assert len(sim.connections()) == 2
+
+
+def test_a_throttled_fan_out_retries_and_reaches_everyone() -> None:
+    quotas = GatewayQuotas(requests_per_s=10, requests_burst=3)
+    with Simulator(quotas=quotas) as sim:
+        sim.add_clients(8)
+        trace = sim.schedule_flight(sample_flights()[0].flight)
+        sim.settle(timeout=120)
+        report = sim.report().to_dict()
+        deliveries = report["deliveries"]
+        assert deliveries["throttled"] > 0  # 8 posts at once against 3 tokens
+        assert deliveries["missing"] == 0
+        assert all(trace in c.first_receipt for c in sim.subscribers().values())
+        # every post that got through is a delivery or a duplicate of one
+        assert deliveries["posted"] == deliveries["delivered"] + deliveries["duplicates"]
