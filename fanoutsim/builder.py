@@ -127,7 +127,7 @@ class Stack:
         """Everything a report is made of, as of now."""
         assert self.poller is not None and self.mapping is not None
         clients = self.subscribers.clients if self.subscribers is not None else {}
-        expected, delivered = self.deliveries.totals()
+        pairs = self.deliveries.pairs()
         counts = self.api.snapshot()
         dropped = dict(self.deliveries.dropped)
         return RunSnapshot(
@@ -137,10 +137,9 @@ class Stack:
             clients=len(clients),
             published=tuple(self.published),
             deliveries={
-                "expected": expected,
-                "delivered": delivered,
-                "missing": expected - delivered,
+                **pairs,
                 "duplicates": sum(c.duplicates for c in clients.values()),
+                "repeated": sum(len(c.repeated) for c in clients.values()),
                 "gone": counts["gone"],
                 "failed": counts["failed"],
                 "throttled": counts["throttled"],
@@ -157,7 +156,7 @@ class Stack:
             fanout={
                 "mode": self.options.fanout,
                 "post_concurrency": self.options.post_concurrency,
-                "owed": expected,
+                "owed": pairs["expected"],
                 "broadcast_would_owe": self.deliveries.audience_total(),
             },
         )
@@ -225,7 +224,7 @@ def build(options: Options) -> Stack:
         delays=delays,
         instrumentation=instrumentation,
         runtime=FunctionRuntime(
-            stack.FUNCTIONS, meter, delays, feed, region=options.region, account=stack.ACCOUNT
+            options.functions(), meter, delays, feed, region=options.region, account=stack.ACCOUNT
         ),
         dynamodb=boto3.client("dynamodb", region_name=options.region),
         events=boto3.client("events", region_name=options.region),

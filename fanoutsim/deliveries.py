@@ -1,10 +1,11 @@
 """Which deliveries each update owes, and which have arrived.
 
 An update published while clients A, B, C are connected owes each of them one delivery.
-A client that leaves is no longer owed anything; an update that fails visibly (rejected
-entry, failing handler, records discarded by the mapping) owes nothing and is recorded
-with its reason. Thread-safe: receipts arrive on the simulator's loop, waits happen on the
-caller's thread, and a waiting caller is woken instead of polling.
+A client that leaves is owed nothing more; an update that fails visibly (rejected entry,
+failing handler, records discarded by the mapping) owes nothing more and is recorded with
+its reason; each pair keeps its outcome for the report. Thread-safe: receipts arrive on
+the simulator's loop, waits happen on the caller's thread, and a waiting caller is woken
+instead of polling.
 """
 
 from __future__ import annotations
@@ -21,11 +22,20 @@ __all__ = ["Deliveries"]
 
 
 class Deliveries:
-    """Expected and received deliveries per trace id."""
+    """Every (update, subscriber) pair an update owes, and what became of it.
+
+    A pair is owed when the update is published to a connected subscriber, and ends as
+    exactly one of: delivered; left (the subscriber went away first); undelivered (the
+    update failed visibly, with the reason in :attr:`dropped`); or still missing. A late
+    receipt of a dropped update's pair counts as delivered. Nothing is forgotten, so the
+    report can account for every pair.
+    """
 
     def __init__(self) -> None:
         self._expected: dict[str, set[str]] = {}
         self._outstanding: dict[str, set[str]] = {}
+        self._left: dict[str, set[str]] = {}
+        self._undelivered: dict[str, set[str]] = {}
         self.dropped: dict[str, str] = {}
         #: Per update, how many clients were connected when it was published (what a
         #: broadcast would have sent it to; under per-flight, more than were owed it).
@@ -57,29 +67,33 @@ class Deliveries:
     def received(self, trace_id: str, client: str) -> None:
         with self._done:
             waiting = self._outstanding.get(trace_id)
-            if waiting is not None:
+            if waiting is not None and client in waiting:
                 waiting.discard(client)
                 if not waiting:
                     del self._outstanding[trace_id]
                     self._done.notify_all()
+            else:  # a late receipt of a pair already given up on
+                self._undelivered.get(trace_id, set()).discard(client)
 
     def drop(self, trace_id: str, reason: str) -> None:
-        """The update will reach nobody: stop waiting for it and remember why."""
+        """The update will reach nobody more: its missing pairs become undelivered."""
         with self._done:
-            self._expected.pop(trace_id, None)
-            self._outstanding.pop(trace_id, None)
-            self.dropped[trace_id] = reason
+            waiting = self._outstanding.pop(trace_id, set())
+            self._undelivered.setdefault(trace_id, set()).update(waiting)
+            self.dropped.setdefault(trace_id, reason)
             self._done.notify_all()
 
     def forget_clients(self, clients: Iterable[str]) -> None:
-        """Clients that left are owed nothing more."""
+        """Clients that left are owed nothing more: their missing pairs become left."""
         names = set(clients)
         with self._done:
-            for table in (self._expected, self._outstanding):
-                for trace_id in list(table):
-                    table[trace_id] -= names
-                    if table is self._outstanding and not table[trace_id]:
-                        del table[trace_id]
+            for trace_id in list(self._outstanding):
+                gone = self._outstanding[trace_id] & names
+                if gone:
+                    self._left.setdefault(trace_id, set()).update(gone)
+                    self._outstanding[trace_id] -= gone
+                    if not self._outstanding[trace_id]:
+                        del self._outstanding[trace_id]
             self._done.notify_all()
 
     def outstanding(self) -> dict[str, set[str]]:
@@ -92,13 +106,21 @@ class Deliveries:
             return self._done.wait_for(lambda: not self._outstanding, timeout)
 
     def audience_total(self) -> int:
-        """Deliveries a broadcast would have owed the updates that were not dropped."""
+        """Deliveries a broadcast would have owed the same updates."""
         with self._done:
-            return sum(n for t, n in self.audience.items() if t in self._expected)
+            return sum(self.audience.get(t, 0) for t in self._expected)
 
-    def totals(self) -> tuple[int, int]:
-        """(expected, delivered) over all updates that were not dropped."""
+    def pairs(self) -> dict[str, int]:
+        """Every owed pair by outcome: ``expected == delivered + left + undelivered +
+        missing``."""
         with self._done:
-            expected = sum(len(n) for n in self._expected.values())
-            missing = sum(len(n) for n in self._outstanding.values())
-        return expected, expected - missing
+            count = {
+                "expected": sum(len(n) for n in self._expected.values()),
+                "missing": sum(len(n) for n in self._outstanding.values()),
+                "left": sum(len(n) for n in self._left.values()),
+                "undelivered": sum(len(n) for n in self._undelivered.values()),
+            }
+        count["delivered"] = (
+            count["expected"] - count["missing"] - count["left"] - count["undelivered"]
+        )
+        return count

@@ -14,6 +14,8 @@ __all__ = [
     "FanoutsimError",
     "InvalidEventPattern",
     "InvalidFlightEvent",
+    "InvalidToken",
+    "InvocationCutOff",
     "ManagementError",
     "RouteNotFound",
     "SimulatorError",
@@ -51,6 +53,15 @@ class SimulatorError(FanoutsimError, RuntimeError):
 
 class DeliveryTimeout(SimulatorError):
     """Deliveries did not all arrive within the allowed time."""
+
+
+class InvalidToken(ValidationError):
+    """A connection token that is malformed, forged or expired."""
+
+
+class InvocationCutOff(FanoutsimError):
+    """An AWS call from a Lambda invocation that has already timed out (Lambda has ended
+    it; the simulator's thread runs on until this stops it)."""
 
 
 class RouteNotFound(ValidationError):

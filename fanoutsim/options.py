@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from fanoutsim import stack
@@ -17,6 +17,7 @@ from fanoutsim.aws.esm import MappingConfig
 from fanoutsim.aws.quotas import GatewayQuotas
 from fanoutsim.errors import ConfigError
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY
+from fanoutsim.runtime.function_runtime import FunctionSpec
 from fanoutsim.timing.profiles import TimingProfile
 
 __all__ = ["Options", "Ports", "Transport"]
@@ -58,6 +59,8 @@ class Options:
     denied_users: tuple[str, ...] = ()
     #: Connection lifetime and throttling (AWS's quotas unless shrunk for a lesson).
     quotas: GatewayQuotas = field(default_factory=GatewayQuotas)
+    #: Function timeouts in seconds that differ from the stack's (1 to 900, as Lambda).
+    timeouts: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.fanout not in stack.FANOUT_MODES:
@@ -68,6 +71,17 @@ class Options:
             raise ConfigError(f"post_concurrency must be from 1 to {MAX_POST_CONCURRENCY}")
         if len(self.credentials) != 2 or not all(self.credentials):
             raise ConfigError("credentials must be (access key id, secret access key)")
+        self.functions()  # unknown names and out-of-range timeouts fail here
+
+    def functions(self) -> dict[str, FunctionSpec]:
+        """The stack's functions with these options' timeouts."""
+        unknown = sorted(set(self.timeouts) - set(stack.FUNCTIONS))
+        if unknown:
+            raise ConfigError(f"timeouts name unknown functions: {', '.join(unknown)}")
+        return {
+            name: replace(spec, timeout_s=float(self.timeouts.get(name, spec.timeout_s)))
+            for name, spec in stack.FUNCTIONS.items()
+        }
 
     def environment(self) -> dict[str, str]:
         """The handlers' settings from these options, as a template would set them."""

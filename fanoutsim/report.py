@@ -33,10 +33,12 @@ class Report:
         lines = [
             f"fanoutsim report  profile={d['profile']}  transport={d['transport']}  "
             f"clients={d['clients']}  updates={d['updates']}",
-            f"deliveries: expected {dl['expected']}  delivered {dl['delivered']}  "
-            f"duplicates {dl['duplicates']}  gone {dl['gone']}  failed {dl['failed']}  "
-            f"throttled {dl.get('throttled', 0)}  "
-            f"missing {dl['missing']}",
+            f"deliveries (update x subscriber pairs): expected {dl['expected']} = delivered "
+            f"{dl['delivered']} + left first {dl['left']} + undelivered {dl['undelivered']} "
+            f"+ missing {dl['missing']};  {dl['repeated']} delivered more than once "
+            f"({dl['duplicates']} duplicates)",
+            f"@connections calls: posted {dl['posted']}  gone (410) {dl['gone']}  "
+            f"failed {dl['failed']}  throttled (429) {dl['throttled']}",
             "",
             f"{'stage':<18}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}",
         ]

@@ -38,6 +38,7 @@ class _FunctionUse:
     cold: int = 0
     errors: int = 0
     billed_ms: int = 0
+    init_ms: float = 0.0
     gb_seconds: float = 0.0
 
 
@@ -80,16 +81,25 @@ class Meter:
             self._outside[f"{service}:{operation}"] += 1
 
     def invocation(
-        self, function: str, duration_ms: float, memory_mb: int, cold: bool, error: bool
+        self,
+        function: str,
+        duration_ms: float,
+        memory_mb: int,
+        cold: bool,
+        error: bool,
+        init_ms: float = 0.0,
     ) -> None:
-        """One Lambda invocation and its billed duration."""
-        billed = billed_ms(duration_ms)
+        """One Lambda invocation and its billed duration: the handler's, plus on a cold
+        start the INIT phase (billed since 2025-08-01: https://aws.amazon.com/lambda/pricing/,
+        https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/)."""
+        billed = billed_ms(duration_ms + init_ms)
         with self._lock:
             use = self._functions.setdefault(function, _FunctionUse())
             use.count += 1
             use.cold += int(cold)
             use.errors += int(error)
             use.billed_ms += billed
+            use.init_ms += init_ms
             use.gb_seconds += billed / 1000 * memory_mb / 1024
 
     def websocket_message(self, size_bytes: int) -> None:
@@ -148,6 +158,7 @@ class Meter:
                         "cold": use.cold,
                         "errors": use.errors,
                         "billed_ms": use.billed_ms,
+                        "init_ms": use.init_ms,
                         "gb_seconds": use.gb_seconds,
                     }
                     for name, use in sorted(self._functions.items())

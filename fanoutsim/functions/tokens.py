@@ -16,15 +16,11 @@ import re
 import time
 from dataclasses import dataclass
 
-from fanoutsim.errors import ValidationError
+from fanoutsim.errors import InvalidToken, ValidationError
 
 __all__ = ["Claims", "InvalidToken", "mint", "verify"]
 
 _USER = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
-
-
-class InvalidToken(ValidationError):
-    """A token that is malformed, forged or expired."""
 
 
 @dataclass(frozen=True)

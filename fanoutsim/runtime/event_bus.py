@@ -1,5 +1,7 @@
 """EventBridge delivery to the function runtime: asynchronous, after the profile's
-EventBridge delay, with Lambda's two retries for asynchronous invocations.
+EventBridge delay, with Lambda's two retries for asynchronous invocations (after the
+profile's ``async_retry_delays_ms``: AWS's one and two minutes, scaled down under
+``instant``).
 
 The bus, its rules and their matching live in moto (patched in :mod:`fanoutsim.moto.hooks`,
 which calls :meth:`EventBusDispatcher.submit` for each matched event). Everything about an
@@ -83,7 +85,10 @@ class EventBusDispatcher:
         await self.delays.asleep("eventbridge_delivery")
         trace = tracing.from_detail(event.get("detail"))
         traces = (trace,) if trace is not None else ()
-        for _attempt in range(1 + ASYNC_RETRIES):
+        waits = self.delays.profile.async_retry_delays_ms
+        for attempt in range(1 + ASYNC_RETRIES):
+            if attempt:
+                await asyncio.sleep(waits[attempt - 1] / 1000)
             invocation = await self.runtime.invoke_async(function, event, traces)
             if invocation.ok:
                 self.delivered += 1

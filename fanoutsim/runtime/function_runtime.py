@@ -9,6 +9,7 @@ can show the pipeline's own cost (``instant``) or look like AWS (``aws``).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import importlib
 import threading
 import time
@@ -40,6 +41,11 @@ __all__ = [
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
+# Lambda's configuration limits
+# (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10_240
+MIN_TIMEOUT_S, MAX_TIMEOUT_S = 1.0, 900.0
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -53,6 +59,18 @@ class FunctionSpec:
     timeout_s: float = 30.0
     start_point: Point | None = None
     end_point: Point | None = None
+
+    def __post_init__(self) -> None:
+        if not MIN_MEMORY_MB <= self.memory_mb <= MAX_MEMORY_MB:
+            raise ConfigError(
+                f"{self.name}: memory_mb must be from {MIN_MEMORY_MB} to {MAX_MEMORY_MB} MB, "
+                f"not {self.memory_mb}"
+            )
+        if not MIN_TIMEOUT_S <= self.timeout_s <= MAX_TIMEOUT_S:
+            raise ConfigError(
+                f"{self.name}: timeout_s must be from {MIN_TIMEOUT_S} to {MAX_TIMEOUT_S} s, "
+                f"not {self.timeout_s}"
+            )
 
     def load(self) -> Handler:
         module_name, _, attr = self.handler.partition(":")
@@ -77,11 +95,17 @@ class Invocation:
     error: str | None = None
     trace_ids: tuple[str, ...] = ()
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: Set when the invocation ran past its timeout: Lambda has ended it, so the handler
+    #: (still running in its thread here) may make no further AWS call.
+    timed_out: bool = False
+    init_ms: float = 0.0  # the cold start's INIT phase, billed since 2025-08-01
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+
+_ENDING = threading.Lock()  # a body's outcome and its timeout are decided one at a time
 
 #: The invocation running in this thread, for metering and tracing hooks.
 current_invocation: ContextVar[Invocation | None] = ContextVar("current_invocation", default=None)
@@ -129,6 +153,11 @@ class FunctionRuntime:
         self._idle = dict.fromkeys(self.specs, 0)
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
+        # Handler bodies; more threads than invokers, as a timed-out body may run on until
+        # its next AWS call is refused.
+        self._bodies = ThreadPoolExecutor(
+            max_workers=2 * max_workers, thread_name_prefix="lambda-body"
+        )
         self.log: deque[Invocation] = deque(maxlen=log_size)
 
     def arn(self, name: str) -> str:
@@ -162,34 +191,61 @@ class FunctionRuntime:
             raise ConfigError(f"no function named {name!r}")
         spec = self.specs[name]
         cold = self._take_environment(name)
-        self._delays.sleep("lambda_cold_start" if cold else "lambda_warm_overhead")
+        slept = self._delays.sleep("lambda_cold_start" if cold else "lambda_warm_overhead")
         request_id = str(uuid.uuid4())
         invocation = Invocation(
             name, request_id, event, cold, time.perf_counter(), trace_ids=trace_ids
         )
-        token = current_invocation.set(invocation)
+        invocation.init_ms = slept * 1000 if cold else 0.0
         context = LambdaContext(spec, request_id, self._region, self._account)
         if spec.start_point is not None:
             self._feed.passed(spec.start_point, trace_ids)
+        body = contextvars.copy_context()
+        body.run(current_invocation.set, invocation)
+        running = self._bodies.submit(
+            body.run, self._run, self._handlers[name], invocation, context
+        )
         try:
-            invocation.result = self._handlers[name](event, context)
-        except Exception as error:
-            invocation.error = f"{type(error).__name__}: {error}"
-            invocation.attributes["traceback"] = traceback.format_exc()
-        finally:
-            current_invocation.reset(token)
-            invocation.duration_ms = (time.perf_counter() - invocation.started) * 1000
-            if invocation.duration_ms > spec.timeout_s * 1000 and invocation.error is None:
+            running.result(timeout=spec.timeout_s)
+        except TimeoutError:
+            # Lambda stops the invocation here: the result is lost, what it already did
+            # stays done, and the environment is not reused (the next start is cold).
+            with _ENDING:
+                invocation.timed_out = True
+                invocation.result = None
                 invocation.error = f"Task timed out after {spec.timeout_s:.2f} seconds"
+            invocation.duration_ms = spec.timeout_s * 1000
+        else:
+            invocation.duration_ms = (time.perf_counter() - invocation.started) * 1000
             self._release_environment(name)
         self._meter.invocation(
-            name, invocation.duration_ms, spec.memory_mb, cold=cold, error=not invocation.ok
+            name,
+            invocation.duration_ms,
+            spec.memory_mb,
+            cold=cold,
+            error=not invocation.ok,
+            init_ms=invocation.init_ms,
         )
         self.log.append(invocation)
         if spec.end_point is not None:
             self._feed.passed(spec.end_point, trace_ids)
         self._feed.changed("invocation", invocation)
         return invocation
+
+    @staticmethod
+    def _run(handler: Handler, invocation: Invocation, context: LambdaContext) -> None:
+        """The handler's body, in its own thread so that a timeout can cut it off."""
+        try:
+            result = handler(invocation.event, context)
+        except Exception as error:
+            with _ENDING:
+                if not invocation.timed_out:  # a cut-off body's errors are nobody's
+                    invocation.error = f"{type(error).__name__}: {error}"
+                    invocation.attributes["traceback"] = traceback.format_exc()
+        else:
+            with _ENDING:
+                if not invocation.timed_out:
+                    invocation.result = result
 
     async def invoke_async(
         self, name: str, event: dict[str, Any], trace_ids: tuple[str, ...] = ()
@@ -200,3 +256,4 @@ class FunctionRuntime:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self._bodies.shutdown(wait=True, cancel_futures=True)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import boto3
 
 from fanoutsim.aws.metering import Meter
+from fanoutsim.errors import InvocationCutOff
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.function_runtime import current_invocation
 
@@ -83,8 +84,14 @@ class Instrumentation:
         self._events = None
 
     def _before_call(self, model: Any, params: Any = None, context: Any = None, **_: Any) -> None:
-        if current_invocation.get() is None and not producer_call.get():
+        invocation = current_invocation.get()
+        if invocation is None and not producer_call.get():
             return
+        if invocation is not None and invocation.timed_out:
+            raise InvocationCutOff(
+                f"{invocation.function} {invocation.request_id} timed out: no AWS call "
+                f"after its timeout ({model.name} refused)"
+            )
         service = model.service_model.endpoint_prefix
         if service == "execute-api":
             service = "apigatewaymanagementapi"

@@ -37,6 +37,8 @@ class Subscriber:
     board: dict[str, dict[str, Any]] = field(default_factory=dict)
     first_receipt: dict[str, float] = field(default_factory=dict)
     duplicates: int = 0
+    #: Updates this client received more than once (at-least-once delivery).
+    repeated: set[str] = field(default_factory=set)
     messages: int = 0
     other: list[Any] = field(default_factory=list)
     #: The flights this client follows (what per-flight fan-out sends it).
@@ -67,6 +69,7 @@ class Subscriber:
             return None
         if trace in self.first_receipt:
             self.duplicates += 1
+            self.repeated.add(trace)
             return None
         self.first_receipt[trace] = at
         return trace

@@ -18,6 +18,9 @@ Keys (all in ms):
 - ``post_to_connection``: one PostToConnection call; ``client_network``: gateway to client.
 - ``lambda_invoke_call`` / ``lambda_invoke_async``: the chunked fan-out's Invoke call and
   the async queue wait before a worker starts.
+
+Optional top-level ``async_retry_delays_ms`` (two waits, with ``async_retry_source``): how
+long Lambda waits before retrying a failed asynchronous invocation (default AWS's).
 """
 
 from __future__ import annotations
@@ -38,6 +41,12 @@ from fanoutsim.timing.distributions import Distribution, FloatArray, from_spec
 __all__ = ["KEYS", "PROFILES_DIR", "TimingProfile", "available_profiles", "load_profile"]
 
 PROFILES_DIR: Final = Path(__file__).resolve().parent.parent / "data" / "profiles"
+
+AWS_ASYNC_RETRY_DELAYS_MS: Final = (60_000.0, 120_000.0)
+AWS_ASYNC_RETRY_SOURCE: Final = (
+    "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html: two "
+    "retries, one minute after the first attempt and two minutes after the second"
+)
 
 #: Every key a profile defines, in pipeline order.
 KEYS: Final = (
@@ -64,6 +73,10 @@ class TimingProfile:
     stream_poll_interval_ms: float
     distributions: Mapping[str, Distribution]
     path: Path | None = None
+    #: Waits before Lambda's two retries of a failed asynchronous invocation, and where
+    #: they come from (optional in a file: AWS's one and two minutes).
+    async_retry_delays_ms: tuple[float, ...] = AWS_ASYNC_RETRY_DELAYS_MS
+    async_retry_source: str = AWS_ASYNC_RETRY_SOURCE
 
     def distribution(self, key: str) -> Distribution:
         """The distribution of ``key``; KeyError naming the known keys otherwise."""
@@ -118,6 +131,10 @@ def load_profile(name_or_path: str | Path = "instant") -> TimingProfile:
     return _parse(read_toml(file, "timing profile"), file)
 
 
+def _is_wait(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
 def _parse(doc: dict[str, Any], file: Path) -> TimingProfile:
     where = f"timing profile {file}"
     for key in ("source", "as_of"):
@@ -137,6 +154,18 @@ def _parse(doc: dict[str, Any], file: Path) -> TimingProfile:
         problems += [f"unknown {', '.join(unknown)}"] if unknown else []
         raise DataFileError(f"{where}: delays {'; '.join(problems)}")
     distributions = {k: from_spec(delays[k], f"{where}, [delays.{k}]") for k in KEYS}
+    retries = doc.get("async_retry_delays_ms", list(AWS_ASYNC_RETRY_DELAYS_MS))
+    if (
+        not isinstance(retries, list)
+        or len(retries) != len(AWS_ASYNC_RETRY_DELAYS_MS)
+        or not all(
+            isinstance(r, int | float) and not isinstance(r, bool) and r >= 0 for r in retries
+        )
+    ):
+        raise DataFileError(f"{where}: 'async_retry_delays_ms' must be two numbers >= 0")
+    retry_source = doc.get("async_retry_source", AWS_ASYNC_RETRY_SOURCE)
+    if "async_retry_delays_ms" in doc and "async_retry_source" not in doc:
+        raise DataFileError(f"{where}: 'async_retry_delays_ms' needs an 'async_retry_source'")
     as_of = doc["as_of"]
     return TimingProfile(
         name=str(doc.get("name") or file.stem),
@@ -145,4 +174,6 @@ def _parse(doc: dict[str, Any], file: Path) -> TimingProfile:
         stream_poll_interval_ms=float(poll),
         distributions=MappingProxyType(distributions),
         path=file,
+        async_retry_delays_ms=tuple(float(r) for r in retries),
+        async_retry_source=str(retry_source),
     )

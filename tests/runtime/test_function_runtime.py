@@ -2,11 +2,14 @@
 
 - https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
 - https://docs.aws.amazon.com/lambda/latest/dg/python-context.html
+- https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+- https://aws.amazon.com/lambda/pricing/ (INIT billed since 2025-08-01)
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -32,6 +35,17 @@ def fail(event: dict[str, Any], context: Any) -> None:
     raise RuntimeError("nope")
 
 
+RELEASE = threading.Event()
+FINISHED = threading.Event()
+
+
+def stuck(event: dict[str, Any], context: Any) -> str:
+    """Runs until the test releases it (well past a 1 s timeout)."""
+    RELEASE.wait(30)
+    FINISHED.set()
+    return "too late"
+
+
 def _runtime(meter: Meter, feed: Feed | None = None) -> FunctionRuntime:
     specs = {
         "echo": FunctionSpec(
@@ -43,6 +57,7 @@ def _runtime(meter: Meter, feed: Feed | None = None) -> FunctionRuntime:
             end_point="handler_end",
         ),
         "fail": FunctionSpec("fail", f"{__name__}:fail"),
+        "stuck": FunctionSpec("stuck", f"{__name__}:stuck", timeout_s=1),
     }
     delays = Delays(load_profile("instant"))
     return FunctionRuntime(
@@ -104,3 +119,36 @@ def test_unknown_function_and_bad_handler_path_are_config_errors() -> None:
     with pytest.raises(ConfigError, match="cannot load handler"):
         FunctionSpec("x", "fanoutsim.nowhere:handler").load()
     runtime.close()
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"memory_mb": 127}, {"memory_mb": 10_241}, {"timeout_s": 0.5}, {"timeout_s": 901}]
+)
+def test_memory_and_timeout_outside_lambdas_limits_are_refused(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        FunctionSpec("f", f"{__name__}:echo", **kwargs)
+
+
+def test_an_invocation_is_cut_off_at_its_timeout_and_its_environment_discarded() -> None:
+    meter = Meter()
+    runtime = _runtime(meter)
+    RELEASE.clear()
+    FINISHED.clear()
+    cut = runtime.invoke("stuck", {})
+    assert not FINISHED.is_set()  # returned while the handler still ran
+    assert cut.timed_out and cut.result is None
+    assert cut.error == "Task timed out after 1.00 seconds"
+    assert meter.snapshot(0)["invocations"]["stuck"]["billed_ms"] == 1000
+    RELEASE.set()
+    assert FINISHED.wait(10)
+    assert cut.result is None and cut.error.startswith("Task timed out")  # nothing late lands
+    assert runtime.invoke("stuck", {}).cold  # a timed-out environment is not reused
+    runtime.close()
+
+
+def test_a_cold_start_bills_its_init_phase() -> None:
+    meter = Meter()
+    meter.invocation("f", 10.0, 1024, cold=True, error=False, init_ms=250.0)
+    meter.invocation("f", 10.0, 1024, cold=False, error=False)
+    use = meter.snapshot(0)["invocations"]["f"]
+    assert (use["billed_ms"], use["init_ms"]) == (260 + 10, 250.0)
