@@ -30,6 +30,7 @@ from fanoutsim.aws.management import ManagementApi
 from fanoutsim.aws.metering import Meter
 from fanoutsim.aws.sigv4 import SigningKeys
 from fanoutsim.deliveries import Deliveries
+from fanoutsim.faults import FaultInjector, FaultPlan
 from fanoutsim.feed import Feed
 from fanoutsim.functions import aws_clients, tokens
 from fanoutsim.moto.account import MotoAccount
@@ -85,11 +86,34 @@ class Stack:
     poller_task: asyncio.Task[None] | None = None
     subscribers: SubscriberPool | None = None
     aws: AwsEndpoint | None = None
+    faults: FaultInjector | None = None
     endpoints: dict[str, str] = field(default_factory=dict)
     published: list[str] = field(default_factory=list)  # trace ids, oldest first
     closed: bool = False
     _traced: set[str] = field(default_factory=set)
     _trace_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def sever(self, names: list[str]) -> None:
+        """Cut these clients' network: no ``$disconnect``, their rows go stale, and the
+        deliveries still owed to them end as "left" (on the loop)."""
+        assert self.gateway is not None and self.subscribers is not None
+        for name in names:
+            self.gateway.sever(name)
+        await asyncio.gather(*(self.subscribers.forget(n) for n in names))
+        self.deliveries.forget_clients(names)
+
+    def sever_newest(self, n: int) -> list[str]:
+        """Cut the ``n`` newest clients (from any thread but the loop's); their names."""
+        assert self.loop is not None and self.subscribers is not None
+        names = list(self.subscribers.clients)[-n:] if n > 0 else []
+        self.loop.run(self.sever(names))
+        return names
+
+    def use_faults(self, plan: FaultPlan) -> None:
+        """Follow ``plan`` from now on."""
+        assert self.faults is not None and self.subscribers is not None
+        self.faults.use(plan)
+        self.subscribers.make_slow(plan.slow_clients, plan.slow_client_s)
 
     def expect(self, trace_id: str, flight_id: str | None = None) -> None:
         """An update of ``flight_id`` enters the pipeline: it owes a delivery to every
@@ -153,6 +177,7 @@ class Stack:
                 "poller_errors": list(self.poller.errors),
             },
             dropped=dropped,
+            faults=self.faults.snapshot() if self.faults is not None else {},
             fanout={
                 "mode": self.options.fanout,
                 "post_concurrency": self.options.post_concurrency,
@@ -184,6 +209,8 @@ class Stack:
             self.runtime.close()
             if self.inprocess is not None:
                 self.inprocess.uninstall()
+            if self.faults is not None:
+                self.faults.uninstall()
             self.instrumentation.uninstall()
             aws_clients.reset()
             if self.aws is not None:
@@ -231,8 +258,11 @@ def build(options: Options) -> Stack:
         streams=boto3.client("dynamodbstreams", region_name=options.region),
         api=ManagementApi(throttle=options.quotas.request_bucket()),
     )
+    built.faults = FaultInjector(built.runtime, built.api, built.sever_newest)
+    built.faults.install()
     try:
         _assemble(built)
+        built.use_faults(options.faults)
     except BaseException:
         built.close()
         raise

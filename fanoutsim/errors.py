@@ -12,6 +12,7 @@ __all__ = [
     "DataFileError",
     "DeliveryTimeout",
     "FanoutsimError",
+    "InjectedFault",
     "InvalidEventPattern",
     "InvalidFlightEvent",
     "InvalidToken",
@@ -57,6 +58,10 @@ class DeliveryTimeout(SimulatorError):
 
 class InvalidToken(ValidationError):
     """A connection token that is malformed, forged or expired."""
+
+
+class InjectedFault(FanoutsimError):
+    """A failure a fault plan asked for (the report counts them apart)."""
 
 
 class InvocationCutOff(FanoutsimError):

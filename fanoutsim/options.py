@@ -16,6 +16,7 @@ from fanoutsim.aws.authorizer import AuthorizerConfig
 from fanoutsim.aws.esm import MappingConfig
 from fanoutsim.aws.quotas import GatewayQuotas
 from fanoutsim.errors import ConfigError
+from fanoutsim.faults import FaultPlan
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY
 from fanoutsim.runtime.function_runtime import FunctionSpec
 from fanoutsim.timing.profiles import TimingProfile
@@ -61,6 +62,8 @@ class Options:
     quotas: GatewayQuotas = field(default_factory=GatewayQuotas)
     #: Function timeouts in seconds that differ from the stack's (1 to 900, as Lambda).
     timeouts: Mapping[str, float] = field(default_factory=dict)
+    #: What to break (nothing by default); the simulator can swap it while running.
+    faults: FaultPlan = field(default_factory=FaultPlan)
 
     def __post_init__(self) -> None:
         if self.fanout not in stack.FANOUT_MODES:

@@ -74,6 +74,18 @@ class Report:
                 f"{fan['broadcast_would_owe']}, {fan['saved_messages']} more "
                 f"(USD {fan['saved_usd']:.8f} in messages)",
             ]
+        faults = d.get("faults")
+        if faults:
+            plan = {k: v for k, v in faults["plan"].items() if v and k != "seed"}
+            injected = faults["injected"]
+            lines += [
+                "",
+                "faults planned: " + ", ".join(f"{k}={v}" for k, v in plan.items()),
+                "faults injected: "
+                + ", ".join(
+                    f"{k}={len(v) if isinstance(v, list) else v}" for k, v in injected.items()
+                ),
+            ]
         if d["dropped_updates"]:
             lines += ["", "updates that produced no delivery:"]
             lines += [f"  {t}: {why}" for t, why in d["dropped_updates"].items()]
@@ -109,6 +121,7 @@ class RunSnapshot:
     stream: dict[str, Any]
     dropped: dict[str, str]
     fanout: dict[str, Any] = field(default_factory=dict)
+    faults: dict[str, Any] = field(default_factory=dict)
 
 
 def fanout_summary(fanout: dict[str, Any], meter: dict[str, Any], prices: Any) -> dict[str, Any]:
@@ -149,6 +162,7 @@ def build_report(run: RunSnapshot) -> Report:
         "stream": dict(run.stream),
         "dropped_updates": dict(run.dropped),
         "fanout": fanout_summary(run.fanout, meter, prices),
+        "faults": run.faults,
         "cost_usd": cost_of(usage_of(meter), prices),
         "prices": prices.describe(),
     }

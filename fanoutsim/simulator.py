@@ -32,6 +32,7 @@ from fanoutsim.aws.esm import MappingConfig
 from fanoutsim.aws.quotas import GatewayQuotas
 from fanoutsim.builder import Options, Ports, Stack, Transport, build, new_trace_id
 from fanoutsim.errors import DeliveryTimeout, SimulatorError
+from fanoutsim.faults import FaultPlan
 from fanoutsim.feed import Changed, PipelineEvent
 from fanoutsim.functions import flight_model, tokens
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
@@ -88,6 +89,8 @@ class Simulator:
         authorizer: bool | AuthorizerConfig = False,
         denied_users: tuple[str, ...] = (),
         quotas: GatewayQuotas | None = None,
+        timeouts: Mapping[str, float] | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         """``routes``: ``"fanoutsim"`` (``subscribe``/``unsubscribe`` and ``$default``),
         ``"seed"`` (only ``$connect``/``$disconnect``, as the seed's API) or a mapping route
@@ -101,7 +104,9 @@ class Simulator:
         authorizer on ``$connect`` (True, or an :class:`AuthorizerConfig` for identity
         sources and caching); clients then need a token from :meth:`mint_token`, and
         ``denied_users`` get a Deny policy. ``quotas``: idle timeout, maximum connection
-        duration, new-connection rate and the @connections throttle (AWS's by default)."""
+        duration, new-connection rate and the @connections throttle (AWS's by default).
+        ``timeouts``: function name -> timeout in seconds (1-900). ``faults``: what to
+        break (:class:`FaultPlan`; change it later with :meth:`use_faults`)."""
         if transport not in ("http", "in-process"):
             raise SimulatorError(f"transport must be 'http' or 'in-process', not {transport!r}")
         self.profile = profile if isinstance(profile, TimingProfile) else load_profile(profile)
@@ -131,6 +136,8 @@ class Simulator:
                 authorizer=AuthorizerConfig() if authorizer is True else authorizer or None,
                 denied_users=tuple(denied_users),
                 quotas=quotas or GatewayQuotas(),
+                timeouts=dict(timeouts or {}),
+                faults=faults or FaultPlan(),
             )
             self._stack: Stack = build(options)
         except BaseException:
@@ -260,15 +267,7 @@ class Simulator:
     @_open_only
     def sever_client(self, name: str) -> None:
         """Cut a client off without ``$disconnect`` (a lost network): its row goes stale."""
-        gateway = self._stack.gateway
-        assert gateway is not None
-
-        async def sever() -> None:
-            gateway.sever(name)
-            await self._subscribers.forget(name)
-
-        self._run(sever())
-        self._stack.deliveries.forget_clients([name])
+        self._run(self._stack.sever([name]))
 
     # ----------------------------------------------------------------- producing
     @_open_only
@@ -396,6 +395,18 @@ class Simulator:
     def replace_function(self, name: str, handler: Handler) -> None:
         """Deploy ``handler`` as a new version of function ``name`` (cold starts follow)."""
         self._stack.runtime.replace(name, handler)
+
+    @_open_only
+    def use_faults(self, plan: FaultPlan) -> None:
+        """Break what ``plan`` says from now on (``FaultPlan()`` for nothing); the report
+        counts what was injected beside each pair's outcome."""
+        self._stack.use_faults(plan)
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The fault plan in force."""
+        assert self._stack.faults is not None
+        return self._stack.faults.plan
 
     @_open_only
     def inject_post_failures(self, count: int, *, after: int = 0, status: int = 500) -> None:

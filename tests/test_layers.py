@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("runtime", "model"),
     ("stack",),
     ("moto",),
-    ("report", "options", "builder"),
+    ("report", "faults", "options", "builder"),
     ("simulator",),
     ("notebook", "serve", "cli", "__main__", "__init__"),
 )

@@ -130,6 +130,8 @@ class ManagementApi:
         self.faults = PostFaults()
         #: The account's request bucket every call takes from (None: never throttled).
         self.throttle = throttle
+        #: A fault plan's answer to a post, if it breaks it (None: no plan).
+        self.chaos: Callable[[str], ManagementError | None] | None = None
         self.counts = {
             "posted": 0,
             "gone": 0,
@@ -188,6 +190,10 @@ class ManagementApi:
             self._admit()
             if len(data) > MAX_PAYLOAD_BYTES:
                 raise error("PayloadTooLargeException", "Message too long")
+            broken = self.chaos(connection_id) if self.chaos is not None else None
+            if broken is not None:
+                self.counts["throttled" if broken.status == 429 else "failed"] += 1
+                raise broken
             if self.faults.take():
                 self.counts["failed"] += 1
                 raise error(

@@ -159,6 +159,9 @@ class FunctionRuntime:
             max_workers=2 * max_workers, thread_name_prefix="lambda-body"
         )
         self.log: deque[Invocation] = deque(maxlen=log_size)
+        #: Called in the handler's thread before it runs (a fault plan's seam); what it
+        #: raises is the invocation's error.
+        self.before_handler: Callable[[Invocation], None] | None = None
 
     def arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self._region}:{self._account}:function:{name}"
@@ -232,10 +235,12 @@ class FunctionRuntime:
         self._feed.changed("invocation", invocation)
         return invocation
 
-    @staticmethod
-    def _run(handler: Handler, invocation: Invocation, context: LambdaContext) -> None:
+    def _run(self, handler: Handler, invocation: Invocation, context: LambdaContext) -> None:
         """The handler's body, in its own thread so that a timeout can cut it off."""
+        before = self.before_handler
         try:
+            if before is not None:
+                before(invocation)
             result = handler(invocation.event, context)
         except Exception as error:
             with _ENDING:

@@ -43,6 +43,8 @@ class Subscriber:
     other: list[Any] = field(default_factory=list)
     #: The flights this client follows (what per-flight fan-out sends it).
     flights: frozenset[str] = frozenset()
+    #: A slow reader takes this long over each message (a fault plan's slow client).
+    read_delay_s: float = 0.0
     ws: ClientConnection | None = None
     task: asyncio.Task[None] | None = None
     replies: deque[asyncio.Future[Any]] = field(default_factory=deque, repr=False)
@@ -87,6 +89,7 @@ class SubscriberPool:
         #: With an authorizer on ``$connect``: the token a client named so connects with
         #: (unless its query brings one).
         self.token_for: Callable[[str], str] | None = None
+        self._slow: tuple[int, float] = (0, 0.0)  # clients still to make slow, and how slow
 
     def new_name(self) -> str:
         self._next += 1
@@ -98,6 +101,9 @@ class SubscriberPool:
         """Connect one client following ``flights`` (``?flightId=`` at ``$connect``);
         raises :class:`ConnectRejected` if ``$connect`` refuses it."""
         client = Subscriber(name or self.new_name(), flights=frozenset(flights))
+        if self._slow[0] > 0:
+            client.read_delay_s = self._slow[1]
+            self._slow = (self._slow[0] - 1, self._slow[1])
         params = [("client", client.name), *(("flightId", f) for f in sorted(client.flights))]
         if self.token_for is not None and "token=" not in query:
             params.append(("token", self.token_for(client.name)))
@@ -115,12 +121,22 @@ class SubscriberPool:
         assert client.ws is not None
         with contextlib.suppress(Exception):
             async for message in client.ws:
+                if client.read_delay_s:
+                    await asyncio.sleep(client.read_delay_s)
                 trace = client.receive(message, time.perf_counter())
                 if trace is not None:
                     self.feed.passed(
                         "receipt", (trace,), client.first_receipt[trace], key=client.name
                     )
                 self.feed.changed("message", client)
+
+    def make_slow(self, n: int, delay_s: float) -> None:
+        """The ``n`` newest clients read slowly from now on (and the next ones to connect,
+        if fewer are connected); everyone else at full speed."""
+        newest = set(list(self.clients)[-n:]) if n else set()
+        for name, client in self.clients.items():
+            client.read_delay_s = delay_s if name in newest else 0.0
+        self._slow = (n - len(newest), delay_s)
 
     async def add(self, n: int, flights: Iterable[str] = ()) -> list[Subscriber]:
         chosen = tuple(flights)
