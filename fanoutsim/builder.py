@@ -283,7 +283,7 @@ def _assemble(s: Stack) -> None:
         s.meter,
         s.feed,
         s.delays,
-        routes=stack.routes_named(options.routes),
+        routes=options.routes_wired(),
         stage=stack.STAGE,
         host=options.host,
         port=options.ports.websocket,

@@ -64,6 +64,8 @@ class Options:
     timeouts: Mapping[str, float] = field(default_factory=dict)
     #: What to break (nothing by default); the simulator can swap it while running.
     faults: FaultPlan = field(default_factory=FaultPlan)
+    #: The seed's defects to reproduce, by name (``stack.SEED_BUGS``); none by default.
+    seed_bugs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.fanout not in stack.FANOUT_MODES:
@@ -75,6 +77,15 @@ class Options:
         if len(self.credentials) != 2 or not all(self.credentials):
             raise ConfigError("credentials must be (access key id, secret access key)")
         self.functions()  # unknown names and out-of-range timeouts fail here
+        unknown = sorted(set(self.seed_bugs) - set(stack.SEED_BUGS))
+        if unknown:
+            raise ConfigError(
+                f"unknown seed bugs {', '.join(unknown)}; known: {', '.join(stack.SEED_BUGS)}"
+            )
+
+    def routes_wired(self) -> dict[str, str]:
+        """The route set with the seed's ``$disconnect`` bug applied if asked for."""
+        return stack.with_seed_bugs(stack.routes_named(self.routes), self.seed_bugs)
 
     def functions(self) -> dict[str, FunctionSpec]:
         """The stack's functions with these options' timeouts."""
@@ -96,6 +107,8 @@ class Options:
         }
         if self.connect_token:
             env["CONNECT_TOKEN"] = self.connect_token
+        if self.seed_bugs:
+            env["SEED_BUGS"] = ",".join(self.seed_bugs)
         if self.authorizer is not None:
             env["AUTH_SECRET"] = self.auth_secret
             env["DENIED_USERS"] = ",".join(self.denied_users)

@@ -23,6 +23,8 @@ import asyncio
 import functools
 import gc
 import threading
+import time
+import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
@@ -91,6 +93,7 @@ class Simulator:
         quotas: GatewayQuotas | None = None,
         timeouts: Mapping[str, float] | None = None,
         faults: FaultPlan | None = None,
+        seed_bugs: bool | Sequence[str] = False,
     ) -> None:
         """``routes``: ``"fanoutsim"`` (``subscribe``/``unsubscribe`` and ``$default``),
         ``"seed"`` (only ``$connect``/``$disconnect``, as the seed's API) or a mapping route
@@ -106,7 +109,8 @@ class Simulator:
         ``denied_users`` get a Deny policy. ``quotas``: idle timeout, maximum connection
         duration, new-connection rate and the @connections throttle (AWS's by default).
         ``timeouts``: function name -> timeout in seconds (1-900). ``faults``: what to
-        break (:class:`FaultPlan`; change it later with :meth:`use_faults`)."""
+        break (:class:`FaultPlan`; change it later with :meth:`use_faults`). ``seed_bugs``:
+        reproduce the seed's defects (True for both, or names from ``stack.SEED_BUGS``)."""
         if transport not in ("http", "in-process"):
             raise SimulatorError(f"transport must be 'http' or 'in-process', not {transport!r}")
         self.profile = profile if isinstance(profile, TimingProfile) else load_profile(profile)
@@ -138,6 +142,7 @@ class Simulator:
                 quotas=quotas or GatewayQuotas(),
                 timeouts=dict(timeouts or {}),
                 faults=faults or FaultPlan(),
+                seed_bugs=stack.SEED_BUGS if seed_bugs is True else tuple(seed_bugs or ()),
             )
             self._stack: Stack = build(options)
         except BaseException:
@@ -258,6 +263,23 @@ class Simulator:
         """Connect one subscriber with extra query parameters (raises ConnectRejected)."""
         client: Subscriber = self._run(self._subscribers.connect(query=query))
         return client
+
+    @_open_only
+    def add_stale_connections(self, n: int, pad_bytes: int = 0) -> list[str]:
+        """Write ``n`` connection rows for connections that no longer exist, as a lost
+        network leaves them (their first post answers 410 and deletes them). ``pad_bytes``
+        makes each row that much bigger, so that fewer fill a 1 MB Scan page (as the extra
+        attributes of a real application's rows would)."""
+        if n < 0 or not 0 <= pad_bytes <= 300_000:
+            raise SimulatorError("n must be >= 0 and pad_bytes from 0 to 300,000")
+        ids = [f"stale-{uuid.uuid4().hex[:12]}" for _ in range(n)]
+        now_ms = int(time.time() * 1000)
+        for connection_id in ids:
+            item = {"connectionId": {"S": connection_id}, "connectedAt": {"N": str(now_ms)}}
+            if pad_bytes:
+                item["pad"] = {"S": "x" * pad_bytes}
+            self._stack.dynamodb.put_item(TableName=stack.CONNECTIONS_TABLE, Item=item)
+        return ids
 
     @_open_only
     def subscribers(self) -> dict[str, Subscriber]:

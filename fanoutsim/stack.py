@@ -14,7 +14,7 @@ from typing import Any, Final
 from fanoutsim.aws.esm import MappingConfig
 from fanoutsim.errors import ConfigError
 from fanoutsim.functions import flight_model
-from fanoutsim.functions.stream_fanout import FANOUT_MODES
+from fanoutsim.functions.stream_fanout import FANOUT_MODES, SEED_BUGS
 from fanoutsim.runtime.function_runtime import FunctionSpec
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "RULE",
     "RULE_PATTERN",
     "RULE_TARGET",
+    "SEED_BUGS",
     "SEED_MAPPING",
     "STAGE",
     "SUBSCRIPTIONS_TABLE",
@@ -43,6 +44,7 @@ __all__ = [
     "event_entry",
     "routes_named",
     "scan_all",
+    "with_seed_bugs",
 ]
 
 REGION: Final = "us-east-1"
@@ -128,6 +130,15 @@ SEED_MAPPING: Final = MappingConfig(
 )
 
 
+def with_seed_bugs(routes: Mapping[str, str], bugs: tuple[str, ...]) -> dict[str, str]:
+    """The routes as the seed's template wires them when its ``$disconnect`` bug is on:
+    ``$disconnect`` runs the connect handler, which writes the row back."""
+    wired = dict(routes)
+    if "disconnect-wired-to-connect" in bugs:
+        wired["$disconnect"] = wired["$connect"]
+    return wired
+
+
 def routes_named(routes: str | Mapping[str, str]) -> dict[str, str]:
     """A route set by name (``"fanoutsim"``, ``"seed"``) or as given; routes must name
     known functions and include ``$connect`` and ``$disconnect``."""
@@ -159,6 +170,7 @@ ENVIRONMENT_KEYS: Final = (
     "CONNECT_TOKEN",
     "AUTH_SECRET",
     "DENIED_USERS",
+    "SEED_BUGS",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
 )

@@ -19,7 +19,8 @@ in order (ReportBatchItemFailures); what was posted before the failure stays pos
 arrives again on the retry.
 
 Environment: ``CONNECTIONS_TABLE``, ``SUBSCRIPTIONS_TABLE``, ``WEBSOCKET_ENDPOINT``;
-optional ``FANOUT_MODE`` (``broadcast`` | ``per-flight``) and ``POST_CONCURRENCY``.
+optional ``FANOUT_MODE`` (``broadcast`` | ``per-flight``), ``POST_CONCURRENCY`` and
+``SEED_BUGS`` (to show the seed's defects: :data:`SEED_BUGS`).
 """
 
 from __future__ import annotations
@@ -42,14 +43,21 @@ __all__ = [
     "DEFAULT_POST_CONCURRENCY",
     "FANOUT_MODES",
     "MAX_POST_CONCURRENCY",
+    "SEED_BUGS",
+    "UNPAGINATED_SCAN",
     "connection_ids",
     "fanout_mode",
     "handler",
     "post_concurrency",
     "post_to_all",
+    "seed_bugs",
 ]
 
 FANOUT_MODES: Final = ("broadcast", "per-flight")
+UNPAGINATED_SCAN: Final = "unpaginated-scan"
+#: The seed's two defects, by name: its stream handler reads one Scan page; its template
+#: wires ``$disconnect`` to the connect handler (the stack applies that one in its routes).
+SEED_BUGS: Final = (UNPAGINATED_SCAN, "disconnect-wired-to-connect")
 DEFAULT_POST_CONCURRENCY: Final = 50
 MAX_POST_CONCURRENCY: Final = 1000
 _deserializer = TypeDeserializer()
@@ -71,9 +79,24 @@ def post_concurrency() -> int:
     return int(raw)
 
 
+def seed_bugs() -> frozenset[str]:
+    """The seed's defects this deployment reproduces on purpose (``SEED_BUGS``, comma
+    separated; none by default)."""
+    named = {b.strip() for b in os.environ.get("SEED_BUGS", "").split(",") if b.strip()}
+    unknown = named - set(SEED_BUGS)
+    if unknown:
+        raise ConfigError(f"SEED_BUGS names unknown bugs: {', '.join(sorted(unknown))}")
+    return frozenset(named)
+
+
 def connection_ids() -> list[str]:
-    """Every subscriber, across all Scan pages."""
-    items = scan_items(table("CONNECTIONS_TABLE"), ProjectionExpression="connectionId")
+    """Every subscriber, across all Scan pages (with the seed's bug: the first page only,
+    so everyone past its 1 MB is skipped without a word)."""
+    connections = table("CONNECTIONS_TABLE")
+    if UNPAGINATED_SCAN in seed_bugs():
+        items = connections.scan(ProjectionExpression="connectionId").get("Items", [])
+    else:
+        items = scan_items(connections, ProjectionExpression="connectionId")
     return [item["connectionId"] for item in items]
 
 
