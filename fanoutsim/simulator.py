@@ -20,12 +20,9 @@ stay readable.
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
 import threading
-import time
-import uuid
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from fanoutsim import stack
@@ -33,15 +30,15 @@ from fanoutsim.aws.authorizer import AuthorizerConfig
 from fanoutsim.aws.esm import MappingConfig
 from fanoutsim.aws.quotas import GatewayQuotas
 from fanoutsim.builder import Options, Ports, Stack, Transport, build, new_trace_id
+from fanoutsim.client_verbs import ClientVerbs, open_only
 from fanoutsim.errors import DeliveryTimeout, SimulatorError
 from fanoutsim.faults import FaultPlan
 from fanoutsim.feed import Changed, PipelineEvent
-from fanoutsim.functions import flight_model, tokens
+from fanoutsim.functions import flight_model
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
 from fanoutsim.report import Report, RunSnapshot, build_report
 from fanoutsim.runtime.function_runtime import Handler, Invocation
 from fanoutsim.runtime.instrumentation import producer_call
-from fanoutsim.runtime.subscribers import Subscriber
 from fanoutsim.sample_flights import sample_flights
 from fanoutsim.stages import TRACE_FIELD
 from fanoutsim.timing.profiles import TimingProfile, load_profile
@@ -55,21 +52,7 @@ _active_lock = threading.Lock()
 _active: list[Simulator] = []
 
 
-def _open_only(method: Callable[P, T]) -> Callable[P, T]:
-    """Refuse the call on a closed simulator (it would otherwise reach real AWS)."""
-
-    @functools.wraps(method)
-    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
-        sim = args[0]
-        assert isinstance(sim, Simulator)
-        if sim.closed:
-            raise SimulatorError(f"the simulator is closed: {method.__name__}() needs an open one")
-        return method(*args, **kwargs)
-
-    return guarded
-
-
-class Simulator:
+class Simulator(ClientVerbs):
     """Builds, runs and observes the stack. Use as a context manager or call :meth:`close`."""
 
     def __init__(
@@ -155,17 +138,8 @@ class Simulator:
         gc.collect()
         gc.freeze()
 
-    def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60.0) -> T:
-        """Run ``coro`` on the simulator's loop and wait for its result."""
-        assert self._stack.loop is not None
-        return self._stack.loop.run(coro, timeout)
-
-    @property
-    def _subscribers(self) -> Any:
-        return self._stack.subscribers
-
     # ----------------------------------------------------------------- change feed
-    @_open_only
+    @open_only
     def on_change(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(kind)`` whenever something happens: ``"message"`` (a client
         received one), ``"connections"`` (a client came or went), ``"invocation"`` (a
@@ -199,100 +173,8 @@ class Simulator:
         (an SDK or the CLI on the AWS endpoint), oldest first."""
         return self._stack.published
 
-    # ----------------------------------------------------------------- clients
-    @property
-    def credentials(self) -> tuple[str, str]:
-        """The access key id and secret the management API accepts."""
-        return self._stack.options.credentials
-
-    @_open_only
-    def mint_token(self, user: str, ttl_s: int = 3600) -> str:
-        """A ``$connect`` token for ``user``, valid ``ttl_s`` seconds, signed with this
-        simulator's secret (pass it as ``?token=`` or ``Authorization: Bearer``)."""
-        return tokens.mint(user, self._stack.options.auth_secret, ttl_s=ttl_s)
-
-    @property
-    def fanout(self) -> str:
-        """``"broadcast"`` or ``"per-flight"``."""
-        return self._stack.options.fanout
-
-    @_open_only
-    def add_clients(self, n: int = 1, flights: Sequence[str] = ()) -> list[Subscriber]:
-        """Connect ``n`` new subscribers (each through ``$connect`` and its table write),
-        each following ``flights`` (``?flightId=`` at ``$connect``; what per-flight fan-out
-        sends them)."""
-        if n < 0:
-            raise SimulatorError(f"the number of clients must be 0 or more, not {n}")
-        return self._run(self._subscribers.add(n, flights), timeout=60 + n * 0.1)
-
-    @_open_only
-    def subscribe(self, name: str, flights: Sequence[str]) -> list[str]:
-        """Client ``name`` follows ``flights`` too (a ``subscribe`` message); returns every
-        flight it follows now. Raises SimulatorError with the API's answer if refused."""
-        return self._subscriptions(name, "subscribe", flights)
-
-    @_open_only
-    def unsubscribe(self, name: str, flights: Sequence[str]) -> list[str]:
-        """Client ``name`` stops following ``flights``; returns the flights it still follows."""
-        return self._subscriptions(name, "unsubscribe", flights)
-
-    def _subscriptions(self, name: str, action: str, flights: Sequence[str]) -> list[str]:
-        if name not in self._subscribers.clients:
-            raise SimulatorError(f"no connected client named {name!r}")
-        answer = self._run(self._subscribers.change_subscriptions(name, action, list(flights)))
-        if not isinstance(answer, dict) or "subscribed" not in answer:
-            raise SimulatorError(f"{action} refused: {answer}")
-        return list(answer["subscribed"])
-
-    @_open_only
-    def remove_clients(self, n: int = 1) -> list[str]:
-        """Disconnect the ``n`` newest subscribers; their expected deliveries are dropped."""
-        return self.clients_leave(list(self._subscribers.clients)[-n:] if n > 0 else [])
-
-    @_open_only
-    def clients_leave(self, names: list[str]) -> list[str]:
-        """Disconnect the named subscribers (a normal close: ``$disconnect`` runs)."""
-        self._stack.deliveries.forget_clients(names)
-        self._run(self._subscribers.remove_named(names))
-        assert self._stack.gateway is not None
-        self._run(self._stack.gateway.disconnected(set(names)))
-        return names
-
-    @_open_only
-    def connect_client(self, query: str = "") -> Subscriber:
-        """Connect one subscriber with extra query parameters (raises ConnectRejected)."""
-        client: Subscriber = self._run(self._subscribers.connect(query=query))
-        return client
-
-    @_open_only
-    def add_stale_connections(self, n: int, pad_bytes: int = 0) -> list[str]:
-        """Write ``n`` connection rows for connections that no longer exist, as a lost
-        network leaves them (their first post answers 410 and deletes them). ``pad_bytes``
-        makes each row that much bigger, so that fewer fill a 1 MB Scan page (as the extra
-        attributes of a real application's rows would)."""
-        if n < 0 or not 0 <= pad_bytes <= 300_000:
-            raise SimulatorError("n must be >= 0 and pad_bytes from 0 to 300,000")
-        ids = [f"stale-{uuid.uuid4().hex[:12]}" for _ in range(n)]
-        now_ms = int(time.time() * 1000)
-        for connection_id in ids:
-            item = {"connectionId": {"S": connection_id}, "connectedAt": {"N": str(now_ms)}}
-            if pad_bytes:
-                item["pad"] = {"S": "x" * pad_bytes}
-            self._stack.dynamodb.put_item(TableName=stack.CONNECTIONS_TABLE, Item=item)
-        return ids
-
-    @_open_only
-    def subscribers(self) -> dict[str, Subscriber]:
-        """The connected subscribers by name, oldest first."""
-        return dict(self._subscribers.clients)
-
-    @_open_only
-    def sever_client(self, name: str) -> None:
-        """Cut a client off without ``$disconnect`` (a lost network): its row goes stale."""
-        self._run(self._stack.sever([name]))
-
     # ----------------------------------------------------------------- producing
-    @_open_only
+    @open_only
     def put_events(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
         """Send raw ``PutEvents`` entries as a producer would; returns AWS's response."""
         token = producer_call.set(True)
@@ -313,18 +195,18 @@ class Simulator:
             self._stack.feed.dropped((trace_id,), reason)
         return trace_id
 
-    @_open_only
+    @open_only
     def publish(self, flight_id: str, status: str, details: str = "") -> str:
         """Publish a ``Flight status updated`` event; returns the update's trace id."""
         detail = {"flightId": flight_id, "event": status, "eventDetails": details}
         return self._publish(flight_model.STATUS_UPDATED, detail)
 
-    @_open_only
+    @open_only
     def schedule_flight(self, flight: dict[str, Any]) -> str:
         """Publish a ``New flight scheduled`` event; returns the update's trace id."""
         return self._publish(flight_model.NEW_FLIGHT, flight)
 
-    @_open_only
+    @open_only
     def load_flights(self, wait: bool = True) -> list[str]:
         """Schedule the sample flights (and wait until every client has them)."""
         traces = [self.schedule_flight(f.flight) for f in sample_flights()]
@@ -334,12 +216,12 @@ class Simulator:
         return traces
 
     # ----------------------------------------------------------------- waiting
-    @_open_only
+    @open_only
     def missing(self) -> dict[str, set[str]]:
         """Expected deliveries not yet received, per trace id."""
         return self._stack.deliveries.outstanding()
 
-    @_open_only
+    @open_only
     def wait_for_deliveries(self, timeout: float = 30.0) -> None:
         """Block until every connected client has every update published while it was there
         (updates that failed visibly are not waited for: see the report's dropped updates)."""
@@ -350,7 +232,7 @@ class Simulator:
                 f"{count} deliveries of {len(missing)} updates missing after {timeout:.0f} s"
             )
 
-    @_open_only
+    @open_only
     def wait_until_idle(self, timeout: float = 30.0) -> None:
         """Block until no event is in flight, the stream is drained and no batch runs."""
         try:
@@ -358,14 +240,14 @@ class Simulator:
         except TimeoutError:
             raise SimulatorError(f"the pipeline was still busy after {timeout:.0f} s") from None
 
-    @_open_only
+    @open_only
     def settle(self, timeout: float = 30.0) -> None:
         """Wait for every delivery, then for the pipeline to go idle (logs complete)."""
         self.wait_for_deliveries(timeout)
         self.wait_until_idle(timeout)
 
     # ----------------------------------------------------------------- observing
-    @_open_only
+    @open_only
     def boards(self) -> dict[str, dict[str, dict[str, Any]]]:
         """Each client's flight board: client name -> flightId -> latest payload."""
         return {name: dict(c.board) for name, c in self._subscribers.clients.items()}
@@ -378,7 +260,7 @@ class Simulator:
         """The trace id of the most recent publish, if any."""
         return self.published[-1] if self.published else None
 
-    @_open_only
+    @open_only
     def connections(self) -> list[dict[str, Any]]:
         """The connections table's items."""
         return stack.scan_all(self._stack.dynamodb, stack.CONNECTIONS_TABLE)
@@ -387,7 +269,7 @@ class Simulator:
         """Connection id -> client name, for the connections the gateway holds open."""
         return self._stack.api.labels()
 
-    @_open_only
+    @open_only
     def flights(self) -> list[dict[str, Any]]:
         """The flights table's items (the view model)."""
         return stack.scan_all(self._stack.dynamodb, stack.FLIGHTS_TABLE)
@@ -413,12 +295,12 @@ class Simulator:
         return list(self._stack.runtime.log)
 
     # ----------------------------------------------------------------- changing
-    @_open_only
+    @open_only
     def replace_function(self, name: str, handler: Handler) -> None:
         """Deploy ``handler`` as a new version of function ``name`` (cold starts follow)."""
         self._stack.runtime.replace(name, handler)
 
-    @_open_only
+    @open_only
     def use_faults(self, plan: FaultPlan) -> None:
         """Break what ``plan`` says from now on (``FaultPlan()`` for nothing); the report
         counts what was injected beside each pair's outcome."""
@@ -430,7 +312,7 @@ class Simulator:
         assert self._stack.faults is not None
         return self._stack.faults.plan
 
-    @_open_only
+    @open_only
     def inject_post_failures(self, count: int, *, after: int = 0, status: int = 500) -> None:
         """After ``after`` good posts, fail the next ``count`` PostToConnection calls with
         ``status`` (to show partial batch failures, retries and duplicate deliveries).

@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("stack",),
     ("moto",),
     ("report", "faults", "options", "builder"),
-    ("simulator",),
+    ("client_verbs", "simulator"),
     ("notebook", "serve", "cli", "__main__", "__init__"),
 )
 
