@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from fanoutsim.errors import ConfigError
 from fanoutsim.feed import Feed
+from fanoutsim.runtime import function_logs
 from fanoutsim.stages import Point
 
 if TYPE_CHECKING:
@@ -98,6 +99,8 @@ class Invocation:
     #: Set when the invocation ran past its timeout: Lambda has ended it, so the handler
     #: (still running in its thread here) may make no further AWS call.
     timed_out: bool = False
+    #: What the handler printed (its CloudWatch log), newest last.
+    logs: list[str] = field(default_factory=list)
     init_ms: float = 0.0  # the cold start's INIT phase, billed since 2025-08-01
 
     @property
@@ -162,6 +165,7 @@ class FunctionRuntime:
         #: Called in the handler's thread before it runs (a fault plan's seam); what it
         #: raises is the invocation's error.
         self.before_handler: Callable[[Invocation], None] | None = None
+        function_logs.install(current_invocation)
 
     def arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self._region}:{self._account}:function:{name}"
@@ -262,3 +266,4 @@ class FunctionRuntime:
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._bodies.shutdown(wait=True, cancel_futures=True)
+        function_logs.uninstall()

@@ -152,3 +152,27 @@ def test_a_cold_start_bills_its_init_phase() -> None:
     meter.invocation("f", 10.0, 1024, cold=False, error=False)
     use = meter.snapshot(0)["invocations"]["f"]
     assert (use["billed_ms"], use["init_ms"]) == (260 + 10, 250.0)
+
+
+def talk(event: dict[str, Any], context: Any) -> str:
+    print("inside the handler")
+    return "ok"
+
+
+def test_what_a_handler_prints_goes_to_its_invocations_log(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    specs = {"talk": FunctionSpec("talk", f"{__name__}:talk")}
+    runtime = FunctionRuntime(
+        specs,
+        Meter(),
+        Delays(load_profile("instant")),
+        Feed(),
+        region="us-east-1",
+        account="123456789012",
+    )
+    invocation = runtime.invoke("talk", {})
+    print("outside")
+    runtime.close()
+    assert invocation.logs == ["inside the handler", "\n"]
+    assert capsys.readouterr().out == "outside\n"
