@@ -15,7 +15,14 @@ import pytest
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 ALL = sorted(p for p in NOTEBOOKS_DIR.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 #: The stage-by-stage tutorial notebooks; the structure checks apply to these.
-TUTORIAL = ("00_overview", "01_connect", "02_events_and_view_model", "03_stream", "04_fanout")
+TUTORIAL = (
+    "00_overview",
+    "01_connect",
+    "02_events_and_view_model",
+    "03_stream",
+    "04_fanout",
+    "06_beyond",
+)
 MAX_CODE_LINES = 10
 MAX_MARKDOWN_LINES = 20
 MAX_LINE_CHARS = 100

@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -210,11 +211,18 @@ def test_lambda_events_name_the_management_endpoint_and_have_fresh_request_ids(
             ws.send(text)
             ws.recv(timeout=15)
     sim.settle()
-    contexts = [
-        i.event["requestContext"]
-        for i in sim.invocations()
-        if i.function in ("on_connect", "on_default", "on_disconnect")
-    ]
+
+    def routed() -> list[dict[str, Any]]:
+        return [
+            i.event["requestContext"]
+            for i in sim.invocations()
+            if i.function in ("on_connect", "on_default", "on_disconnect")
+        ]
+
+    deadline = time.monotonic() + 30  # $disconnect runs after the close, in its own time
+    while len(routed()) < 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    contexts = routed()
     assert len(contexts) == 4
     assert len({c["requestId"] for c in contexts}) == 4
     for context in contexts:
