@@ -76,7 +76,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="broadcast (every client hears every flight, as the seed) or per-flight "
         "(clients connect with ?flightId=FS101 or send a subscribe message)",
     )
+    serve.add_argument(
+        "--authorizer",
+        action="store_true",
+        help="put a token authorizer on $connect; prints a token (valid 8 hours) to connect with",
+    )
     serve.add_argument("--json", action="store_true", help="first line: the endpoints as JSON")
+
+
+TOKEN_TTL_S = 8 * 3600  # a workshop day
 
 
 def describe(
@@ -97,6 +105,12 @@ def banner(info: dict[str, Any]) -> str:
     """The endpoints for people, with the snippet the seed's frontend reads (appconfig.js)."""
     lines = [f"{name:>10}: {info[name]}" for name in ("websocket", "management", "rest", "page")]
     lines.append(f"{'aws':>10}: {info['aws']}  (any SDK or the CLI: --endpoint-url)")
+    if info.get("token"):
+        lines.append(f"{'token':>10}: {info['token']}")
+        lines.append(
+            f"{'':>10}  connect with ?token=<it> (or Authorization: Bearer <it>); the page: "
+            f"{info['page']}?token=<it>"
+        )
     if info.get("fanout") == "per-flight":
         lines.append(
             f"{'fan-out':>10}: per-flight: connect with ?flightId=FS101 (repeat for more) or "
@@ -169,9 +183,12 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
             ports=ports,
             fanout=args.fanout,
+            authorizer=args.authorizer,
         ) as sim,
     ):
         info = {**describe(sim.endpoints, sim.region, sim.credentials), "fanout": sim.fanout}
+        if args.authorizer:
+            info["token"] = sim.mint_token("attendee", ttl_s=TOKEN_TTL_S)
         print(json.dumps(info) if args.json else banner(info), flush=True)
         _add_clients(sim, args.clients)
         sim.load_flights()

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from fanoutsim.serve import banner, describe
@@ -131,6 +132,23 @@ def test_serve_per_flight_sends_a_client_only_the_flight_it_follows() -> None:
             heard = [json.loads(ws.recv(timeout=30)) for _ in range(3)]
         assert {m["flightId"] for m in heard} == {"FS303"}
         assert any(m["operation"] == "UPDATE" for m in heard)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert server.returncode == 0
+
+
+def test_serve_with_an_authorizer_prints_a_token_that_connects_and_refuses_none() -> None:
+    server = _serve("--authorizer", "--interval", "0.05", "--updates", "3")
+    try:
+        assert server.stdout is not None
+        info = json.loads(server.stdout.readline())
+        with pytest.raises(InvalidStatus) as refused, connect(info["websocket"]):
+            pass
+        assert refused.value.response.status_code == 401
+        with connect(f"{info['websocket']}?token={info['token']}") as ws:
+            assert json.loads(ws.recv(timeout=30))["flightId"]
+        assert "?token=<it>" in banner(info)
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=30)
