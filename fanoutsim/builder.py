@@ -100,7 +100,6 @@ class Stack:
         for name in names:
             self.gateway.sever(name)
         await asyncio.gather(*(self.subscribers.forget(n) for n in names))
-        self.deliveries.forget_clients(names)
 
     def sever_newest(self, n: int) -> list[str]:
         """Cut the ``n`` newest clients (from any thread but the loop's); their names."""
@@ -348,6 +347,7 @@ def _assemble(s: Stack) -> None:
     s.hooks.watch_stream(stack.FLIGHTS_TABLE, committed)
     s.poller_task = s.loop.run(_start_task(poller))
     s.subscribers = SubscriberPool(s.endpoints["websocket"], s.feed)
+    s.subscribers.on_left = s.deliveries.forget_clients
     if options.authorizer is not None:
         s.subscribers.token_for = lambda user: tokens.mint(user, options.auth_secret)
     if options.aws_endpoint:  # moto's server mode on the same backends, for outside callers

@@ -105,7 +105,6 @@ class ClientVerbs:
     @open_only
     def clients_leave(self, names: list[str]) -> list[str]:
         """Disconnect the named subscribers (a normal close: ``$disconnect`` runs)."""
-        self._stack.deliveries.forget_clients(names)
         self._run(self._subscribers.remove_named(names))
         assert self._stack.gateway is not None
         self._run(self._stack.gateway.disconnected(set(names)))

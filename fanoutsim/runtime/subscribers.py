@@ -90,6 +90,9 @@ class SubscriberPool:
         #: (unless its query brings one).
         self.token_for: Callable[[str], str] | None = None
         self._slow: tuple[int, float] = (0, 0.0)  # clients still to make slow, and how slow
+        #: Told the names of clients that are gone, however they went (left, cut, or closed
+        #: by the server), once each, after they stopped being counted as connected.
+        self.on_left: Callable[[list[str]], None] = lambda names: None
 
     def new_name(self) -> str:
         self._next += 1
@@ -117,7 +120,22 @@ class SubscriberPool:
         client.task = asyncio.ensure_future(self._listen(client))
         return client
 
+    def _leave(self, name: str) -> Subscriber | None:
+        """Stop counting ``name`` as connected, then tell :attr:`on_left` (first caller)."""
+        client = self.clients.pop(name, None)
+        if client is not None:
+            self.on_left([name])
+        return client
+
     async def _listen(self, client: Subscriber) -> None:
+        assert client.ws is not None
+        try:
+            await self._receive(client)
+        finally:  # the server closed it (1009, DELETE, a timeout) or the network went
+            if self.clients.get(client.name) is client:
+                self._leave(client.name)
+
+    async def _receive(self, client: Subscriber) -> None:
         assert client.ws is not None
         with contextlib.suppress(Exception):
             async for message in client.ws:
@@ -162,12 +180,16 @@ class SubscriberPool:
 
     async def forget(self, name: str) -> None:
         """Drop a client whose connection was cut (its listener ends on its own)."""
-        client = self.clients.pop(name)
-        if client.task is not None:
+        client = self._leave(name)
+        if client is not None and client.task is not None:
             await asyncio.wait([client.task], timeout=5)
 
     async def disconnect(self, name: str) -> None:
-        client = self.clients.pop(name)
+        """Close a client normally (``$disconnect`` runs); it stops being counted first,
+        so an update published meanwhile is not owed to it."""
+        client = self._leave(name)
+        if client is None:
+            return
         if client.ws is not None:
             await client.ws.close()
         if client.task is not None:

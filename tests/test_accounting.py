@@ -1,0 +1,75 @@
+"""Every (update, subscriber) pair is accounted for, however the subscriber went: closed
+by the server (``DeleteConnection``, a message over 128 KB), cut, or leaving while another
+thread publishes.
+
+Sources:
+https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
+(DeleteConnection closes a client) and
+https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
+(a message over 128 KB closes the connection with 1009).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import boto3
+
+from fanoutsim import Simulator
+from fanoutsim.aws import apigw
+
+
+def _balanced(sim: Simulator) -> dict[str, int]:
+    d = sim.report().to_dict()["deliveries"]
+    assert d["expected"] == d["delivered"] + d["left"] + d["undelivered"] + d["missing"]
+    return d
+
+
+def test_clients_the_server_closes_are_owed_nothing_more() -> None:
+    with Simulator() as sim:
+        deleted, oversize, stays = sim.add_clients(3)
+        sim.load_flights()
+        ids = {label: cid for cid, label in sim.connection_labels().items()}
+        key, secret = sim.credentials
+        boto3.client(
+            "apigatewaymanagementapi",
+            endpoint_url=sim.endpoints["management"],
+            region_name=sim.region,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+        ).delete_connection(ConnectionId=ids[deleted.name])
+        assert oversize.ws is not None
+        sim._run(oversize.ws.send("x" * (apigw.MAX_PAYLOAD_BYTES + 1)))
+        deadline = time.monotonic() + 30
+        while len(sim.subscribers()) > 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert list(sim.subscribers()) == [stays.name]
+        assert oversize.ws.close_code == apigw.CLOSE_MESSAGE_TOO_BIG
+        trace = sim.publish("FS101", "BOARDING", "Group 1")
+        sim.wait_for_deliveries(timeout=30)  # nothing is owed to the two that went
+        assert trace in stays.first_receipt
+        assert _balanced(sim)["missing"] == 0
+
+
+def test_clients_leaving_while_another_thread_publishes_are_never_left_owed() -> None:
+    with Simulator() as sim:
+        sim.load_flights()
+        clients = sim.add_clients(40)
+        stop = threading.Event()
+
+        def publish() -> None:
+            while not stop.is_set():
+                sim.publish("FS202", "GATE_CHANGED", "New gate B44")
+                time.sleep(0.01)
+
+        publisher = threading.Thread(target=publish)
+        publisher.start()
+        try:
+            sim.clients_leave([c.name for c in clients[:20]])
+        finally:
+            stop.set()
+            publisher.join()
+        sim.wait_for_deliveries(timeout=60)
+        d = _balanced(sim)
+        assert d["missing"] == 0 and d["undelivered"] == 0
