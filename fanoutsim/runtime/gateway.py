@@ -22,10 +22,10 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 
@@ -38,6 +38,7 @@ from fanoutsim.aws.metering import Meter
 from fanoutsim.aws.quotas import GatewayQuotas
 from fanoutsim.errors import ValidationError
 from fanoutsim.feed import Feed
+from fanoutsim.runtime.client_socket import ClientSocket
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.function_runtime import FunctionRuntime, Invocation
 
@@ -49,22 +50,6 @@ CLOSE_GOING_AWAY = 1001
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-@dataclass
-class _Socket:
-    """A registered connection's socket and its outgoing queue."""
-
-    record: ConnectionRecord
-    ws: ServerConnection
-    backlog: deque[bytes] = field(default_factory=deque)
-    not_before: float = 0.0  # loop time before which no delayed message may go out
-    draining: bool = False
-    opened_at: float = 0.0  # loop time of the upgrade
-    heard_at: float = 0.0  # loop time of the client's last message (idle timeout)
-
-    def is_open(self) -> bool:
-        return self.ws.state.name not in ("CLOSING", "CLOSED")
 
 
 class Gateway:
@@ -108,14 +93,14 @@ class Gateway:
         self.account = account
         self.quotas = quotas or GatewayQuotas()
         self._new_connections = self.quotas.connection_bucket()
-        self._sockets: dict[str, _Socket] = {}
+        self._sockets: dict[str, ClientSocket] = {}
         self._severed: set[str] = set()
         self._disconnecting: set[str] = set()
-        self._pending: dict[ServerConnection, _Socket] = {}
+        self._pending: dict[ServerConnection, ClientSocket] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._server: Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._outgoing: deque[tuple[_Socket, bytes]] = deque()
+        self._outgoing: deque[tuple[ClientSocket, bytes]] = deque()
         self._flush_scheduled = False
         self._gone = asyncio.Event()  # set whenever a connection has finished leaving
 
@@ -197,7 +182,7 @@ class Gateway:
             self.api.rejected()
             return ws.respond(status, f"$connect refused with {status}\n")
         record = ConnectionRecord(connection_id, source, label, now)
-        socket = _Socket(record, ws)
+        socket = ClientSocket(record, ws)
         record.is_open = socket.is_open
         # Established as soon as $connect succeeds (as on AWS): posts made before the 101
         # response is out wait in the backlog instead of answering 410.
@@ -232,7 +217,7 @@ class Gateway:
         self.meter.connection_opened(record.id, time.time())
         if socket.backlog and not socket.draining:
             socket.draining = True
-            self._spawn(self._drain(socket))
+            self._spawn(socket.drain())
         self.feed.changed("connections")
         socket.opened_at = socket.heard_at = asyncio.get_running_loop().time()
         lifetime = asyncio.ensure_future(self._expire(socket))
@@ -253,7 +238,7 @@ class Gateway:
         self._gone.set()
         self.feed.changed("connections")
 
-    async def _expire(self, socket: _Socket) -> None:
+    async def _expire(self, socket: ClientSocket) -> None:
         """Close the connection when it has been idle (no client message) for the idle
         timeout or open for the maximum duration, with 1001 as API Gateway does; its
         ``$disconnect`` then runs with that status."""
@@ -273,6 +258,16 @@ class Gateway:
             s.record.label in labels for s in self._sockets.values()
         )
 
+    def settling(self) -> bool:
+        """True while a closed connection is still leaving (its ``$disconnect`` to run)."""
+        return bool(self._disconnecting) or any(not s.is_open() for s in self._sockets.values())
+
+    async def quiet(self) -> None:
+        """Return once no closed connection is still leaving."""
+        while self.settling():
+            self._gone.clear()
+            await self._gone.wait()
+
     async def disconnected(self, labels: set[str], timeout: float = 10.0) -> None:
         """Wait until the clients ``labels`` are gone and their ``$disconnect`` has run."""
         with contextlib.suppress(TimeoutError):
@@ -291,7 +286,7 @@ class Gateway:
         )
         await self.runtime.invoke_async(self.routes["$disconnect"], event)
 
-    async def _on_message(self, socket: _Socket, message: str | bytes) -> None:
+    async def _on_message(self, socket: ClientSocket, message: str | bytes) -> None:
         record = socket.record
         record.last_active_ms = _now_ms()
         if isinstance(message, bytes):  # API Gateway takes text frames only
@@ -306,7 +301,7 @@ class Gateway:
         function = self.routes.get(route) if route not in ("$connect", "$disconnect") else None
         if function is None:
             reply = apigw.error_frame("Forbidden", record.id, apigw.new_request_id())
-            self._deliver(socket, reply.encode())
+            socket.deliver(reply.encode(), self._spawn)
             return
         event = apigw.message_event(
             record.source,
@@ -319,10 +314,10 @@ class Gateway:
         invocation = await self.runtime.invoke_async(function, event)
         result = invocation.result
         if isinstance(result, dict) and isinstance(result.get("body"), str):
-            self._deliver(socket, result["body"].encode())
+            socket.deliver(result["body"].encode(), self._spawn)
 
     # ----------------------------------------------------------------- sending
-    def _accepted(self, record: ConnectionRecord, data: bytes) -> _Socket | None:
+    def _accepted(self, record: ConnectionRecord, data: bytes) -> ClientSocket | None:
         self.meter.websocket_message(len(data))
         trace_id = tracing.from_payload(data)
         if trace_id is not None:
@@ -351,42 +346,16 @@ class Gateway:
         while self._outgoing:
             self._send(*self._outgoing.popleft())
 
-    def _send(self, socket: _Socket, data: bytes) -> None:
+    def _send(self, socket: ClientSocket, data: bytes) -> None:
         """Deliver after the profile's client network delay (order kept per connection)."""
         delay = self.delays.draw_s("client_network")
         if delay <= 0 and socket.not_before == 0.0:
-            self._deliver(socket, data)
+            socket.deliver(data, self._spawn)
             return
         assert self._loop is not None
         at = max(self._loop.time() + delay, socket.not_before)
         socket.not_before = at
-        self._loop.call_at(at, self._deliver, socket, data)
-
-    def _deliver(self, socket: _Socket, data: bytes) -> None:
-        """Send in order; small messages go out synchronously, large ones as 32 KB frames."""
-        small = len(data) <= apigw.FRAME_BYTES
-        ws = socket.ws
-        opened = ws.state.name == "OPEN"
-        if small and opened and not socket.draining and ws.send_in_progress is None:
-            broadcast([ws], data, text=_is_utf8(data))
-            return
-        socket.backlog.append(data)
-        if opened and not socket.draining:
-            socket.draining = True
-            self._spawn(self._drain(socket))
-
-    async def _drain(self, socket: _Socket) -> None:
-        try:
-            while socket.backlog:
-                data = socket.backlog.popleft()
-                frames = apigw.split_frames(data)
-                with contextlib.suppress(Exception):
-                    if _is_utf8(data):
-                        await socket.ws.send([f.decode("utf-8", "replace") for f in frames])
-                    else:
-                        await socket.ws.send(frames)
-        finally:
-            socket.draining = False
+        self._loop.call_at(at, socket.deliver, data, self._spawn)
 
     async def close_connection(self, record: ConnectionRecord) -> None:
         """``DeleteConnection``: close the socket with 1000 and wait for the handshake."""
@@ -412,11 +381,3 @@ def _status_of(invocation: Invocation) -> int:
     if isinstance(result, dict):
         return int(result.get("statusCode", 200))
     return 200
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True

@@ -1,0 +1,75 @@
+"""One client connection on the gateway's side: its socket, its outgoing queue in order,
+and the times its lifetime quotas are measured from.
+
+Small messages go out at once when nothing is queued; anything larger than a 32 KB frame,
+or sent while the socket is busy, waits in the backlog and is drained as 32 KB frames, so
+the order of messages to one client is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection, broadcast
+
+from fanoutsim.aws import apigw
+from fanoutsim.aws.management import ConnectionRecord
+
+__all__ = ["ClientSocket"]
+
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+
+
+@dataclass
+class ClientSocket:
+    """A registered connection's socket and its outgoing queue."""
+
+    record: ConnectionRecord
+    ws: ServerConnection
+    backlog: deque[bytes] = field(default_factory=deque)
+    not_before: float = 0.0  # loop time before which no delayed message may go out
+    draining: bool = False
+    opened_at: float = 0.0  # loop time of the upgrade
+    heard_at: float = 0.0  # loop time of the client's last message (idle timeout)
+
+    def is_open(self) -> bool:
+        return self.ws.state.name not in ("CLOSING", "CLOSED")
+
+    def deliver(self, data: bytes, spawn: Spawn) -> None:
+        """Send in order; small messages go out synchronously, large ones as 32 KB frames
+        (``spawn`` starts the drain task on the loop)."""
+        small = len(data) <= apigw.FRAME_BYTES
+        ws = self.ws
+        opened = ws.state.name == "OPEN"
+        if small and opened and not self.draining and ws.send_in_progress is None:
+            broadcast([ws], data, text=is_utf8(data))
+            return
+        self.backlog.append(data)
+        if opened and not self.draining:
+            self.draining = True
+            spawn(self.drain())
+
+    async def drain(self) -> None:
+        try:
+            while self.backlog:
+                data = self.backlog.popleft()
+                frames = apigw.split_frames(data)
+                with contextlib.suppress(Exception):
+                    if is_utf8(data):
+                        await self.ws.send([f.decode("utf-8", "replace") for f in frames])
+                    else:
+                        await self.ws.send(frames)
+        finally:
+            self.draining = False
+
+
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
