@@ -186,12 +186,14 @@ class Stack:
         )
 
     async def idle(self) -> None:
-        """Return once no event is in flight, the stream is drained and no batch runs."""
-        assert self.bus is not None and self.poller is not None
+        """Return once no event is in flight, the stream is drained, no batch runs and every
+        closed connection's ``$disconnect`` has run."""
+        assert self.bus is not None and self.poller is not None and self.gateway is not None
         while True:
+            await self.gateway.quiet()
             await self.bus.drained()
             await self.poller.drained()
-            if not self.bus.pending:
+            if not self.bus.pending and not self.gateway.settling():
                 return
 
     def close(self) -> None:

@@ -234,7 +234,8 @@ class Simulator(ClientVerbs):
 
     @open_only
     def wait_until_idle(self, timeout: float = 30.0) -> None:
-        """Block until no event is in flight, the stream is drained and no batch runs."""
+        """Block until no event is in flight, the stream is drained, no batch runs and every
+        closed connection's ``$disconnect`` has run."""
         try:
             self._run(asyncio.wait_for(self._stack.idle(), timeout), timeout=None)
         except TimeoutError:
