@@ -236,7 +236,7 @@ def multi_query_parameters(query: str) -> dict[str, list[str]] | None:
 def _selected_value(body: str | bytes, path: list[str]) -> str | None:
     try:
         value: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # Recursion: nested too deep
         return None
     for key in path:
         if not isinstance(value, dict) or key not in value:

@@ -65,7 +65,8 @@ def entry_size(entry: Mapping[str, Any]) -> int:
     size = TIME_FIELD_BYTES if entry.get("Time") is not None else 0
     texts = [entry.get("Source"), entry.get("DetailType"), entry.get("Detail")]
     texts += list(entry.get("Resources") or [])
-    return size + sum(len(t.encode()) for t in texts if isinstance(t, str))
+    # a lone surrogate has no UTF-8 form: count it as the 3 bytes it would take
+    return size + sum(len(t.encode("utf-8", "surrogatepass")) for t in texts if isinstance(t, str))
 
 
 def validate_entry(entry: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -76,15 +77,29 @@ def validate_entry(entry: Mapping[str, Any]) -> tuple[str, str] | None:
             return _required(field)
     if entry["Source"].startswith("aws."):
         return "NotAuthorizedForSourceException", "Not authorized for the source."
+    for field in ("Source", "DetailType"):
+        if not _is_unicode(entry[field]):
+            return "InvalidArgument", f"Parameter {field} is not valid. Reason: not valid UTF-8."
+    if not _is_unicode(entry["Detail"]):
+        return "MalformedDetail", "Detail is malformed."
     try:
         detail = json.loads(entry["Detail"])
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
         return "MalformedDetail", "Detail is malformed."
     if not isinstance(detail, dict):
         return "MalformedDetail", "Detail is malformed."
     if entry_size(entry) > max_entry_bytes():
         return TOO_LARGE
     return None
+
+
+def _is_unicode(text: str) -> bool:
+    """False for text with a lone surrogate (it has no UTF-8 form)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def validate_request(entries: Sequence[Mapping[str, Any]]) -> None:

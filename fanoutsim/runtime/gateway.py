@@ -103,6 +103,8 @@ class Gateway:
         self._outgoing: deque[tuple[ClientSocket, bytes]] = deque()
         self._flush_scheduled = False
         self._gone = asyncio.Event()  # set whenever a connection has finished leaving
+        #: Errors handling client messages (the latest ones; each cost only its message).
+        self.errors: deque[str] = deque(maxlen=100)
 
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
@@ -189,6 +191,7 @@ class Gateway:
         self._pending[ws] = socket
         self._sockets[connection_id] = socket
         self.api.connected(record)
+        self._spawn(self._reap_if_never_opened(ws))
         return None
 
     async def _authorize(self, event: dict[str, Any]) -> auth.Decision:
@@ -224,8 +227,16 @@ class Gateway:
         with contextlib.suppress(Exception):  # a broken client must not take the gateway down
             async for message in ws:
                 socket.heard_at = asyncio.get_running_loop().time()
-                await self._on_message(socket, message)
+                try:
+                    await self._on_message(socket, message)
+                except Exception as error:  # one bad message costs that message only
+                    self.errors.append(f"{type(error).__name__}: {error}")
         lifetime.cancel()
+        await self._leave(record, ws)
+
+    async def _leave(self, record: ConnectionRecord, ws: ServerConnection) -> None:
+        """The connection is gone: posts answer 410 from now on, and ``$disconnect`` runs
+        (unless the network was cut)."""
         self._sockets.pop(record.id, None)
         self.api.forget(record.id)
         self.meter.connection_closed(record.id, time.time())
@@ -237,6 +248,15 @@ class Gateway:
                 self._disconnecting.discard(record.label)
         self._gone.set()
         self.feed.changed("connections")
+
+    async def _reap_if_never_opened(self, ws: ServerConnection) -> None:
+        """``$connect`` succeeded, so the connection exists (as on AWS); if the client goes
+        before the 101 completes, no session ever starts: leave as a dropped client would,
+        with ``$disconnect`` (1006), instead of keeping its state and row forever."""
+        await asyncio.shield(ws.connection_lost_waiter)
+        socket = self._pending.pop(ws, None)
+        if socket is not None:
+            await self._leave(socket.record, ws)
 
     async def _expire(self, socket: ClientSocket) -> None:
         """Close the connection when it has been idle (no client message) for the idle
@@ -313,7 +333,10 @@ class Gateway:
         )
         invocation = await self.runtime.invoke_async(function, event)
         result = invocation.result
-        if isinstance(result, dict) and isinstance(result.get("body"), str):
+        if not invocation.ok:  # the integration failed: API Gateway tells the client so
+            reply = apigw.error_frame("Internal server error", record.id, event_request_id(event))
+            socket.deliver(reply.encode(), self._spawn)
+        elif isinstance(result, dict) and isinstance(result.get("body"), str):
             socket.deliver(result["body"].encode(), self._spawn)
 
     # ----------------------------------------------------------------- sending
@@ -372,6 +395,10 @@ class Gateway:
                 self.api.forget(socket.record.id)
                 self._severed.add(socket.record.id)
                 socket.ws.transport.abort()
+
+
+def event_request_id(event: dict[str, Any]) -> str:
+    return str(event["requestContext"]["requestId"])
 
 
 def _status_of(invocation: Invocation) -> int:
