@@ -4,6 +4,12 @@ and the times its lifetime quotas are measured from.
 Small messages go out at once when nothing is queued; anything larger than a 32 KB frame,
 or sent while the socket is busy, waits in the backlog and is drained as 32 KB frames, so
 the order of messages to one client is kept.
+
+Bounds, so that a client hurts only itself (simulator bounds: AWS documents none per
+connection): a client that does not read is cut off once :data:`MAX_SEND_BUFFER_BYTES`
+wait for it (its ``$disconnect`` then runs with 1006), and a client may send
+:data:`MESSAGES_PER_S` messages a second (burst :data:`MESSAGES_BURST`); past that its
+messages are dropped and it is told once with a ``Too Many Requests`` frame.
 """
 
 from __future__ import annotations
@@ -18,8 +24,13 @@ from websockets.asyncio.server import ServerConnection, broadcast
 
 from fanoutsim.aws import apigw
 from fanoutsim.aws.management import ConnectionRecord
+from fanoutsim.aws.quotas import TokenBucket
 
-__all__ = ["ClientSocket"]
+__all__ = ["MAX_SEND_BUFFER_BYTES", "MESSAGES_BURST", "MESSAGES_PER_S", "ClientSocket"]
+
+MAX_SEND_BUFFER_BYTES = 4 * 1024 * 1024
+MESSAGES_PER_S = 50.0
+MESSAGES_BURST = 100.0
 
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 
@@ -35,6 +46,25 @@ class ClientSocket:
     draining: bool = False
     opened_at: float = 0.0  # loop time of the upgrade
     heard_at: float = 0.0  # loop time of the client's last message (idle timeout)
+    inbound: TokenBucket = field(
+        default_factory=lambda: TokenBucket(MESSAGES_PER_S, MESSAGES_BURST)
+    )
+    throttled: int = 0  # client messages dropped for the rate
+
+    def buffered(self) -> int:
+        """Bytes waiting for this client: queued here and in the transport."""
+        transport = self.ws.transport
+        waiting = transport.get_write_buffer_size() if transport is not None else 0
+        return waiting + sum(len(b) for b in self.backlog)
+
+    def overflowing(self) -> bool:
+        """True (and the connection cut) once too much waits for a client that does not
+        read."""
+        if self.buffered() <= MAX_SEND_BUFFER_BYTES:
+            return False
+        if self.ws.transport is not None:
+            self.ws.transport.abort()
+        return True
 
     def is_open(self) -> bool:
         return self.ws.state.name not in ("CLOSING", "CLOSED")
@@ -42,6 +72,8 @@ class ClientSocket:
     def deliver(self, data: bytes, spawn: Spawn) -> None:
         """Send in order; small messages go out synchronously, large ones as 32 KB frames
         (``spawn`` starts the drain task on the loop)."""
+        if self.overflowing():
+            return
         small = len(data) <= apigw.FRAME_BYTES
         ws = self.ws
         opened = ws.state.name == "OPEN"
@@ -65,6 +97,10 @@ class ClientSocket:
                         await self.ws.send(frames)
         finally:
             self.draining = False
+
+
+def _inbound_bucket() -> TokenBucket:
+    return TokenBucket(MESSAGES_PER_S, MESSAGES_BURST)
 
 
 def is_utf8(data: bytes) -> bool:

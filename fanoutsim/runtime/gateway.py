@@ -46,6 +46,7 @@ __all__ = ["CLOSE_GOING_AWAY", "Gateway"]
 
 #: The close code API Gateway sends at the idle timeout and the maximum duration.
 CLOSE_GOING_AWAY = 1001
+_WATCH_S = 1.0  # how often a connection's lifetime and send buffer are checked
 
 
 def _now_ms() -> int:
@@ -269,7 +270,9 @@ class Gateway:
             end = min(idle_end, socket.opened_at + quotas.max_connection_s)
             if loop.time() >= end:
                 break
-            await asyncio.sleep(end - loop.time())
+            if socket.overflowing():  # e.g. a ping flood whose pongs are never read
+                return
+            await asyncio.sleep(min(end - loop.time(), _WATCH_S))
         with contextlib.suppress(Exception):
             await socket.ws.close(CLOSE_GOING_AWAY, "Going away")
 
@@ -314,6 +317,13 @@ class Gateway:
             return
         body = message
         self.meter.websocket_message(len(body.encode()))
+        if not socket.inbound.take():  # too chatty: drop it, and say so once
+            socket.throttled += 1
+            if socket.throttled == 1:
+                reply = apigw.error_frame("Too Many Requests", record.id, apigw.new_request_id())
+                socket.deliver(reply.encode(), self._spawn)
+            return
+        socket.throttled = 0
         try:
             route = apigw.select_route(body, self.routes)
         except ValidationError:

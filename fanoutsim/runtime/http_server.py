@@ -5,7 +5,9 @@ POST has one. Why not a framework: the surface is three routes and a static page
 request path is the fan-out's hot path. Keep-alive, Content-Length bodies, one write per
 response with TCP_NODELAY (no Nagle / delayed-ACK stalls). A handler may answer at once
 (a :class:`Response`) or later (an awaitable); requests on one connection are answered in
-order.
+order. Bounded everywhere: head and body sizes, the time a request may take to arrive
+(408), the time a connection may sit idle (closed), and the connections open at once
+(503 beyond :class:`Limits.max_connections`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "MAX_HEAD",
     "Handler",
     "HttpServer",
+    "Limits",
     "Request",
     "Response",
     "encode_response",
@@ -36,6 +39,16 @@ __all__ = [
 MAX_HEAD = 64 * 1024
 MAX_BODY = 10 * 1024 * 1024
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long a request may take to arrive, how long a connection may idle, how many
+    may be open at once."""
+
+    request_timeout_s: float = 30.0
+    idle_timeout_s: float = 60.0
+    max_connections: int = 1000
 
 
 @dataclass(frozen=True)
@@ -99,35 +112,66 @@ def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
 
 
 class _Connection(asyncio.Protocol):
-    def __init__(self, handler: Handler, connections: set[_Connection]) -> None:
+    def __init__(self, handler: Handler, connections: set[_Connection], limits: Limits) -> None:
         self._handler = handler
         self._connections = connections
+        self._limits = limits
         self._buffer = bytearray()
         self._transport: asyncio.Transport | None = None
         self._busy = False
         self._pending: asyncio.Future[None] | None = None
         self._peer = ""
+        self._timer: asyncio.TimerHandle | None = None
+        self._timing = ""  # "idle" or "request": what the timer is for
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        if len(self._connections) >= self._limits.max_connections:
+            self._reply(Response(503, b'{"message":"Too many connections"}'), keep_alive=False)
+            return
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._peer = str((transport.get_extra_info("peername") or ("", 0))[0])
         self._connections.add(self)
+        self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._connections.discard(self)
         self._transport = None
+        if self._timer is not None:
+            self._timer.cancel()
 
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
 
+    def _arm(self) -> None:
+        """Idle timer while nothing is buffered; a request timer (not reset by more bytes,
+        so a slow sender cannot hold the socket) once a request has begun."""
+        want = "request" if self._buffer else "idle"
+        if self._busy or (self._timer is not None and want == self._timing == "request"):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        limit = self._limits.request_timeout_s if want == "request" else self._limits.idle_timeout_s
+        self._timing = want
+        self._timer = asyncio.get_running_loop().call_later(limit, self._expired)
+
+    def _expired(self) -> None:
+        self._timer = None
+        if self._transport is None or self._busy:
+            return
+        if self._timing == "request":
+            self._reply(Response(408, b'{"message":"Request timeout"}'), keep_alive=False)
+        else:
+            self._transport.close()
+
     def data_received(self, data: bytes) -> None:
         self._buffer += data
         self._process()
+        self._arm()
 
     def _process(self) -> None:
         while not self._busy and self._transport is not None:
@@ -159,6 +203,7 @@ class _Connection(asyncio.Protocol):
                 return
             assert isinstance(answer, Response)
             self._reply(answer, keep_alive)
+            self._timing = ""  # a new request may begin: its timer starts afresh
 
     async def _later(self, answer: Awaitable[Response], keep_alive: bool) -> None:
         try:
@@ -168,6 +213,9 @@ class _Connection(asyncio.Protocol):
         self._busy = False
         self._reply(response, keep_alive)
         self._process()
+        if self._transport is not None:
+            self._timing = ""
+            self._arm()
 
     def _reply(self, response: Response, keep_alive: bool) -> None:
         if self._transport is None:
@@ -180,10 +228,13 @@ class _Connection(asyncio.Protocol):
 class HttpServer:
     """Serves ``handler`` on ``host:port`` (port 0 picks a free one)."""
 
-    def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, handler: Handler, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None
+    ) -> None:
         self._handler = handler
         self._host = host
         self._port = port
+        self.limits = limits or Limits()
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
 
@@ -196,7 +247,9 @@ class HttpServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: _Connection(self._handler, self._connections), self._host, self._port
+            lambda: _Connection(self._handler, self._connections, self.limits),
+            self._host,
+            self._port,
         )
 
     async def close(self) -> None:

@@ -1,0 +1,78 @@
+"""A client hurts only itself: one that never reads is cut off once 4 MiB wait for it
+(its ``$disconnect`` runs with 1006), and one that floods messages is throttled (told once)
+while the others keep receiving every update."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from typing import Any
+from urllib.parse import urlparse
+
+from websockets.sync.client import connect
+
+from fanoutsim import Simulator
+from fanoutsim.runtime import client_socket
+
+
+def _until(condition: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def _deaf_client(url: str) -> socket.socket:
+    """Complete the upgrade, then never read again (a tiny receive window)."""
+    parts = urlparse(url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((parts.hostname, parts.port))
+    sock.sendall(
+        (
+            f"GET {parts.path}?client=deaf HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101")
+    return sock
+
+
+def test_a_client_that_never_reads_is_cut_off_and_the_others_hear_everything() -> None:
+    with Simulator() as sim:
+        sim.load_flights()
+        listeners = sim.add_clients(3)
+        deaf = _deaf_client(sim.endpoints["websocket"])
+        try:
+            details = "x" * 100_000  # 100 KB updates: 12 MB in all, more than buffers hold
+            traces = [sim.publish("FS101", "BOARDING", f"{i} {details}") for i in range(120)]
+            sim.wait_for_deliveries(timeout=120)
+            _until(lambda: any(i.function == "on_disconnect" for i in sim.invocations()))
+            (gone,) = [i for i in sim.invocations() if i.function == "on_disconnect"]
+            assert gone.event["requestContext"]["disconnectStatusCode"] == 1006
+            assert all(t in c.first_receipt for c in listeners for t in traces)
+        finally:
+            deaf.close()
+
+
+def test_a_flooding_client_is_throttled_and_told_once() -> None:
+    burst = int(client_socket.MESSAGES_BURST)
+    with Simulator() as sim, connect(sim.endpoints["websocket"]) as ws:
+        for _ in range(burst * 3):
+            ws.send("hello")
+        replies = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                replies.append(json.loads(ws.recv(timeout=2)))
+            except TimeoutError:
+                break
+        throttled = [r for r in replies if r.get("message") == "Too Many Requests"]
+        answered = [r for r in replies if r.get("error") == "unsupported message"]
+        assert len(throttled) == 1
+        assert burst <= len(answered) < burst * 3  # the burst and what refilled meanwhile
