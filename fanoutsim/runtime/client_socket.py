@@ -14,6 +14,7 @@ messages are dropped and it is told once with a ``Too Many Requests`` frame.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -24,9 +25,19 @@ from websockets.asyncio.server import ServerConnection, broadcast
 
 from fanoutsim.aws import apigw
 from fanoutsim.aws.management import ConnectionRecord
-from fanoutsim.aws.quotas import TokenBucket
+from fanoutsim.aws.quotas import GatewayQuotas, TokenBucket
 
-__all__ = ["MAX_SEND_BUFFER_BYTES", "MESSAGES_BURST", "MESSAGES_PER_S", "ClientSocket"]
+__all__ = [
+    "CLOSE_GOING_AWAY",
+    "MAX_SEND_BUFFER_BYTES",
+    "MESSAGES_BURST",
+    "MESSAGES_PER_S",
+    "ClientSocket",
+]
+
+#: The close code API Gateway sends at the idle timeout and the maximum duration.
+CLOSE_GOING_AWAY = 1001
+_WATCH_S = 1.0  # how often a connection's lifetime and send buffer are checked
 
 MAX_SEND_BUFFER_BYTES = 4 * 1024 * 1024
 MESSAGES_PER_S = 50.0
@@ -84,6 +95,22 @@ class ClientSocket:
         if opened and not self.draining:
             self.draining = True
             spawn(self.drain())
+
+    async def expire(self, quotas: GatewayQuotas) -> None:
+        """Close the connection when it has been idle (no client message) for the idle
+        timeout or open for the maximum duration, with 1001 as API Gateway does (its
+        ``$disconnect`` then runs with that status); cut it meanwhile if it overflows."""
+        loop = asyncio.get_running_loop()
+        while True:
+            idle_end = self.heard_at + quotas.idle_timeout_s
+            end = min(idle_end, self.opened_at + quotas.max_connection_s)
+            if loop.time() >= end:
+                break
+            if self.overflowing():  # e.g. a ping flood whose pongs are never read
+                return
+            await asyncio.sleep(min(end - loop.time(), _WATCH_S))
+        with contextlib.suppress(Exception):
+            await self.ws.close(CLOSE_GOING_AWAY, "Going away")
 
     async def drain(self) -> None:
         try:

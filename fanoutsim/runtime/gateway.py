@@ -42,11 +42,7 @@ from fanoutsim.runtime.client_socket import ClientSocket
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.function_runtime import FunctionRuntime, Invocation
 
-__all__ = ["CLOSE_GOING_AWAY", "Gateway"]
-
-#: The close code API Gateway sends at the idle timeout and the maximum duration.
-CLOSE_GOING_AWAY = 1001
-_WATCH_S = 1.0  # how often a connection's lifetime and send buffer are checked
+__all__ = ["Gateway"]
 
 
 def _now_ms() -> int:
@@ -224,7 +220,7 @@ class Gateway:
             self._spawn(socket.drain())
         self.feed.changed("connections")
         socket.opened_at = socket.heard_at = asyncio.get_running_loop().time()
-        lifetime = asyncio.ensure_future(self._expire(socket))
+        lifetime = asyncio.ensure_future(socket.expire(self.quotas))
         with contextlib.suppress(Exception):  # a broken client must not take the gateway down
             async for message in ws:
                 socket.heard_at = asyncio.get_running_loop().time()
@@ -258,23 +254,6 @@ class Gateway:
         socket = self._pending.pop(ws, None)
         if socket is not None:
             await self._leave(socket.record, ws)
-
-    async def _expire(self, socket: ClientSocket) -> None:
-        """Close the connection when it has been idle (no client message) for the idle
-        timeout or open for the maximum duration, with 1001 as API Gateway does; its
-        ``$disconnect`` then runs with that status."""
-        loop = asyncio.get_running_loop()
-        quotas = self.quotas
-        while True:
-            idle_end = socket.heard_at + quotas.idle_timeout_s
-            end = min(idle_end, socket.opened_at + quotas.max_connection_s)
-            if loop.time() >= end:
-                break
-            if socket.overflowing():  # e.g. a ping flood whose pongs are never read
-                return
-            await asyncio.sleep(min(end - loop.time(), _WATCH_S))
-        with contextlib.suppress(Exception):
-            await socket.ws.close(CLOSE_GOING_AWAY, "Going away")
 
     def _present(self, labels: set[str]) -> bool:
         return bool(self._disconnecting & labels) or any(
