@@ -16,7 +16,12 @@ maxSockets in Node.js"). A connection that answers 410 Gone is deleted with its
 subscriptions. A record that cannot be delivered is reported in ``batchItemFailures``
 together with every later record of the batch, so the event source mapping retries from it
 in order (ReportBatchItemFailures); what was posted before the failure stays posted, and
-arrives again on the retry.
+arrives again on the retry. Before each record the handler checks its time budget
+(``context.get_remaining_time_in_millis()``): when twice its slowest record, or a tenth of
+its starting time, no longer fits, it reports the records it has not started as failed,
+so the next invocation takes them up untouched instead of the whole batch being cut off
+at the timeout and posted again. Each such hand-back uses one of the mapping's retry
+attempts, as any partial batch failure does.
 
 Environment: ``CONNECTIONS_TABLE``, ``SUBSCRIPTIONS_TABLE``, ``WEBSOCKET_ENDPOINT``;
 optional ``FANOUT_MODE`` (``broadcast`` | ``per-flight``), ``POST_CONCURRENCY`` and
@@ -28,6 +33,7 @@ from __future__ import annotations
 import contextvars
 import json
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
@@ -60,6 +66,8 @@ UNPAGINATED_SCAN: Final = "unpaginated-scan"
 SEED_BUGS: Final = (UNPAGINATED_SCAN, "disconnect-wired-to-connect")
 DEFAULT_POST_CONCURRENCY: Final = 50
 MAX_POST_CONCURRENCY: Final = 1000
+#: The share of its time an invocation keeps in reserve before it stops taking records.
+BUDGET_RESERVE: Final = 0.1
 _deserializer = TypeDeserializer()
 
 
@@ -137,9 +145,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     records = event.get("Records", [])
     mode, concurrency = fanout_mode(), post_concurrency()
     everyone: list[str] | None = None
+    slowest = 0.0  # seconds the slowest record of this batch took
+    budget = _seconds_left(context)  # what this invocation had when it started
     for index, record in enumerate(records):
         if record.get("eventName") not in ("INSERT", "MODIFY"):
             continue
+        if index and not _time_for_another(context, slowest, budget):
+            print(f"time budget: {len(records) - index} records left for the next invocation")
+            return _failures(records[index:])
+        started = time.monotonic()
         try:
             image = _image(record)
             data = json.dumps(client_payload(image, record["eventName"])).encode()
@@ -152,9 +166,29 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             everyone = [c for c in everyone if c not in gone] if gone else everyone
         except Exception as error:  # report the failed record and all after it, in order
             print(f"record {record['dynamodb'].get('SequenceNumber')} failed: {error!r}")
-            return {
-                "batchItemFailures": [
-                    {"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in records[index:]
-                ]
-            }
+            return _failures(records[index:])
+        slowest = max(slowest, time.monotonic() - started)
     return {"batchItemFailures": []}
+
+
+def _failures(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """``records`` reported failed, so the mapping retries from the first of them."""
+    return {
+        "batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in records]
+    }
+
+
+def _seconds_left(context: Any) -> float | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000 if remaining is not None else None
+
+
+def _time_for_another(context: Any, slowest_s: float, budget_s: float | None) -> bool:
+    """Whether another record fits before the timeout: twice the slowest record so far,
+    and a tenth of the time the invocation started with, must remain. Stopping early hands
+    the rest to the next invocation untouched; running into the timeout would lose the
+    batch's result and post everything again on the retry."""
+    left = _seconds_left(context)
+    if left is None or budget_s is None:
+        return True
+    return left > max(2 * slowest_s, BUDGET_RESERVE * budget_s)
