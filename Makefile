@@ -27,6 +27,8 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/fanout_live.py
 	$(BIN)/python bench/model_scale.py
+	$(BIN)/python bench/fanout_modes.py
+	$(BIN)/python bench/overload.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
