@@ -104,7 +104,8 @@ class FaultInjector:
         self.plan = FaultPlan()
         self._counts = _Counts()
         self._rng = random.Random(0)
-        self._records_seen: set[str] = set()
+        self._records_seen = 0  # stream records the handler has been given, retries aside
+        self._highest_seen = -1  # the highest sequence number among them
         self._posts = 0
         self._posts_by_invocation: dict[str, int] = {}
         self._events: Any = None
@@ -128,7 +129,7 @@ class FaultInjector:
             self.plan = plan
             self._counts = _Counts()
             self._rng = random.Random(plan.seed)
-            self._records_seen.clear()
+            self._records_seen, self._highest_seen = 0, -1
             self._posts = 0
             self._posts_by_invocation.clear()
 
@@ -143,14 +144,17 @@ class FaultInjector:
         if invocation.function != STREAM_FUNCTION:
             return
         plan = self.plan
+        if plan.fail_on_record is None and not plan.function_error_rate:
+            return
         with self._lock:
+            # sequence numbers grow along the shard: a retry's records are not new
             numbers = [
-                str(r.get("dynamodb", {}).get("SequenceNumber"))
-                for r in invocation.event.get("Records", [])
+                int(r["dynamodb"]["SequenceNumber"]) for r in invocation.event.get("Records", [])
             ]
-            fresh = [n for n in numbers if n not in self._records_seen]
-            before = len(self._records_seen)
-            self._records_seen.update(fresh)
+            fresh = [n for n in numbers if n > self._highest_seen]
+            before = self._records_seen
+            self._records_seen += len(fresh)
+            self._highest_seen = max([self._highest_seen, *fresh])
             if plan.fail_on_record is not None and before < plan.fail_on_record <= before + len(
                 fresh
             ):
@@ -178,6 +182,8 @@ class FaultInjector:
     def _before_post(self, **_: Any) -> None:
         """In the stream handler's threads, before each post: drop clients, stall."""
         plan = self.plan
+        if not (plan.drop_clients or plan.stall_invocations):
+            return
         invocation = current_invocation.get()
         with self._lock:
             self._posts += 1

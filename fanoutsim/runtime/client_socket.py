@@ -126,10 +126,6 @@ class ClientSocket:
             self.draining = False
 
 
-def _inbound_bucket() -> TokenBucket:
-    return TokenBucket(MESSAGES_PER_S, MESSAGES_BURST)
-
-
 def is_utf8(data: bytes) -> bool:
     try:
         data.decode("utf-8")
