@@ -17,7 +17,6 @@ import json
 import os
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,9 +50,9 @@ from fanoutsim.runtime.loop_thread import LoopThread
 from fanoutsim.runtime.poller import StreamPoller
 from fanoutsim.runtime.subscribers import SubscriberPool
 from fanoutsim.stages import TRACE_FIELD
-from fanoutsim.tracing import Tracer
+from fanoutsim.tracing import Tracer, new_trace_id
 
-__all__ = ["Options", "Ports", "Stack", "Transport", "build", "new_trace_id"]
+__all__ = ["Options", "Ports", "Stack", "Transport", "build"]
 
 _FINISH_S = 2.0  # how long a stopping task may take before it is cancelled
 
@@ -355,11 +354,6 @@ def _assemble(s: Stack) -> None:
     if options.aws_endpoint:  # moto's server mode on the same backends, for outside callers
         s.aws = AwsEndpoint(options.host, options.ports.aws, s.meter.count_outside_call)
         s.endpoints["aws"] = s.aws.url
-
-
-def new_trace_id() -> str:
-    """A fresh trace id (16 hex digits)."""
-    return uuid.uuid4().hex[:16]
 
 
 async def _start_task(poller: StreamPoller) -> asyncio.Task[None]:

@@ -1,5 +1,6 @@
 """Command line: ``fanoutsim demo`` runs the live pipeline, ``fanoutsim serve`` keeps it up
-for a browser, ``fanoutsim model`` sizes it."""
+for a browser, ``fanoutsim model`` sizes it, and ``template``, ``deploy``, ``calibrate`` and
+``teardown`` take it to AWS."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 
 from tqdm import tqdm
 
+import fanoutsim.deploy.command as deploy_command
 import fanoutsim.model.command as model_command
 from fanoutsim import serve
 from fanoutsim.errors import FanoutsimError
@@ -75,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     serve.add_parser(sub)
     model_command.add_parser(sub)
+    deploy_command.add_parsers(sub)
     return parser
 
 
@@ -85,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(args)
         if args.command == "serve":
             return serve.run(args)
+        if args.command in deploy_command.COMMANDS:
+            return deploy_command.run(args)
         return int(model_command.run(args))
     except (FanoutsimError, ValueError) as error:
         print(f"fanoutsim: {error}", file=sys.stderr)

@@ -11,6 +11,7 @@ __all__ = [
     "ConnectRejected",
     "DataFileError",
     "DeliveryTimeout",
+    "DeployError",
     "FanoutsimError",
     "InjectedFault",
     "InvalidEventPattern",
@@ -91,3 +92,8 @@ class ManagementError(FanoutsimError):
         self.code = code
         self.status = status
         self.message = message
+
+
+class DeployError(FanoutsimError):
+    """Deploying, driving or tearing down the real stack failed; the message says why and
+    what to do (no credentials, a missing permission, a stack that cannot be updated)."""

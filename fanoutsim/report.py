@@ -155,6 +155,8 @@ def build_report(run: RunSnapshot) -> Report:
         "stages": {name: percentiles(samples[name]) for name, _, _ in STAGES},
         "operations": dict(meter["operations"]),
         "outside_operations": dict(meter["outside_operations"]),
+        "operations_by_function": dict(meter["operations_by_function"]),
+        "tables_by_function": dict(meter["tables_by_function"]),
         "invocations": meter["invocations"],
         "websocket": meter["websocket"],
         "connection_minutes": meter["connection_minutes"],

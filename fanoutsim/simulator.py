@@ -29,8 +29,9 @@ from fanoutsim import stack
 from fanoutsim.aws.authorizer import AuthorizerConfig
 from fanoutsim.aws.esm import MappingConfig
 from fanoutsim.aws.quotas import GatewayQuotas
-from fanoutsim.builder import Options, Ports, Stack, Transport, build, new_trace_id
+from fanoutsim.builder import Options, Ports, Stack, Transport, build
 from fanoutsim.client_verbs import ClientVerbs, open_only
+from fanoutsim.deploy.remote import RemoteStack
 from fanoutsim.errors import DeliveryTimeout, SimulatorError
 from fanoutsim.faults import FaultPlan
 from fanoutsim.feed import Changed, PipelineEvent
@@ -42,7 +43,7 @@ from fanoutsim.runtime.instrumentation import producer_call
 from fanoutsim.sample_flights import sample_flights
 from fanoutsim.stages import TRACE_FIELD
 from fanoutsim.timing.profiles import TimingProfile, load_profile
-from fanoutsim.tracing import Timeline
+from fanoutsim.tracing import Timeline, new_trace_id
 
 __all__ = ["Simulator", "Transport"]
 
@@ -137,6 +138,15 @@ class Simulator(ClientVerbs):
         # collector's view: otherwise a full collection stalls an update for ~70 ms.
         gc.collect()
         gc.freeze()
+
+    @staticmethod
+    def attach(outputs: Mapping[str, str] | str, **options: Any) -> RemoteStack:
+        """The deployed stack with this class's verbs (:class:`RemoteStack`): ``outputs``
+        as :func:`fanoutsim.deploy.cloudformation.deploy` returned them, or the name of a
+        stack deployed from this machine (``region=`` too, unless it is the default)."""
+        if isinstance(outputs, str):
+            return RemoteStack.from_stack(outputs, **options)
+        return RemoteStack(outputs, **options)
 
     # ----------------------------------------------------------------- change feed
     @open_only

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "from_message",
     "from_payload",
     "from_records",
+    "new_trace_id",
     "stage_samples",
 ]
 
@@ -140,3 +142,8 @@ def stage_samples(timelines: Iterable[Timeline]) -> dict[str, list[float]]:
         for name, start, end in STAGES:
             samples[name].extend(timeline.durations_ms(start, end))
     return samples
+
+
+def new_trace_id() -> str:
+    """A fresh trace id (16 hex digits)."""
+    return uuid.uuid4().hex[:16]

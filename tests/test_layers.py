@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("stack",),
     ("moto",),
     ("report", "faults", "options", "builder"),
-    ("client_verbs", "simulator"),
+    ("client_verbs", "simulator", "deploy"),
     ("notebook", "serve", "cli", "__main__", "__init__"),
 )
 

@@ -59,6 +59,8 @@ class Meter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._operations: Counter[str] = Counter()
+        self._by_function: dict[str, Counter[str]] = {}
+        self._tables: dict[str, dict[str, set[str]]] = {}
         self._outside: Counter[str] = Counter()
         self._functions: dict[str, _FunctionUse] = {}
         self._messages = 0
@@ -70,10 +72,23 @@ class Meter:
         self._read_units = 0.0
         self._write_units = 0.0
 
-    def count_call(self, service: str, operation: str) -> None:
-        """One API call of the pipeline, e.g. ``("dynamodb", "PutItem")``."""
+    def count_call(
+        self,
+        service: str,
+        operation: str,
+        function: str | None = None,
+        tables: tuple[str, ...] = (),
+    ) -> None:
+        """One API call of the pipeline, e.g. ``("dynamodb", "PutItem")``, made by
+        ``function`` (None for a producer's call) on ``tables``; what each function calls,
+        and where, is what its role must allow (:mod:`fanoutsim.deploy.permissions`)."""
+        key = f"{service}:{operation}"
+        caller = function or "(producer)"
         with self._lock:
-            self._operations[f"{service}:{operation}"] += 1
+            self._operations[key] += 1
+            self._by_function.setdefault(caller, Counter())[key] += 1
+            if tables:
+                self._tables.setdefault(caller, {}).setdefault(key, set()).update(tables)
 
     def count_outside_call(self, service: str, operation: str) -> None:
         """One API call from outside the pipeline (an SDK or the CLI on the AWS endpoint)."""
@@ -152,6 +167,14 @@ class Meter:
             return {
                 "operations": dict(sorted(self._operations.items())),
                 "outside_operations": dict(sorted(self._outside.items())),
+                "operations_by_function": {
+                    name: dict(sorted(calls.items()))
+                    for name, calls in sorted(self._by_function.items())
+                },
+                "tables_by_function": {
+                    name: {call: sorted(names) for call, names in sorted(calls.items())}
+                    for name, calls in sorted(self._tables.items())
+                },
                 "invocations": {
                     name: {
                         "count": use.count,

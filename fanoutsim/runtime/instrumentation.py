@@ -62,6 +62,13 @@ class ItemSizes(Protocol):
     ) -> int | None: ...
 
 
+def _tables_of(params: Mapping[str, Any]) -> tuple[str, ...]:
+    """The DynamoDB tables a call's parameters name (one, or a batch's several)."""
+    if isinstance(params.get("TableName"), str):
+        return (params["TableName"],)
+    return tuple(sorted(params.get("RequestItems", {})))
+
+
 class Instrumentation:
     """Installs and removes the metering hooks for one simulator."""
 
@@ -95,7 +102,8 @@ class Instrumentation:
         service = model.service_model.endpoint_prefix
         if service == "execute-api":
             service = "apigatewaymanagementapi"
-        self.meter.count_call(service, model.name)
+        function = invocation.function if invocation is not None else None
+        self.meter.count_call(service, model.name, function, _tables_of(params or {}))
         if context is not None and service == "dynamodb":
             context["fanoutsim_params"] = params or {}
         delay = CALL_DELAYS.get(f"{service}:{model.name}")

@@ -1,0 +1,69 @@
+"""``fanoutsim calibrate``: a short measured workload on the deployed stack, fitted into a
+timing profile file, so the cost and latency model runs on the user's own figures.
+
+One subscriber, the sample flights, then ``updates`` scripted status updates one at a time
+(each waited for, so no update queues behind another), and ``pings`` WebSocket pings. The
+fitting is :mod:`fanoutsim.timing.calibration`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fanoutsim.deploy.remote import RemoteStack
+from fanoutsim.sample_flights import scripted_day
+from fanoutsim.timing.calibration import Calibration, fit_profile, profile_toml
+from fanoutsim.timing.profiles import load_profile
+
+__all__ = ["calibrate", "measure"]
+
+
+def measure(
+    remote: RemoteStack,
+    updates: int = 30,
+    pings: int = 30,
+    progress: Callable[[str], None] = print,
+) -> tuple[list[float], list[float]]:
+    """End-to-end times (ms, PutEvents returned -> receipt) of ``updates`` updates to one
+    subscriber, and ``pings`` ping round trips (ms)."""
+    if not remote.subscribers():
+        remote.add_clients(1)
+    remote.load_flights()
+    script = scripted_day()
+    latencies: list[float] = []
+    for i in range(updates):
+        flight_id, status, details = script[i % len(script)]
+        trace = remote.publish(flight_id, status, details)
+        remote.wait_for_deliveries()
+        latencies.extend(remote.timeline(trace).durations_ms("put_events", "receipt"))
+        if (i + 1) % 10 == 0 or i + 1 == updates:
+            progress(f"measured {i + 1}/{updates} updates")
+    return latencies, remote.ping_rtts(pings)
+
+
+def calibrate(
+    remote: RemoteStack,
+    region: str,
+    out: Path,
+    *,
+    base: str = "aws",
+    updates: int = 30,
+    pings: int = 30,
+    progress: Callable[[str], None] = print,
+) -> Calibration:
+    """Measure, fit, and write the profile to ``out`` (a ``.toml`` file)."""
+    latencies, rtts = measure(remote, updates, pings, progress)
+    day = datetime.now(UTC).date().isoformat()
+    where = f"measured in {region} on {day}"
+    result = fit_profile(load_profile(base), latencies, rtts, where=where)
+    name = out.stem
+    source = f"{where} from this machine; stages not measurable from a client keep profile {base!r}"
+    out.write_text(profile_toml(result.profile, name, source, day))
+    (m50, m99), (q50, q99) = result.measured_ms, result.modelled_ms
+    progress(
+        f"wrote {out}: end to end p50 {m50:.0f} / p99 {m99:.0f} ms measured, "
+        f"{q50:.0f} / {q99:.0f} ms modelled"
+    )
+    return result

@@ -1,0 +1,98 @@
+"""The real stack from the command line::
+
+    fanoutsim template [--fanout per-flight] [--authorizer] [--routes seed] > stack.json
+    fanoutsim deploy --stack NAME [--region R] [--profile P] [--fanout ...] [--authorizer]
+    fanoutsim calibrate --stack NAME [--updates 30] [--out calibrated.toml]
+    fanoutsim teardown --stack NAME
+
+``template`` touches nothing; the others use the AWS credentials of ``--profile`` (or the
+usual AWS environment) and say what they do as they go.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from fanoutsim import stack
+from fanoutsim.deploy.template import StackOptions, build_template
+
+__all__ = ["COMMANDS", "add_parsers", "run"]
+
+COMMANDS = ("template", "deploy", "teardown", "calibrate")
+
+
+def _stack_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fanout", choices=stack.FANOUT_MODES, default="broadcast", help="fan-out mode"
+    )
+    parser.add_argument(
+        "--authorizer", action="store_true", help="put the token authorizer on $connect"
+    )
+    parser.add_argument(
+        "--routes", choices=tuple(stack.ROUTE_SETS), default="fanoutsim", help="route set"
+    )
+
+
+def _aws_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack", required=True, help="CloudFormation stack name")
+    parser.add_argument("--region", help="AWS region (default: the profile's)")
+    parser.add_argument("--profile", help="AWS named profile (default: the environment's)")
+
+
+def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``template``, ``deploy``, ``teardown`` and ``calibrate``."""
+    template = subparsers.add_parser("template", help="print the CloudFormation template")
+    _stack_options(template)
+    deploy = subparsers.add_parser("deploy", help="deploy the real stack to AWS")
+    _aws_options(deploy)
+    _stack_options(deploy)
+    deploy.add_argument("--bucket", help="an existing S3 bucket for the code (default: own)")
+    teardown = subparsers.add_parser("teardown", help="delete the deployed stack")
+    _aws_options(teardown)
+    calibrate = subparsers.add_parser(
+        "calibrate", help="measure the deployed stack and write a timing profile"
+    )
+    _aws_options(calibrate)
+    calibrate.add_argument("--updates", type=int, default=30, help="updates to time (30)")
+    calibrate.add_argument("--out", type=Path, help="profile file (default: STACK.toml)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one of :data:`COMMANDS`; 0 on success."""
+    options = None
+    if args.command in ("template", "deploy"):
+        options = StackOptions(fanout=args.fanout, authorizer=args.authorizer, routes=args.routes)
+    if args.command == "template":
+        print(json.dumps(build_template(options), indent=2))
+        return 0
+    from fanoutsim.deploy import cloudformation
+
+    if args.command == "deploy":
+        cloudformation.deploy(
+            args.stack, args.region, args.profile, options=options, bucket=args.bucket
+        )
+        return 0
+    if args.command == "teardown":
+        if not cloudformation.teardown(args.stack, args.region, args.profile):
+            print(f"{args.stack}: nothing to tear down")
+        return 0
+    return _calibrate(args)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    import boto3
+
+    from fanoutsim.deploy.calibrate import calibrate
+    from fanoutsim.deploy.remote import RemoteStack
+    from fanoutsim.errors import ConfigError
+
+    if args.updates < 10:
+        raise ConfigError(f"--updates must be at least 10 to fit a p99, not {args.updates}")
+    session = boto3.Session(profile_name=args.profile, region_name=args.region)
+    region = args.region or session.region_name or stack.REGION
+    with RemoteStack.from_stack(args.stack, region, session=session) as remote:
+        calibrate(remote, region, args.out or Path(f"{args.stack}.toml"), updates=args.updates)
+    return 0

@@ -1,0 +1,305 @@
+"""The deployed stack, driven with the simulator's verbs: real WebSocket clients on its
+``wss://`` endpoint, updates published on its bus with boto3, and ``GET /flights`` on its
+HTTP API.
+
+What it can know, it measures on this side: who received which update and when (end to
+end, from ``PutEvents`` returning to the first receipt), the calls it made, the messages it
+got. What only AWS knows (invocations, durations, iterator age, API Gateway's message
+count) it reads from CloudWatch when asked (:meth:`RemoteStack.cloudwatch`), and says so.
+The same code drives the local simulator's endpoints in the tests, so the path that talks
+to AWS is the path that is tested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any, Final
+
+from fanoutsim import stack
+from fanoutsim.deliveries import Deliveries
+from fanoutsim.deploy import state
+from fanoutsim.errors import DeliveryTimeout, DeployError
+from fanoutsim.feed import Changed, Feed, Passed, PipelineEvent
+from fanoutsim.functions import flight_model, tokens
+from fanoutsim.runtime.loop_thread import LoopThread
+from fanoutsim.runtime.subscribers import Subscriber, SubscriberPool
+from fanoutsim.sample_flights import sample_flights
+from fanoutsim.stages import TRACE_FIELD
+from fanoutsim.stats import percentiles
+from fanoutsim.tracing import Timeline, Tracer, new_trace_id
+
+__all__ = ["CLOUDWATCH_METRICS", "RemoteStack"]
+
+#: What :meth:`RemoteStack.cloudwatch` reads: (namespace, metric, statistic, dimension).
+CLOUDWATCH_METRICS: Final = (
+    ("AWS/ApiGateway", "ConnectCount", "Sum", "ApiId"),
+    ("AWS/ApiGateway", "MessageCount", "Sum", "ApiId"),
+    ("AWS/ApiGateway", "IntegrationError", "Sum", "ApiId"),
+    ("AWS/Lambda", "Invocations", "Sum", "FunctionName"),
+    ("AWS/Lambda", "Errors", "Sum", "FunctionName"),
+    ("AWS/Lambda", "Duration", "Average", "FunctionName"),
+    ("AWS/Lambda", "IteratorAge", "Maximum", "FunctionName"),
+)
+
+
+class RemoteStack:
+    """A deployed stack's endpoints (``deploy()``'s outputs), with the verbs the
+    notebooks' widgets use: add and remove clients, publish, wait, boards, report."""
+
+    def __init__(
+        self,
+        outputs: Mapping[str, str],
+        *,
+        region: str | None = None,
+        session: Any = None,
+        auth_secret: str | None = None,
+        endpoint_url: str | None = None,
+    ) -> None:
+        missing = [k for k in ("WebSocketEndpoint", "EventBusName") if not outputs.get(k)]
+        if missing:
+            raise DeployError(f"the stack's outputs lack {', '.join(missing)}")
+        import boto3
+
+        self.outputs = dict(outputs)
+        self.endpoints = {
+            "websocket": outputs["WebSocketEndpoint"],
+            "rest": outputs.get("ApiEndpoint", ""),
+            "management": outputs.get("ManagementEndpoint", ""),
+        }
+        self.fanout = outputs.get("FanoutMode", "broadcast")
+        self.profile = SimpleNamespace(name="deployed")  # what plot captions name
+        self._session = session or boto3.Session(region_name=region)
+        self._endpoint_url = endpoint_url
+        self._events = self._session.client("events", region_name=region, endpoint_url=endpoint_url)
+        self.calls: Counter[str] = Counter()
+        self.feed = Feed()
+        self.deliveries = Deliveries()
+        self.tracer = Tracer()
+        self.feed.subscribe(self.deliveries.observe)
+        self.feed.subscribe(self.tracer.observe)
+        self._watchers: dict[Callable[[str], None], Callable[[PipelineEvent], None]] = {}
+        self._published: list[str] = []
+        self._lock = threading.Lock()
+        self._loop = LoopThread("fanoutsim-remote")
+        self._pool = SubscriberPool(self.endpoints["websocket"], self.feed)
+        self._pool.on_left = self._left
+        if auth_secret:
+            self._pool.token_for = lambda name: tokens.mint(name, auth_secret)
+        self.closed = False
+        self.started = datetime.now(UTC)
+
+    @classmethod
+    def from_stack(cls, stack_name: str, region: str | None = None, **options: Any) -> RemoteStack:
+        """A stack deployed from this machine, by name (its outputs and secret were saved)."""
+        import boto3
+
+        region = region or boto3.Session().region_name or stack.REGION
+        saved = state.load(stack_name, region)
+        if not saved.get("outputs"):
+            raise DeployError(
+                f"no deployment of {stack_name} in {region} is recorded on this machine "
+                f"({state.path_of(stack_name, region)}); deploy it first, or pass its outputs"
+            )
+        options.setdefault("auth_secret", saved.get("auth_secret"))
+        return cls(saved["outputs"], region=region, **options)
+
+    # ----------------------------------------------------------------- clients
+    def _left(self, names: list[str]) -> None:
+        self.deliveries.forget_clients(names)
+        self.feed.changed("connections")
+
+    def add_clients(self, n: int = 1, flights: Sequence[str] = ()) -> list[Subscriber]:
+        """Connect ``n`` subscribers to the deployed ``$connect``."""
+        added = self._loop.run(self._pool.add(n, flights), timeout=60 + n * 0.5)
+        self.calls["websocket:connect"] += n
+        self.feed.changed("connections")
+        return added
+
+    def remove_clients(self, n: int = 1) -> list[str]:
+        """Close the ``n`` newest subscribers normally."""
+        names = list(self._pool.clients)[-n:] if n > 0 else []
+        self._loop.run(self._pool.remove_named(names))
+        return names
+
+    def subscribers(self) -> dict[str, Subscriber]:
+        return dict(self._pool.clients)
+
+    def ping_rtts(self, n: int, timeout_s: float = 10.0) -> list[float]:
+        """``n`` WebSocket ping round trips (ms) from the oldest client to the endpoint."""
+        clients = list(self._pool.clients.values())
+        if not clients or clients[0].ws is None:
+            raise DeployError("ping_rtts needs a connected client: add_clients(1) first")
+        ws = clients[0].ws
+
+        async def measure() -> list[float]:
+            rtts = []
+            for _ in range(n):
+                started = time.perf_counter()
+                async with asyncio.timeout(timeout_s):
+                    await (await ws.ping())
+                rtts.append((time.perf_counter() - started) * 1000)
+            return rtts
+
+        try:
+            return self._loop.run(measure(), timeout=None)
+        except TimeoutError:
+            raise DeployError(
+                f"no pong within {timeout_s:.0f} s: the endpoint does not answer pings"
+            ) from None
+
+    def boards(self) -> dict[str, dict[str, dict[str, Any]]]:
+        return {name: dict(c.board) for name, c in self._pool.clients.items()}
+
+    # ----------------------------------------------------------------- producing
+    def _publish(self, detail_type: str, detail: dict[str, Any]) -> str:
+        trace_id = new_trace_id()
+        clients = dict(self._pool.clients)
+        flight_id = detail.get("flightId")
+        owed = [
+            n for n, c in clients.items() if self.fanout != "per-flight" or flight_id in c.flights
+        ]
+        self.deliveries.expect(trace_id, owed, audience=len(clients))
+        with self._lock:
+            self._published.append(trace_id)
+        entry = {**stack.event_entry(detail_type, {**detail, TRACE_FIELD: trace_id})}
+        entry["EventBusName"] = self.outputs["EventBusName"]
+        response = self._events.put_events(Entries=[entry])
+        self.calls["events:PutEvents"] += 1
+        self.feed.passed("put_events", (trace_id,))
+        if response["FailedEntryCount"]:
+            error = response["Entries"][0]
+            self.feed.dropped((trace_id,), f"{error.get('ErrorCode')}: {error.get('ErrorMessage')}")
+        return str(trace_id)
+
+    def publish(self, flight_id: str, status: str, details: str = "") -> str:
+        """Publish a ``Flight status updated`` event on the deployed bus."""
+        detail = {"flightId": flight_id, "event": status, "eventDetails": details}
+        return self._publish(flight_model.STATUS_UPDATED, detail)
+
+    def schedule_flight(self, flight: dict[str, Any]) -> str:
+        return self._publish(flight_model.NEW_FLIGHT, flight)
+
+    def load_flights(self, wait: bool = True) -> list[str]:
+        """Schedule the sample flights (and wait until every client has them)."""
+        traces = [self.schedule_flight(f.flight) for f in sample_flights()]
+        if wait:
+            self.wait_for_deliveries()
+        return traces
+
+    @property
+    def published(self) -> list[str]:
+        with self._lock:
+            return list(self._published)
+
+    # ----------------------------------------------------------------- waiting
+    def wait_for_deliveries(self, timeout: float = 30.0) -> None:
+        if not self.deliveries.wait(timeout):
+            missing = self.deliveries.outstanding()
+            count = sum(len(v) for v in missing.values())
+            raise DeliveryTimeout(
+                f"{count} deliveries of {len(missing)} updates missing after {timeout:.0f} s"
+            )
+
+    def wait_until_idle(self, timeout: float = 30.0) -> None:
+        """What this side can wait for: every owed delivery (AWS's queues are not visible)."""
+        self.wait_for_deliveries(timeout)
+
+    # ----------------------------------------------------------------- observing
+    def flights(self) -> list[dict[str, Any]]:
+        """The view model, from the deployed ``GET /flights``."""
+        url = self.endpoints["rest"].rstrip("/") + "/flights"
+        with urllib.request.urlopen(url, timeout=15) as response:
+            self.calls["http:GET /flights"] += 1
+            flights: list[dict[str, Any]] = json.loads(response.read())
+        return flights
+
+    def timeline(self, trace_id: str) -> Timeline:
+        """The stamps this side saw: ``put_events`` and each client's ``receipt``."""
+        return self.tracer.timeline(trace_id)
+
+    def on_change(self, callback: Callable[[str], None]) -> None:
+        def forward(event: PipelineEvent) -> None:
+            if isinstance(event, Changed):
+                callback(event.kind)
+            elif isinstance(event, Passed) and event.point == "receipt":
+                callback("message")
+
+        self._watchers[callback] = forward
+        self.feed.subscribe(forward)
+
+    def off_change(self, callback: Callable[[str], None]) -> None:
+        forward = self._watchers.pop(callback, None)
+        if forward is not None:
+            self.feed.unsubscribe(forward)
+
+    def report(self) -> dict[str, Any]:
+        """What this side measured: deliveries by outcome, end-to-end latency (PutEvents
+        returned -> first receipt, ms), duplicates, and the calls it made."""
+        latencies: list[float] = []
+        for trace in self.published:
+            latencies.extend(self.tracer.timeline(trace).durations_ms("put_events", "receipt"))
+        clients = self._pool.clients.values()
+        return {
+            "source": "measured by the clients on this machine",
+            "endpoints": dict(self.endpoints),
+            "clients": len(self._pool.clients),
+            "updates": len(self.published),
+            "deliveries": self.deliveries.pairs(),
+            "dropped_updates": dict(self.deliveries.dropped),
+            "duplicates": sum(c.duplicates for c in clients),
+            "end_to_end_ms": percentiles(latencies),
+            "client_calls": dict(sorted(self.calls.items())),
+        }
+
+    def cloudwatch(self, minutes: int | None = None) -> dict[str, float]:
+        """AWS's own figures since this stack was attached (or the last ``minutes``), from
+        CloudWatch: API Gateway's connects, messages and integration errors, and each
+        function's invocations, errors, mean duration and the stream's iterator age."""
+        client = self._session.client("cloudwatch", endpoint_url=self._endpoint_url)
+        end = datetime.now(UTC)
+        start = end - timedelta(minutes=minutes) if minutes else self.started
+        api_id = self.endpoints["websocket"].split("//", 1)[-1].split(".", 1)[0]
+        figures: dict[str, float] = {}
+        for namespace, metric, statistic, dimension in CLOUDWATCH_METRICS:
+            value = api_id if dimension == "ApiId" else self.outputs.get("StreamFunctionName")
+            if not value:
+                continue
+            answer = client.get_metric_statistics(
+                Namespace=namespace,
+                MetricName=metric,
+                Dimensions=[{"Name": dimension, "Value": value}],
+                StartTime=start,
+                EndTime=end,
+                Period=60,
+                Statistics=[statistic],
+            )
+            points = [p[statistic] for p in answer.get("Datapoints", [])]
+            if points:
+                total = sum(points) if statistic == "Sum" else max(points)
+                figures[f"{namespace}:{metric}:{statistic}"] = float(total)
+        return figures
+
+    # ----------------------------------------------------------------- closing
+    def close(self) -> None:
+        """Disconnect every client and stop the loop (the stack stays deployed)."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self._loop.run(self._pool.close(), timeout=30)
+        finally:
+            self._loop.stop()
+
+    def __enter__(self) -> RemoteStack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
