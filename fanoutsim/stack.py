@@ -1,8 +1,8 @@
 """The Pattern #3 stack as data: table, bus and rule definitions, functions and routes.
 
-One place describes what the simulator builds on moto (and what a real deployment would
-create), so the builder (:mod:`fanoutsim.builder`), the tests and a future deployment
-template agree. Nothing here runs the stack.
+One place describes what the simulator builds on moto and what a real deployment creates,
+so the builder (:mod:`fanoutsim.builder`), the tests and the CloudFormation template
+(:mod:`fanoutsim.deploy.template`) agree. Nothing here runs the stack.
 """
 
 from __future__ import annotations

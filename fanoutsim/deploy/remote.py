@@ -27,7 +27,7 @@ from fanoutsim import stack
 from fanoutsim.deliveries import Deliveries
 from fanoutsim.deploy import state
 from fanoutsim.errors import DeliveryTimeout, DeployError
-from fanoutsim.feed import Changed, Feed, Passed, PipelineEvent
+from fanoutsim.feed import Changed, Feed, PipelineEvent
 from fanoutsim.functions import flight_model, tokens
 from fanoutsim.runtime.loop_thread import LoopThread
 from fanoutsim.runtime.subscribers import Subscriber, SubscriberPool
@@ -229,8 +229,6 @@ class RemoteStack:
         def forward(event: PipelineEvent) -> None:
             if isinstance(event, Changed):
                 callback(event.kind)
-            elif isinstance(event, Passed) and event.point == "receipt":
-                callback("message")
 
         self._watchers[callback] = forward
         self.feed.subscribe(forward)
@@ -264,8 +262,9 @@ class RemoteStack:
         CloudWatch: API Gateway's connects, messages and integration errors, and each
         function's invocations, errors, mean duration and the stream's iterator age."""
         client = self._session.client("cloudwatch", endpoint_url=self._endpoint_url)
-        end = datetime.now(UTC)
-        start = end - timedelta(minutes=minutes) if minutes else self.started
+        now = datetime.now(UTC)
+        start = now - timedelta(minutes=minutes) if minutes else self.started
+        end = now + timedelta(minutes=1)  # so the current minute's period is complete
         api_id = self.endpoints["websocket"].split("//", 1)[-1].split(".", 1)[0]
         figures: dict[str, float] = {}
         for namespace, metric, statistic, dimension in CLOUDWATCH_METRICS:

@@ -1,0 +1,71 @@
+"""``calibrate``: the measured workload runs through the attached-mode clients (here on the
+simulator's endpoints), and writes a profile file that the model loads, each refitted
+figure saying where and when it was measured.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+import pytest
+
+from fanoutsim import stack
+from fanoutsim.cli import main
+from fanoutsim.deploy.calibrate import calibrate
+from fanoutsim.deploy.remote import RemoteStack
+from fanoutsim.simulator import Simulator
+from fanoutsim.timing.profiles import load_profile
+
+
+def test_calibrate_measures_and_writes_a_profile(tmp_path: Path) -> None:
+    with Simulator(aws_endpoint=True) as sim:
+        key, secret = sim.credentials
+        session = boto3.Session(
+            aws_access_key_id=key, aws_secret_access_key=secret, region_name=stack.REGION
+        )
+        outputs = {
+            "WebSocketEndpoint": sim.endpoints["websocket"],
+            "ApiEndpoint": sim.endpoints["rest"],
+            "EventBusName": stack.BUS,
+        }
+        progress: list[str] = []
+        out = tmp_path / "mine.toml"
+        with RemoteStack(outputs, session=session, endpoint_url=sim.endpoints["aws"]) as remote:
+            result = calibrate(
+                remote, "eu-west-1", out, updates=10, pings=10, progress=progress.append
+            )
+            assert remote.report()["deliveries"]["missing"] == 0
+    assert result.samples == 10
+    assert progress[0] == "measured 10/10 updates" and progress[-1].startswith(f"wrote {out}")
+    profile = load_profile(out)
+    today = datetime.now(UTC).date().isoformat()
+    assert profile.name == "mine" and profile.as_of == today
+    for key in ("client_network", "stream_to_function"):
+        assert profile.distribution(key).source.startswith(f"measured in eu-west-1 on {today}")
+    assert (
+        profile.distribution("post_to_connection").source
+        == load_profile("aws").distribution("post_to_connection").source
+    )
+
+
+def test_cli_template_and_plain_errors(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert main(["template", "--fanout", "per-flight", "--authorizer"]) == 0
+    template = json.loads(capsys.readouterr().out)
+    assert "ConnectAuthorizer" in template["Resources"]
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("FANOUTSIM_STATE_DIR", str(tmp_path))
+    assert main(["deploy", "--stack", "demo", "--region", "eu-west-1"]) == 2
+    assert "no AWS credentials found" in capsys.readouterr().err
+    assert main(["calibrate", "--stack", "demo", "--region", "eu-west-1", "--updates", "5"]) == 2
+    assert "--updates must be at least 10" in capsys.readouterr().err
+    assert main(["calibrate", "--stack", "demo", "--region", "eu-west-1"]) == 2
+    assert "no deployment of demo in eu-west-1" in capsys.readouterr().err
