@@ -58,6 +58,12 @@ class ClientVerbs:
         """The access key id and secret the management API accepts."""
         return self._stack.options.credentials
 
+    @property
+    def auth_secret(self) -> str:
+        """The secret ``$connect`` tokens are signed with (for clients of one's own, and
+        for driving this simulator with :class:`~fanoutsim.deploy.remote.RemoteStack`)."""
+        return self._stack.options.auth_secret
+
     @open_only
     def mint_token(self, user: str, ttl_s: int = 3600) -> str:
         """A ``$connect`` token for ``user``, valid ``ttl_s`` seconds, signed with this

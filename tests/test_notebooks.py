@@ -22,6 +22,7 @@ TUTORIAL = (
     "03_stream",
     "04_fanout",
     "06_beyond",
+    "07_real_stack",
 )
 MAX_CODE_LINES = 10
 MAX_MARKDOWN_LINES = 20

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fanoutsim.deploy.remote import RemoteStack
-from fanoutsim.sample_flights import scripted_day
+from fanoutsim.sample_flights import sample_flights, scripted_day
 from fanoutsim.timing.calibration import Calibration, fit_profile, profile_toml
 from fanoutsim.timing.profiles import load_profile
 
@@ -26,21 +26,27 @@ def measure(
     pings: int = 30,
     progress: Callable[[str], None] = print,
 ) -> tuple[list[float], list[float]]:
-    """End-to-end times (ms, PutEvents returned -> receipt) of ``updates`` updates to one
-    subscriber, and ``pings`` ping round trips (ms)."""
-    if not remote.subscribers():
-        remote.add_clients(1)
-    remote.load_flights()
-    script = scripted_day()
-    latencies: list[float] = []
-    for i in range(updates):
-        flight_id, status, details = script[i % len(script)]
-        trace = remote.publish(flight_id, status, details)
-        remote.wait_for_deliveries()
-        latencies.extend(remote.timeline(trace).durations_ms("put_events", "receipt"))
-        if (i + 1) % 10 == 0 or i + 1 == updates:
-            progress(f"measured {i + 1}/{updates} updates")
-    return latencies, remote.ping_rtts(pings)
+    """End-to-end times (ms, PutEvents sent -> receipt) of ``updates`` updates to one
+    probe subscriber of its own (following every sample flight, so per-flight fan-out sends
+    it each one), and ``pings`` ping round trips (ms) from it."""
+    probe = remote.add_clients(1, flights=[f.flight_id for f in sample_flights()])[0]
+    try:
+        remote.load_flights()
+        script = scripted_day()
+        latencies: list[float] = []
+        for i in range(updates):
+            flight_id, status, details = script[i % len(script)]
+            trace = remote.publish(flight_id, status, details)
+            remote.wait_for_deliveries()
+            timeline = remote.timeline(trace)
+            received = timeline.per_connection["receipt"].get(probe.name)
+            if received is not None:
+                latencies.append((received - timeline.points["put_events"]) * 1000)
+            if (i + 1) % 10 == 0 or i + 1 == updates:
+                progress(f"measured {i + 1}/{updates} updates")
+        return latencies, remote.ping_rtts(pings, client=probe.name)
+    finally:
+        remote.clients_leave([probe.name])
 
 
 def calibrate(

@@ -3,7 +3,7 @@
 HTTP API.
 
 What it can know, it measures on this side: who received which update and when (end to
-end, from ``PutEvents`` returning to the first receipt), the calls it made, the messages it
+end, from sending ``PutEvents`` to the first receipt), the calls it made, the messages it
 got. What only AWS knows (invocations, durations, iterator age, API Gateway's message
 count) it reads from CloudWatch when asked (:meth:`RemoteStack.cloudwatch`), and says so.
 The same code drives the local simulator's endpoints in the tests, so the path that talks
@@ -97,6 +97,34 @@ class RemoteStack:
         self.started = datetime.now(UTC)
 
     @classmethod
+    def of_simulator(cls, sim: Any) -> RemoteStack:
+        """A running :class:`~fanoutsim.simulator.Simulator` (started with
+        ``aws_endpoint=True``) seen as a deployed stack: the same code path that talks to
+        AWS, on this machine's endpoints (the tests and notebook 07's dry run use it)."""
+        import boto3
+
+        if "aws" not in sim.endpoints:
+            raise DeployError("the simulator needs aws_endpoint=True to be attached to")
+        key, secret = sim.credentials
+        session = boto3.Session(
+            aws_access_key_id=key, aws_secret_access_key=secret, region_name=sim.region
+        )
+        outputs = {
+            "WebSocketEndpoint": sim.endpoints["websocket"],
+            "ApiEndpoint": sim.endpoints["rest"],
+            "ManagementEndpoint": sim.endpoints["management"],
+            "EventBusName": stack.BUS,
+            "FanoutMode": sim.fanout,
+        }
+        return cls(
+            outputs,
+            region=sim.region,
+            session=session,
+            auth_secret=sim.auth_secret,
+            endpoint_url=sim.endpoints["aws"],
+        )
+
+    @classmethod
     def from_stack(cls, stack_name: str, region: str | None = None, **options: Any) -> RemoteStack:
         """A stack deployed from this machine, by name (its outputs and secret were saved)."""
         import boto3
@@ -125,19 +153,23 @@ class RemoteStack:
 
     def remove_clients(self, n: int = 1) -> list[str]:
         """Close the ``n`` newest subscribers normally."""
-        names = list(self._pool.clients)[-n:] if n > 0 else []
-        self._loop.run(self._pool.remove_named(names))
-        return names
+        return self.clients_leave(list(self._pool.clients)[-n:] if n > 0 else [])
+
+    def clients_leave(self, names: list[str]) -> list[str]:
+        """Close the named subscribers normally (``$disconnect`` runs on the stack)."""
+        self._loop.run(self._pool.remove_named(list(names)))
+        return list(names)
 
     def subscribers(self) -> dict[str, Subscriber]:
         return dict(self._pool.clients)
 
-    def ping_rtts(self, n: int, timeout_s: float = 10.0) -> list[float]:
-        """``n`` WebSocket ping round trips (ms) from the oldest client to the endpoint."""
-        clients = list(self._pool.clients.values())
-        if not clients or clients[0].ws is None:
+    def ping_rtts(self, n: int, client: str | None = None, timeout_s: float = 10.0) -> list[float]:
+        """``n`` WebSocket ping round trips (ms) from ``client`` (the oldest by default)."""
+        clients = self._pool.clients
+        chosen = clients.get(client) if client else next(iter(clients.values()), None)
+        if chosen is None or chosen.ws is None:
             raise DeployError("ping_rtts needs a connected client: add_clients(1) first")
-        ws = clients[0].ws
+        ws = chosen.ws
 
         async def measure() -> list[float]:
             rtts = []
@@ -171,9 +203,9 @@ class RemoteStack:
             self._published.append(trace_id)
         entry = {**stack.event_entry(detail_type, {**detail, TRACE_FIELD: trace_id})}
         entry["EventBusName"] = self.outputs["EventBusName"]
+        self.feed.passed("put_events", (trace_id,))  # sent: a fast delivery beats the answer
         response = self._events.put_events(Entries=[entry])
         self.calls["events:PutEvents"] += 1
-        self.feed.passed("put_events", (trace_id,))
         if response["FailedEntryCount"]:
             error = response["Entries"][0]
             self.feed.dropped((trace_id,), f"{error.get('ErrorCode')}: {error.get('ErrorMessage')}")
@@ -188,8 +220,13 @@ class RemoteStack:
         return self._publish(flight_model.NEW_FLIGHT, flight)
 
     def load_flights(self, wait: bool = True) -> list[str]:
-        """Schedule the sample flights (and wait until every client has them)."""
-        traces = [self.schedule_flight(f.flight) for f in sample_flights()]
+        """Schedule the sample flights the view model lacks (and wait until every client
+        has them). A flight scheduled twice changes nothing and reaches nobody, which only
+        the simulator can see, so the ones ``GET /flights`` already lists are skipped."""
+        present = {f.get("flightId") for f in self.flights()} if self.endpoints["rest"] else set()
+        traces = [
+            self.schedule_flight(f.flight) for f in sample_flights() if f.flight_id not in present
+        ]
         if wait:
             self.wait_for_deliveries()
         return traces
@@ -205,7 +242,9 @@ class RemoteStack:
             missing = self.deliveries.outstanding()
             count = sum(len(v) for v in missing.values())
             raise DeliveryTimeout(
-                f"{count} deliveries of {len(missing)} updates missing after {timeout:.0f} s"
+                f"{count} deliveries of {len(missing)} updates missing after {timeout:.0f} s "
+                "(a failure inside the stack, such as an update of a flight never scheduled, "
+                "is not visible from here: see cloudwatch() and the functions' logs)"
             )
 
     def wait_until_idle(self, timeout: float = 30.0) -> None:
@@ -240,7 +279,7 @@ class RemoteStack:
 
     def report(self) -> dict[str, Any]:
         """What this side measured: deliveries by outcome, end-to-end latency (PutEvents
-        returned -> first receipt, ms), duplicates, and the calls it made."""
+        sent -> first receipt, ms), duplicates, and the calls it made."""
         latencies: list[float] = []
         for trace in self.published:
             latencies.extend(self.tracer.timeline(trace).durations_ms("put_events", "receipt"))

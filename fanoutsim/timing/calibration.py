@@ -1,6 +1,6 @@
 """Fit a timing profile to what a deployed stack measured (pure: samples in, TOML out).
 
-A client sees two things: how long an update takes from ``PutEvents`` returning to its
+A client sees two things: how long an update takes from sending ``PutEvents`` to its
 first receipt (end to end), and the round trip of a WebSocket ping to API Gateway. From
 those, two delays of a base profile (usually ``aws``) are refitted and marked as measured:
 

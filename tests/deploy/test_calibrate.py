@@ -9,10 +9,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import boto3
 import pytest
 
-from fanoutsim import stack
 from fanoutsim.cli import main
 from fanoutsim.deploy.calibrate import calibrate
 from fanoutsim.deploy.remote import RemoteStack
@@ -22,18 +20,9 @@ from fanoutsim.timing.profiles import load_profile
 
 def test_calibrate_measures_and_writes_a_profile(tmp_path: Path) -> None:
     with Simulator(aws_endpoint=True) as sim:
-        key, secret = sim.credentials
-        session = boto3.Session(
-            aws_access_key_id=key, aws_secret_access_key=secret, region_name=stack.REGION
-        )
-        outputs = {
-            "WebSocketEndpoint": sim.endpoints["websocket"],
-            "ApiEndpoint": sim.endpoints["rest"],
-            "EventBusName": stack.BUS,
-        }
         progress: list[str] = []
         out = tmp_path / "mine.toml"
-        with RemoteStack(outputs, session=session, endpoint_url=sim.endpoints["aws"]) as remote:
+        with RemoteStack.of_simulator(sim) as remote:
             result = calibrate(
                 remote, "eu-west-1", out, updates=10, pings=10, progress=progress.append
             )

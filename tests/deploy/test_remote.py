@@ -28,23 +28,7 @@ from fanoutsim.simulator import Simulator
 def attached(request: pytest.FixtureRequest) -> Iterator[tuple[Simulator, RemoteStack]]:
     fanout = request.param
     with Simulator(aws_endpoint=True, fanout=fanout, authorizer=True) as sim:
-        key, secret = sim.credentials
-        session = boto3.Session(
-            aws_access_key_id=key, aws_secret_access_key=secret, region_name=stack.REGION
-        )
-        outputs = {
-            "WebSocketEndpoint": sim.endpoints["websocket"],
-            "ApiEndpoint": sim.endpoints["rest"],
-            "EventBusName": stack.BUS,
-            "FanoutMode": fanout,
-        }
-        remote = RemoteStack(
-            outputs,
-            session=session,
-            endpoint_url=sim.endpoints["aws"],
-            auth_secret=sim._stack.options.auth_secret,
-            region=stack.REGION,
-        )
+        remote = RemoteStack.of_simulator(sim)
         try:
             yield sim, remote
         finally:
@@ -151,3 +135,13 @@ def test_cloudwatch_figures_are_read_by_api_and_function(monkeypatch: pytest.Mon
         "AWS/ApiGateway:MessageCount:Sum": 40.0,
         "AWS/Lambda:IteratorAge:Maximum": 250.0,
     }
+
+
+def test_loading_flights_twice_owes_nothing_for_the_second_time(
+    attached: tuple[Simulator, RemoteStack],
+) -> None:
+    _, remote = attached
+    remote.add_clients(1, flights=["FS101"])
+    assert len(remote.load_flights()) == len(sample_flights())
+    assert remote.load_flights() == []  # already in the view model: nobody would hear them
+    assert remote.report()["deliveries"]["missing"] == 0
