@@ -166,6 +166,17 @@ class StubbedSession:
         return self._real.get_available_regions(service)
 
 
+def _ready_to_upload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Stubber]:
+    """A session whose credentials, bucket and upload succeed; its CloudFormation stub."""
+    monkeypatch.setenv("FANOUTSIM_STATE_DIR", str(tmp_path))
+    session = StubbedSession()
+    _identity(session)
+    s3 = session.stub("s3")
+    s3.add_response("head_bucket", {})
+    s3.add_response("put_object", {})
+    return session, session.stub("cloudformation")
+
+
 def _identity(session: StubbedSession) -> None:
     session.stub("sts").add_response(
         "get_caller_identity",
@@ -243,13 +254,7 @@ def test_a_missing_permission_is_named(tmp_path: Path, monkeypatch: pytest.Monke
 def test_a_failed_creation_names_the_resource(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FANOUTSIM_STATE_DIR", str(tmp_path))
-    session = StubbedSession()
-    _identity(session)
-    s3 = session.stub("s3")
-    s3.add_response("head_bucket", {})
-    s3.add_response("put_object", {})
-    cfn = session.stub("cloudformation")
+    session, cfn = _ready_to_upload(tmp_path, monkeypatch)
     cfn.add_client_error(
         "describe_stacks", "ValidationError", f"Stack with id {NAME} does not exist"
     )
@@ -285,13 +290,7 @@ def test_a_failed_creation_names_the_resource(
 def test_change_set_with_no_changes_is_success(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FANOUTSIM_STATE_DIR", str(tmp_path))
-    session = StubbedSession()
-    _identity(session)
-    s3 = session.stub("s3")
-    s3.add_response("head_bucket", {})
-    s3.add_response("put_object", {})
-    cfn = session.stub("cloudformation")
+    session, cfn = _ready_to_upload(tmp_path, monkeypatch)
     live = {
         "Stacks": [
             {

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import urllib.request
 import zipfile
 from io import BytesIO
 from pathlib import Path
@@ -24,8 +23,8 @@ from typing import Any
 from fanoutsim import stack
 from fanoutsim.deploy.package import build_package, module_closure
 from fanoutsim.functions import flight_model
-from fanoutsim.sample_flights import scripted_day
 from fanoutsim.simulator import Simulator
+from tests.deploy.runs import exercise_every_handler
 
 #: What Lambda's Python runtime carries besides the standard library.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
@@ -83,17 +82,7 @@ def _runtime_dir(tmp_path: Path) -> Path:
 
 def _simulated_events() -> tuple[dict[str, tuple[str, Any]], dict[str, Any], Simulator]:
     sim = Simulator(aws_endpoint=True, authorizer=True)
-    client = sim.add_clients(1)[0]
-    sim.load_flights()
-    sim.subscribe(client.name, ["FS202"])
-    sim._run(client.ws.send("hello"))  # no action: the $default route answers
-    flight_id, status, details = scripted_day()[0]
-    sim.publish(flight_id, status, details)
-    sim.settle()
-    with urllib.request.urlopen(sim.endpoints["rest"] + "/flights", timeout=10) as answer:
-        assert answer.status == 200
-    sim.remove_clients(1)
-    sim.wait_until_idle()
+    exercise_every_handler(sim)
     cases: dict[str, tuple[str, Any]] = {}
     answers: dict[str, Any] = {}
     for invocation in sim.invocations():

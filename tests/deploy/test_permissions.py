@@ -10,7 +10,6 @@ mapping needs).
 
 from __future__ import annotations
 
-import urllib.request
 from typing import Any
 
 import pytest
@@ -18,8 +17,8 @@ import pytest
 from fanoutsim import stack
 from fanoutsim.deploy import permissions
 from fanoutsim.deploy.template import StackOptions, build_template
-from fanoutsim.sample_flights import scripted_day
 from fanoutsim.simulator import Simulator
+from tests.deploy.runs import exercise_every_handler
 
 TABLE_ENV = {
     stack.CONNECTIONS_TABLE: "CONNECTIONS_TABLE",
@@ -30,19 +29,7 @@ TABLE_ENV = {
 
 def _full_run(fanout: str) -> dict[str, Any]:
     with Simulator(fanout=fanout, authorizer=True) as sim:
-        clients = sim.add_clients(3, flights=["FS101"])
-        sim.load_flights()
-        sim.subscribe(clients[0].name, ["FS202"])
-        sim.unsubscribe(clients[0].name, ["FS202"])
-        sim.add_stale_connections(1)
-        sim.sever_client(clients[1].name)  # its row goes stale: the next post answers 410
-        for flight_id, status, details in scripted_day()[:2]:
-            sim.publish(flight_id, status, details)
-            sim.settle()
-        with urllib.request.urlopen(sim.endpoints["rest"] + "/flights", timeout=10) as answer:
-            assert answer.status == 200
-        sim.remove_clients(1)
-        sim.wait_until_idle()
+        exercise_every_handler(sim)
         report = sim.report().to_dict()
     return {"calls": report["operations_by_function"], "tables": report["tables_by_function"]}
 
