@@ -17,6 +17,7 @@ import json
 import os
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +89,8 @@ class Stack:
     faults: FaultInjector | None = None
     endpoints: dict[str, str] = field(default_factory=dict)
     published: list[str] = field(default_factory=list)  # trace ids, oldest first
+    #: How many of them were of each detail type (flight loads apart from status updates).
+    published_kinds: Counter[str] = field(default_factory=Counter)
     closed: bool = False
     _traced: set[str] = field(default_factory=set)
     _trace_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -113,7 +116,9 @@ class Stack:
         self.faults.use(plan)
         self.subscribers.make_slow(plan.slow_clients, plan.slow_client_s)
 
-    def expect(self, trace_id: str, flight_id: str | None = None) -> None:
+    def expect(
+        self, trace_id: str, flight_id: str | None = None, detail_type: str = "other"
+    ) -> None:
         """An update of ``flight_id`` enters the pipeline: it owes a delivery to every
         subscriber connected now that is to hear it (all of them under broadcast, the
         flight's followers under per-flight), and passes ``put_events`` (once per trace id,
@@ -123,6 +128,7 @@ class Stack:
                 return
             self._traced.add(trace_id)
             self.published.append(trace_id)
+            self.published_kinds[detail_type] += 1
         clients = dict(self.subscribers.clients) if self.subscribers is not None else {}
         if self.options.fanout == "per-flight":
             owed = [n for n, c in clients.items() if flight_id in c.flights]
@@ -142,7 +148,8 @@ class Stack:
             trace_id = new_trace_id()
             entry = {**entry, "Detail": json.dumps({**detail, TRACE_FIELD: trace_id})}
         flight = detail.get("flightId") if isinstance(detail, dict) else None
-        self.expect(trace_id, flight if isinstance(flight, str) else None)
+        kind = entry.get("DetailType")
+        self.expect(trace_id, flight if isinstance(flight, str) else None, str(kind or "other"))
         return entry
 
     def snapshot(self) -> RunSnapshot:
@@ -158,6 +165,7 @@ class Stack:
             endpoints=dict(self.endpoints),
             clients=len(clients),
             published=tuple(self.published),
+            published_kinds=dict(self.published_kinds),
             deliveries={
                 **pairs,
                 "duplicates": sum(c.duplicates for c in clients.values()),

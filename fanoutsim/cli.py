@@ -8,29 +8,34 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from tqdm import tqdm
 
 import fanoutsim.deploy.command as deploy_command
 import fanoutsim.model.command as model_command
-from fanoutsim import serve
+from fanoutsim import arguments, serve
 from fanoutsim.errors import FanoutsimError
 from fanoutsim.sample_flights import scripted_day
 
-__all__ = ["build_parser", "main", "run_demo"]
+__all__ = ["DESCRIPTION", "board_table", "build_parser", "main", "run_demo"]
 
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+#: What ``--help`` says, without the docstring's markup.
+DESCRIPTION = (
+    "The API Gateway WebSockets fan-out pattern, simulated on moto: demo runs the live "
+    "pipeline, serve keeps it up for a browser, model sizes it, and template, deploy, "
+    "calibrate and teardown take it to AWS."
+)
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     demo = sub.add_parser("demo", help="run the live pipeline on moto with real WebSockets")
-    demo.add_argument("--clients", type=_positive, default=50, help="subscribers (default 50)")
-    demo.add_argument("--updates", type=_positive, default=10, help="flight updates (default 10)")
+    demo.add_argument(
+        "--clients", type=arguments.positive, default=50, help="subscribers (default 50)"
+    )
+    demo.add_argument(
+        "--updates", type=arguments.positive, default=10, help="flight updates (default 10)"
+    )
     demo.add_argument("--profile", default="instant", help="timing profile: instant or aws")
     demo.add_argument(
         "--transport",
@@ -39,6 +44,31 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
         help="how the stream handler reaches the management API",
     )
     demo.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def board_table(board: dict[str, dict[str, Any]], changed: str | None = None) -> str:
+    """A client's flight board as a text table, as its page would show it; the row of
+    flight ``changed`` is marked. The gate and terminal are the scheduled ones: a status
+    update carries only the status and its details (the seed's model)."""
+    columns = ("flight", "route", "gate", "terminal", "status", "details", "updated")
+    rows = [
+        (
+            flight_id,
+            f"{p.get('origin', '?')}->{p.get('dest', '?')}",
+            str(p.get("gate", "")),
+            str(p.get("terminal", "")),
+            str(p.get("event", "")),
+            str(p.get("eventDetails", "")),
+            str(p.get("updatedAt", ""))[11:19],
+        )
+        for flight_id, p in sorted(board.items())
+    ]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    for row in rows:
+        mark = "> " if row[0] == changed else "  "
+        lines.append(mark + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -53,26 +83,32 @@ def run_demo(args: argparse.Namespace) -> int:
             for start in range(0, args.clients, 50):
                 bar.update(len(sim.add_clients(min(50, args.clients - start))))
         sim.load_flights()
+        last = script[0]
         with tqdm(
             total=args.updates, desc="publishing", unit="update", disable=not progress
         ) as bar:
             for i in range(args.updates):
-                flight_id, status, details = script[i % len(script)]
-                sim.publish(flight_id, status, details)
+                last = script[i % len(script)]
+                sim.publish(*last)
                 sim.wait_for_deliveries()
                 bar.update()
         sim.wait_until_idle()
         report = sim.report()
+        name, first = next(iter(sim.subscribers().items()))
+        board = dict(first.board)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, default=str))
     else:
         print(report)
+        flight_id, status, details = last
+        print(f"\nthe last update: {flight_id} {status} {details!r}; client {name}'s board:")
+        print(board_table(board, changed=flight_id))
     deliveries = report.to_dict()["deliveries"]
     return 0 if deliveries["missing"] == 0 else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fanoutsim", description=__doc__)
+    parser = argparse.ArgumentParser(prog="fanoutsim", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_demo(sub)
     serve.add_parser(sub)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fanoutsim.aws.pricing import Usage, cost_of, load_prices
+from fanoutsim.functions.flight_model import NEW_FLIGHT, STATUS_UPDATED
 from fanoutsim.stages import STAGES
 from fanoutsim.stats import percentiles
 from fanoutsim.tracing import Timeline, stage_samples
@@ -32,7 +33,8 @@ class Report:
         dl = d["deliveries"]
         lines = [
             f"fanoutsim report  profile={d['profile']}  transport={d['transport']}  "
-            f"clients={d['clients']}  updates={d['updates']}",
+            f"clients={d['clients']}  status updates={d['published']['status_updates']}  "
+            f"flight loads={d['published']['flight_loads']}",
             f"deliveries (update x subscriber pairs): expected {dl['expected']} = delivered "
             f"{dl['delivered']} + left first {dl['left']} + undelivered {dl['undelivered']} "
             f"+ missing {dl['missing']};  {dl['repeated']} delivered more than once "
@@ -122,6 +124,7 @@ class RunSnapshot:
     dropped: dict[str, str]
     fanout: dict[str, Any] = field(default_factory=dict)
     faults: dict[str, Any] = field(default_factory=dict)
+    published_kinds: dict[str, int] = field(default_factory=dict)
 
 
 def fanout_summary(fanout: dict[str, Any], meter: dict[str, Any], prices: Any) -> dict[str, Any]:
@@ -151,6 +154,13 @@ def build_report(run: RunSnapshot) -> Report:
         "endpoints": dict(run.endpoints),
         "clients": run.clients,
         "updates": len(run.published),
+        "published": {
+            "status_updates": run.published_kinds.get(STATUS_UPDATED, 0),
+            "flight_loads": run.published_kinds.get(NEW_FLIGHT, 0),
+            "other": sum(
+                n for k, n in run.published_kinds.items() if k not in (STATUS_UPDATED, NEW_FLIGHT)
+            ),
+        },
         "deliveries": dict(run.deliveries),
         "stages": {name: percentiles(samples[name]) for name, _, _ in STAGES},
         "operations": dict(meter["operations"]),

@@ -20,50 +20,33 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from fanoutsim import stack
+from fanoutsim import arguments, stack
 from fanoutsim.sample_flights import sample_flights, scripted_day
 
 __all__ = ["add_parser", "banner", "describe", "run"]
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
-
-
-def _port(text: str) -> int:
-    value = int(text)
-    if not (value == 0 or 1024 <= value <= 65533):
-        raise argparse.ArgumentTypeError(f"must be 0 (any free port) or 1024-65533, got {value}")
-    return value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve = sub.add_parser(
         "serve", help="run the stack for outside clients and play the scripted day"
     )
-    serve.add_argument("--clients", type=_count, default=0, help="simulated subscribers (0)")
-    serve.add_argument("--interval", type=_seconds, default=2.0, help="seconds between updates")
+    serve.add_argument(
+        "--clients", type=arguments.count, default=0, help="simulated subscribers (0)"
+    )
+    serve.add_argument(
+        "--interval", type=arguments.seconds, default=2.0, help="seconds between updates"
+    )
     serve.add_argument("--profile", default="instant", help="timing profile: instant or aws")
     serve.add_argument(
         "--updates",
-        type=_count,
+        type=arguments.count,
         default=None,
         help="publish N updates, then keep serving (default: play the day until stopped)",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback)")
     serve.add_argument(
         "--port",
-        type=_port,
+        type=arguments.port,
         default=0,
         help="WebSocket port P; the HTTP side listens on P+1 and the AWS endpoint on P+2 "
         "(default: free ports)",

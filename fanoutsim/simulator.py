@@ -196,7 +196,8 @@ class Simulator(ClientVerbs):
 
     def _publish(self, detail_type: str, detail: dict[str, Any]) -> str:
         trace_id = new_trace_id()
-        self._stack.expect(trace_id, detail.get("flightId"))  # before: it stamps put_events
+        # before the call: it stamps put_events
+        self._stack.expect(trace_id, detail.get("flightId"), detail_type)
         entry = stack.event_entry(detail_type, {**detail, TRACE_FIELD: trace_id})
         response = self.put_events([entry])
         if response["FailedEntryCount"]:

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "fanoutsim"
 
 #: Lowest first; a module may import its own layer and lower ones only.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "stages", "stats", "datafiles", "data", "sample_flights", "feed"),
+    ("errors", "stages", "stats", "datafiles", "data", "sample_flights", "feed", "arguments"),
     ("aws", "functions", "timing", "tracing", "deliveries"),
     ("runtime", "model"),
     ("stack",),

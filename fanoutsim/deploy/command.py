@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fanoutsim import stack
+from fanoutsim import arguments, stack
 from fanoutsim.deploy.template import StackOptions, build_template
 
 __all__ = ["COMMANDS", "add_parsers", "run"]
@@ -56,7 +56,9 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
         "calibrate", help="measure the deployed stack and write a timing profile"
     )
     _aws_options(calibrate)
-    calibrate.add_argument("--updates", type=int, default=30, help="updates to time (30)")
+    calibrate.add_argument(
+        "--updates", type=arguments.whole_at_least(10), default=30, help="updates to time (30)"
+    )
     calibrate.add_argument("--out", type=Path, help="profile file (default: STACK.toml)")
 
 
@@ -87,10 +89,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     from fanoutsim.deploy.calibrate import calibrate
     from fanoutsim.deploy.remote import RemoteStack
-    from fanoutsim.errors import ConfigError
 
-    if args.updates < 10:
-        raise ConfigError(f"--updates must be at least 10 to fit a p99, not {args.updates}")
     session = boto3.Session(profile_name=args.profile, region_name=args.region)
     region = args.region or session.region_name or stack.REGION
     with RemoteStack.from_stack(args.stack, region, session=session) as remote:

@@ -54,7 +54,8 @@ def test_cli_template_and_plain_errors(
     monkeypatch.setenv("FANOUTSIM_STATE_DIR", str(tmp_path))
     assert main(["deploy", "--stack", "demo", "--region", "eu-west-1"]) == 2
     assert "no AWS credentials found" in capsys.readouterr().err
-    assert main(["calibrate", "--stack", "demo", "--region", "eu-west-1", "--updates", "5"]) == 2
-    assert "--updates must be at least 10" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["calibrate", "--stack", "demo", "--region", "eu-west-1", "--updates", "5"])
+    assert "argument --updates: must be at least 10, got 5" in capsys.readouterr().err
     assert main(["calibrate", "--stack", "demo", "--region", "eu-west-1"]) == 2
     assert "no deployment of demo in eu-west-1" in capsys.readouterr().err
