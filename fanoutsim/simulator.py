@@ -20,6 +20,8 @@ stay readable.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import gc
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -51,6 +53,15 @@ T = TypeVar("T")
 P = ParamSpec("P")
 _active_lock = threading.Lock()
 _active: list[Simulator] = []
+
+
+@atexit.register
+def _close_open_simulators() -> None:
+    """Close what is still open when the interpreter (a notebook's kernel) stops, so Run All
+    can leave a simulator running for the widgets and nothing outlives the kernel."""
+    for sim in list(_active):
+        with contextlib.suppress(Exception):
+            sim.close()
 
 
 class Simulator(ClientVerbs):

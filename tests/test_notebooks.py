@@ -75,8 +75,20 @@ def test_tutorial_shape(stem: str) -> None:
     assert any(t.startswith("## Summary") for t in texts)
     # markdown and code alternate: never more than three code cells in a row
     assert "code" * 4 not in "".join("code" if k == "code" else "|" for k in kinds)
-    code = [t for c, t in zip(cells, texts, strict=True) if c["cell_type"] == "code"]
-    assert "sim.close()" in code[-1], "the last cell closes the simulator"
+    code = [
+        t
+        for c, t in zip(cells, texts, strict=True)
+        if c["cell_type"] == "code" and t.strip() != "# your answer here"
+    ]
+    # Run All leaves the simulator up for the widgets; a marked clean-up cell says how to
+    # close it (and the kernel's exit closes it anyway).
+    everything = "".join(code)
+    live = any(name in everything for name in ("Panel(", "Dashboard(", "View("))
+    if live:
+        assert "sim.close()" not in code[-1], "Run All must not end by closing the simulator"
+    if "Simulator(" in everything and "sim.close()" not in code[-1]:
+        cleanups = [t for t in texts if t.startswith("## Clean up")]
+        assert cleanups and "sim.close()" in cleanups[0], "a clean-up cell says how to close"
     for index, text in enumerate(texts):
         longest = max((len(line) for line in text.splitlines()), default=0)
         assert longest <= MAX_LINE_CHARS, f"cell {index} has a {longest}-character line"
@@ -89,8 +101,62 @@ def test_each_exercise_has_a_collapsed_solution(stem: str) -> None:
     assert 2 <= len(exercises) <= 3
     for start in exercises:
         following = cells[start + 1 : start + 3]
-        solutions = [c for c in following if c["cell_type"] == "code" and _hidden(c)]
+        solutions = [c for c in following if _is_solution(c)]
         assert len(solutions) == 1, f"exercise at cell {start} has no collapsed solution"
-        assert _source(solutions[0]).strip(), "the solution is not empty"
+        assert _solution_code(solutions[0]).strip(), "the solution is not empty"
     hidden = [i for i, c in enumerate(cells) if _hidden(c)]
     assert len(hidden) == len(exercises), "only solutions are collapsed"
+    # Run All runs code cells only: a solution is markdown, so it never answers for you.
+    assert not any(c["cell_type"] == "code" and _hidden(c) for c in cells)
+
+
+def _is_solution(cell: dict[str, Any]) -> bool:
+    return (
+        cell["cell_type"] == "markdown"
+        and _hidden(cell)
+        and "solution" in cell.get("metadata", {}).get("tags", [])
+        and "```python" in _source(cell)
+    )
+
+
+def _solution_code(cell: dict[str, Any]) -> str:
+    """The code of a solution cell (its one fenced ``python`` block)."""
+    text = _source(cell)
+    return text.split("```python\n", 1)[1].rsplit("```", 1)[0]
+
+
+def with_solutions(path: Path) -> dict[str, Any]:
+    """The notebook as a trainee who runs each solution in its answer cell would have it."""
+    notebook = json.loads(path.read_text())
+    cells = []
+    for cell in notebook["cells"]:
+        if _is_solution(cell):
+            cell = {**cell, "cell_type": "code", "source": _solution_code(cell), "outputs": []}
+            cell["execution_count"] = None
+        cells.append(cell)
+    return {**notebook, "cells": cells}
+
+
+@pytest.mark.parametrize("stem", TUTORIAL)
+def test_the_solutions_run(stem: str) -> None:
+    """Run All never runs the solutions, so they are run here: every cell, each solution
+    in its place, in a fresh kernel started in the notebooks' folder."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.reads(json.dumps(with_solutions(NOTEBOOKS_DIR / f"{stem}.ipynb")), 4)
+    client = NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
+    )
+    client.execute()
+    errors = [
+        o
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.get("output_type") == "error"
+    ]
+    assert errors == []
