@@ -20,4 +20,3 @@ def test_open_simulators_close_at_exit() -> None:
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.split() == ["True", "0"]
-
