@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/model_scale.py
 	$(BIN)/python bench/fanout_modes.py
 	$(BIN)/python bench/overload.py
+	$(BIN)/python bench/notebooks.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

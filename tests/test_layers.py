@@ -15,7 +15,17 @@ PACKAGE = Path(__file__).resolve().parent.parent / "fanoutsim"
 
 #: Lowest first; a module may import its own layer and lower ones only.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "stages", "stats", "datafiles", "data", "sample_flights", "feed", "arguments"),
+    (
+        "errors",
+        "stages",
+        "stats",
+        "datafiles",
+        "data",
+        "sample_flights",
+        "feed",
+        "arguments",
+        "html_text",
+    ),
     ("aws", "functions", "timing", "tracing", "deliveries"),
     ("runtime", "model"),
     ("stack",),

@@ -7,6 +7,7 @@ is committed.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,20 @@ def test_tutorial_shape(stem: str) -> None:
         assert longest <= MAX_LINE_CHARS, f"cell {index} has a {longest}-character line"
 
 
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_numbered_lists_render_as_written(path: Path) -> None:
+    """Markdown renumbers a list by its first item and reads "4." at a line's start as an
+    item: every numbered item starts its own line, and the numbers run 1, 2, 3 ..."""
+    for index, cell in enumerate(_cells(path)):
+        if cell["cell_type"] != "markdown":
+            continue
+        text = _source(cell)
+        assert not re.search(r"[,;:] \d\. [a-z]", text), f"cell {index}: an item inside a line"
+        for block in re.split(r"\n\s*\n", text):
+            numbers = [int(m) for m in re.findall(r"^(\d+)\. ", block, re.MULTILINE)]
+            assert numbers == list(range(1, len(numbers) + 1)), f"cell {index}: {numbers}"
+
+
 @pytest.mark.parametrize("stem", TUTORIAL)
 def test_each_exercise_has_a_collapsed_solution(stem: str) -> None:
     cells = _cells(NOTEBOOKS_DIR / f"{stem}.ipynb")
@@ -106,23 +121,22 @@ def test_each_exercise_has_a_collapsed_solution(stem: str) -> None:
         assert _solution_code(solutions[0]).strip(), "the solution is not empty"
     hidden = [i for i, c in enumerate(cells) if _hidden(c)]
     assert len(hidden) == len(exercises), "only solutions are collapsed"
-    # Run All runs code cells only: a solution is markdown, so it never answers for you.
+    # Run All runs code cells only: a solution is a raw cell, so it never answers for you
+    # (and, unlike a markdown cell, Run All does not render it open).
     assert not any(c["cell_type"] == "code" and _hidden(c) for c in cells)
 
 
 def _is_solution(cell: dict[str, Any]) -> bool:
     return (
-        cell["cell_type"] == "markdown"
+        cell["cell_type"] == "raw"
         and _hidden(cell)
         and "solution" in cell.get("metadata", {}).get("tags", [])
-        and "```python" in _source(cell)
     )
 
 
 def _solution_code(cell: dict[str, Any]) -> str:
-    """The code of a solution cell (its one fenced ``python`` block)."""
-    text = _source(cell)
-    return text.split("```python\n", 1)[1].rsplit("```", 1)[0]
+    """The code of a solution cell (a raw cell holds it as it is)."""
+    return _source(cell)
 
 
 def with_solutions(path: Path) -> dict[str, Any]:

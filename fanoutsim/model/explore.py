@@ -8,7 +8,6 @@ subscriber counts for each strategy; ``what_if(...)`` compares variations of one
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from fanoutsim.aws.pricing import SERVICES, PriceTable, load_prices
+from fanoutsim.html_text import escape
 from fanoutsim.model.engine import simulate
 from fanoutsim.model.result import ModelResult
 from fanoutsim.model.scenario import STRATEGIES, Quotas, Scenario
@@ -128,12 +128,20 @@ def table_html(rows: list[dict[str, Any]], caption: str = "") -> str:
     """A small HTML table; floats get thousands separators, inf reads 'never'."""
     if not rows:
         return "<p>(no rows)</p>"
-    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row.values()) + "</tr>" for row in rows
-    )
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    head = "".join(f"<th>{escape(str(k))}</th>" for k in rows[0])
+    body = "".join("<tr>" + "".join(_td(v) for v in row.values()) + "</tr>" for row in rows)
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<tr>{head}</tr>{body}</table>"
+
+
+def _td(value: Any) -> str:
+    """One cell; a number never wraps in the middle (``1,234.56`` stays on one line)."""
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    return (
+        f'<td style="white-space:nowrap">{_cell(value)}</td>'
+        if numeric
+        else f"<td>{_cell(value)}</td>"
+    )
 
 
 def _cell(value: Any) -> str:
@@ -141,7 +149,7 @@ def _cell(value: Any) -> str:
         if not math.isfinite(value):
             return "never"
         return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
-    return html.escape(str(value))
+    return escape(str(value))
 
 
 def sources_html(profile: TimingProfile | str = "aws", prices: PriceTable | None = None) -> str:

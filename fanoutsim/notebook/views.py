@@ -9,12 +9,12 @@ a static notebook viewer and inside a widget.
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
+from fanoutsim.html_text import escape
 from fanoutsim.stages import TRACE_FIELD
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def _text(value: Any) -> str:
         value = int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict | list):
         value = json.dumps(value, default=str)
-    return html.escape("" if value is None else str(value))
+    return escape("" if value is None else str(value))
 
 
 def table(
@@ -110,7 +110,7 @@ def table(
         columns = list(dict.fromkeys(key for row in rows for key in row))
     shown = list(rows[-max_rows:] if newest_last else rows[:max_rows]) if max_rows else []
     hidden = len(rows) - len(shown)
-    head = "".join(f'<th style="{_CELL}">{html.escape(c)}</th>' for c in columns)
+    head = "".join(f'<th style="{_CELL}">{escape(c)}</th>' for c in columns)
     body = "".join(
         "<tr>" + "".join(f'<td style="{_CELL}">{_text(row.get(c))}</td>' for c in columns) + "</tr>"
         for row in shown
@@ -118,7 +118,7 @@ def table(
     parts = ['<table style="border-collapse:collapse;font-size:12px;margin:4px 0">']
     if caption:
         parts.append(
-            f'<caption style="text-align:left;font-weight:bold">{html.escape(caption)}'
+            f'<caption style="text-align:left;font-weight:bold">{escape(caption)}'
             f" ({len(rows)} rows)</caption>"
         )
     parts.append(f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
@@ -136,7 +136,7 @@ def pretty(obj: Any, *, hide: Iterable[str] = ()) -> Html:
     if isinstance(obj, Mapping) and hidden:
         obj = {k: ("..." if k in hidden else v) for k, v in obj.items()}
     text = json.dumps(obj, indent=2, default=str)
-    return Html(f'<pre style="font-size:12px;line-height:1.3">{html.escape(text)}</pre>')
+    return Html(f'<pre style="font-size:12px;line-height:1.3">{escape(text)}</pre>')
 
 
 def board(client: BoardHolder) -> Html:
