@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fanout_modes.py
 	$(BIN)/python bench/overload.py
 	$(BIN)/python bench/notebooks.py
+	$(BIN)/python bench/soak.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
