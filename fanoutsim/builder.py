@@ -32,7 +32,7 @@ from fanoutsim.aws.sigv4 import SigningKeys
 from fanoutsim.deliveries import Deliveries
 from fanoutsim.faults import FaultInjector, FaultPlan
 from fanoutsim.feed import Feed
-from fanoutsim.functions import aws_clients, tokens
+from fanoutsim.functions import aws_clients, flight_model, tokens
 from fanoutsim.moto.account import MotoAccount
 from fanoutsim.moto.capacity import MotoCapacity
 from fanoutsim.moto.hooks import MotoHooks
@@ -91,6 +91,7 @@ class Stack:
     published: list[str] = field(default_factory=list)  # trace ids, oldest first
     #: How many of them were of each detail type (flight loads apart from status updates).
     published_kinds: Counter[str] = field(default_factory=Counter)
+    kind_of: dict[str, str] = field(default_factory=dict)  # trace id -> detail type
     closed: bool = False
     _traced: set[str] = field(default_factory=set)
     _trace_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -129,6 +130,7 @@ class Stack:
             self._traced.add(trace_id)
             self.published.append(trace_id)
             self.published_kinds[detail_type] += 1
+            self.kind_of[trace_id] = detail_type
         clients = dict(self.subscribers.clients) if self.subscribers is not None else {}
         if self.options.fanout == "per-flight":
             owed = [n for n, c in clients.items() if flight_id in c.flights]
@@ -166,6 +168,17 @@ class Stack:
             clients=len(clients),
             published=tuple(self.published),
             published_kinds=dict(self.published_kinds),
+            status_updates_at=tuple(
+                self.tracer.timeline(t).points["put_events"]
+                for t in self.published
+                if self.kind_of.get(t) == flight_model.STATUS_UPDATED
+                and "put_events" in self.tracer.timeline(t).points
+            ),
+            stream_batches=tuple(
+                (len(i.event.get("Records", [])), i.duration_ms)
+                for i in list(self.runtime.log)
+                if i.function == "stream_fanout"
+            ),
             deliveries={
                 **pairs,
                 "duplicates": sum(c.duplicates for c in clients.values()),

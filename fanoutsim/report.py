@@ -50,6 +50,8 @@ class Report:
                 for k in ("p50", "p95", "p99")
             ]
             lines.append(f"{name:<18}{stats['count']:>8}{''.join(cells)}")
+        if d.get("binding"):
+            lines += ["", "what binds:"] + [f"  - {note}" for note in d["binding"]]
         lines += ["", "metered operations:"]
         lines += [f"  {op:<45}{n:>8}" for op, n in sorted(d["operations"].items())]
         if d.get("outside_operations"):
@@ -125,6 +127,38 @@ class RunSnapshot:
     fanout: dict[str, Any] = field(default_factory=dict)
     faults: dict[str, Any] = field(default_factory=dict)
     published_kinds: dict[str, int] = field(default_factory=dict)
+    #: When each status update entered the pipeline (perf_counter), oldest first.
+    status_updates_at: tuple[float, ...] = ()
+    #: (records, duration ms) of each recent stream handler invocation.
+    stream_batches: tuple[tuple[int, float], ...] = ()
+
+
+def binding(run: RunSnapshot) -> list[str]:
+    """What binds in this run, in the model's words: the stream handler falls behind when
+    records queue up (batches of more than one) while the updates ask for more posts a
+    second than its invocations achieve; the @connections throttle when calls got 429."""
+    notes = []
+    largest = max((records for records, _ in run.stream_batches), default=0)
+    busy_s = sum(ms for _, ms in run.stream_batches) / 1000
+    at = sorted(run.status_updates_at)
+    posted = run.deliveries.get("posted", 0)
+    if largest > 1 and len(at) >= 3 and busy_s > 0 and at[-1] > at[0]:
+        per_update = posted / max(1, len(run.published))
+        need = per_update * (len(at) - 1) / (at[-1] - at[0])
+        achieved = posted / busy_s
+        if need > achieved:
+            notes.append(
+                f"stream handler falls behind: {need:,.0f} posts/s needed, {achieved:,.0f}/s "
+                f"achieved (one invocation at a time per shard; batches grew to {largest} "
+                "records)"
+            )
+    throttled = run.deliveries.get("throttled", 0)
+    if throttled:
+        notes.append(
+            f"@connections throttle: {throttled:,} calls answered 429 (retried by the SDK, "
+            "then by the event source mapping, at the price of duplicates)"
+        )
+    return notes
 
 
 def fanout_summary(fanout: dict[str, Any], meter: dict[str, Any], prices: Any) -> dict[str, Any]:
@@ -175,6 +209,7 @@ def build_report(run: RunSnapshot) -> Report:
         "dropped_updates": dict(run.dropped),
         "fanout": fanout_summary(run.fanout, meter, prices),
         "faults": run.faults,
+        "binding": binding(run),
         "cost_usd": cost_of(usage_of(meter), prices),
         "prices": prices.describe(),
     }
