@@ -8,6 +8,7 @@ notebook run (CI) executes.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import ipywidgets as widgets
@@ -15,7 +16,14 @@ from IPython.display import HTML as _HTML
 from IPython.display import display as _display
 
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
-from fanoutsim.model.explore import log_range, sources_html, sweep_n, table_html, what_if
+from fanoutsim.model.explore import (
+    Sweep,
+    log_range,
+    sources_html,
+    sweep_n,
+    table_html,
+    what_if,
+)
 from fanoutsim.model.plots import cost_figure, latency_figure
 from fanoutsim.model.scenario import STRATEGIES, Scenario
 from fanoutsim.timing.profiles import TimingProfile, load_profile
@@ -79,6 +87,20 @@ def controls() -> dict[str, widgets.ValueWidget]:
     }
 
 
+_SWEEPS: dict[tuple[Any, ...], Sweep] = {}
+
+
+def _sweep(base: Scenario, profile: TimingProfile) -> Sweep:
+    """The sweep over N for ``base``'s other settings; moving only the N slider reuses it
+    (the sweep does not depend on the N marked on it). Kept for the last 32 settings."""
+    key = (profile.name, profile.path, repr(dataclasses.replace(base, subscribers=1)))
+    if key not in _SWEEPS:
+        if len(_SWEEPS) >= 32:
+            _SWEEPS.pop(next(iter(_SWEEPS)))
+        _SWEEPS[key] = sweep_n(base, log_range(10, 1_000_000, 2), profile=profile)
+    return _SWEEPS[key]
+
+
 def draw(
     subscribers: float,
     updates_per_minute: float,
@@ -100,7 +122,7 @@ def draw(
         concurrency=concurrency,
         updates=updates,
     )
-    sweep = sweep_n(base, log_range(10, 1_000_000, 2), profile=prof)
+    sweep = _sweep(base, prof)
     _show(cost_figure(sweep, mark=n))
     _show(latency_figure(sweep, mark=n))
     rows = what_if(base, prof)
