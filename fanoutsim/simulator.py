@@ -238,6 +238,10 @@ class Simulator(ClientVerbs):
         return traces
 
     # ----------------------------------------------------------------- waiting
+    def delivery_counts(self) -> dict[str, int]:
+        """Owed pairs by outcome so far (cheap: what a live counter shows)."""
+        return self._stack.deliveries.pairs()
+
     @open_only
     def missing(self) -> dict[str, set[str]]:
         """Expected deliveries not yet received, per trace id."""

@@ -277,6 +277,10 @@ class RemoteStack:
         if forward is not None:
             self.feed.unsubscribe(forward)
 
+    def delivery_counts(self) -> dict[str, int]:
+        """Owed pairs by outcome so far (cheap: what a live counter shows)."""
+        return self.deliveries.pairs()
+
     def report(self) -> dict[str, Any]:
         """What this side measured: deliveries by outcome, end-to-end latency (PutEvents
         sent -> first receipt, ms), duplicates, and the calls it made."""

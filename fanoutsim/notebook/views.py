@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BOARD_CLASS",
+    "LATEST_CLASS",
     "MORE_CLASS",
     "UPDATED_CLASS",
     "BoardHolder",
@@ -45,6 +46,8 @@ __all__ = [
 BOARD_CLASS = "fanoutsim-board"
 """CSS class of one client's board (the browser test looks for it)."""
 UPDATED_CLASS = "fanoutsim-updated"
+#: The row the client's newest update changed (highlighted).
+LATEST_CLASS = "fanoutsim-latest"
 """CSS class of a board row whose flight has received a status update."""
 MORE_CLASS = "fanoutsim-more"
 
@@ -146,7 +149,11 @@ def board(client: BoardHolder) -> Html:
         status = str(payload.get("event", ""))
         colour = _STATUS_COLOURS.get(status, "#57606a")
         updated = payload.get("operation") == "UPDATE"
-        css = f' class="{UPDATED_CLASS}"' if updated else ""
+        latest = flight_id == getattr(client, "last_changed", None) and updated
+        classes = " ".join(c for c, on in ((UPDATED_CLASS, updated), (LATEST_CLASS, latest)) if on)
+        css = f' class="{classes}"' if classes else ""
+        if latest:  # the row the newest update changed, on every board at once
+            css += ' style="background:#fff3b0"'
         details = _text(payload.get("eventDetails", ""))
         rows.append(
             f'<tr{css}><td style="{_BOARD_CELL};font-weight:bold">{_text(flight_id)}</td>'

@@ -31,7 +31,14 @@ from fanoutsim.sample_flights import sample_flights, scripted_day
 if TYPE_CHECKING:
     from fanoutsim.simulator import Simulator
 
-__all__ = ["ClientPanel", "Dashboard", "PublishPanel", "TablesView", "WaterfallView"]
+__all__ = [
+    "ClientPanel",
+    "CounterStrip",
+    "Dashboard",
+    "PublishPanel",
+    "TablesView",
+    "WaterfallView",
+]
 
 
 class ClientPanel(LiveView):
@@ -232,24 +239,84 @@ class WaterfallView(LiveView):
         self.drawn = state
 
 
-class Dashboard:
-    """Publish panel, client panel, waterfall and tables together; ``freeze()`` stops all."""
+class CounterStrip(LiveView):
+    """One line of counters: clients, updates published, pairs delivered of those owed,
+    and how many are still on their way."""
 
-    def __init__(self, sim: Simulator, *, max_boards: int = 12) -> None:
+    kinds = frozenset({"message", "connections"})
+    interval_s = 0.5
+
+    def __init__(self, sim: Simulator) -> None:
+        self.widget = w.HTML()
+        super().__init__(sim)
+        self.refresh()
+
+    def refresh(self) -> None:
+        pairs = self.sim.delivery_counts()
+        cells = (
+            ("clients", len(self.sim.subscribers())),
+            ("published", len(self.sim.published)),
+            ("delivered", f"{pairs['delivered']:,} / {pairs['expected']:,}"),
+            ("on the way", pairs["missing"]),
+            ("left first", pairs["left"]),
+        )
+        self.widget.value = " &nbsp;·&nbsp; ".join(
+            f"{name} <b>{value}</b>" for name, value in cells
+        )
+
+
+#: The dashboard's DOM class (the browser test finds it by it).
+DASHBOARD_CLASS = "fanoutsim-dashboard"
+_PROJECTOR_CSS = (
+    "<style>.fanoutsim-projector, .fanoutsim-projector .widget-label,"
+    " .fanoutsim-projector button, .fanoutsim-projector input, .fanoutsim-projector select"
+    " {font-size: 17px !important}"
+    " .fanoutsim-projector .fanoutsim-board {font-size: 15px !important}</style>"
+)
+
+
+class Dashboard:
+    """Publish panel, counters, boards, waterfall and tables together; ``freeze()`` stops
+    all. ``compact`` (the default) fits a 1366x768 projector: controls and counters on top,
+    boards beside the waterfall, the tables folded away; ``projector`` enlarges the text."""
+
+    def __init__(
+        self,
+        sim: Simulator,
+        *,
+        max_boards: int = 12,
+        compact: bool = True,
+        projector: bool = False,
+    ) -> None:
         self.publisher = PublishPanel(sim)
+        self.counters = CounterStrip(sim)
         self.clients = ClientPanel(sim, max_boards=max_boards)
         self.waterfall = WaterfallView(sim)
         self.tables = TablesView(sim)
         self.views: tuple[LiveView, ...] = (
             self.publisher,
+            self.counters,
             self.clients,
             self.waterfall,
             self.tables,
         )
-        self.widget = w.VBox(
-            [
+        if compact:
+            self.waterfall.image.layout = w.Layout(max_width="560px")
+            folded = w.Accordion(children=[self.tables.widget])
+            folded.set_title(0, "Tables and log")
+            folded.selected_index = None
+            side = w.HBox(
+                [
+                    w.Box([self.clients.widget], layout=w.Layout(flex="1 1 55%")),
+                    w.Box([self.waterfall.widget], layout=w.Layout(flex="1 1 45%")),
+                ]
+            )
+            parts = [self.publisher.widget, self.counters.widget, side, folded]
+        else:
+            parts = [
                 w.HTML("<b>Publish</b>"),
                 self.publisher.widget,
+                self.counters.widget,
                 w.HTML("<b>Clients</b>"),
                 self.clients.widget,
                 w.HTML("<b>Latest update</b>"),
@@ -257,7 +324,12 @@ class Dashboard:
                 w.HTML("<b>Tables and log</b>"),
                 self.tables.widget,
             ]
-        )
+        if projector:
+            parts.insert(0, w.HTML(_PROJECTOR_CSS))
+        self.widget = w.VBox(parts)
+        self.widget.add_class(DASHBOARD_CLASS)
+        if projector:
+            self.widget.add_class("fanoutsim-projector")
 
     def wait(self, timeout: float = 5.0) -> bool:
         return all(view.wait(timeout) for view in self.views)

@@ -45,6 +45,8 @@ class Subscriber:
     flights: frozenset[str] = frozenset()
     #: A slow reader takes this long over each message (a fault plan's slow client).
     read_delay_s: float = 0.0
+    #: The flight the newest update was about (what a board highlights).
+    last_changed: str | None = None
     ws: ClientConnection | None = None
     task: asyncio.Task[None] | None = None
     replies: deque[asyncio.Future[Any]] = field(default_factory=deque, repr=False)
@@ -66,6 +68,7 @@ class Subscriber:
                     break
             return None
         self.board[str(payload["flightId"])] = payload
+        self.last_changed = str(payload["flightId"])
         trace = tracing.from_message(payload)
         if trace is None:
             return None

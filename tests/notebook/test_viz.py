@@ -219,7 +219,7 @@ def test_board_marks_updated_flights_and_duplicates() -> None:
     )
     markup = str(views.board(client))
     assert f'class="{views.BOARD_CLASS}"' in markup and 'data-client="c00001"' in markup
-    assert markup.count(f'class="{views.UPDATED_CLASS}"') == 1
+    assert markup.count(f'class="{views.UPDATED_CLASS}') == 1
     assert markup.index("FS101") < markup.index("FS202")
     assert "3 msg, 1 dup" in markup and "Group 1" in markup
 

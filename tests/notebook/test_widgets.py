@@ -105,7 +105,7 @@ def test_client_panel_adds_removes_and_follows_deliveries(sim: Simulator) -> Non
     sim.publish("FS101", "BOARDING", "Group 1")
     sim.wait_for_deliveries()
     # nobody calls refresh(): the panel follows the simulator's change feed
-    _eventually(lambda: panel.grid.value.count(f'class="{views.UPDATED_CLASS}"') == 3)
+    _eventually(lambda: panel.grid.value.count(f'class="{views.UPDATED_CLASS}') == 3)
     assert panel.grid.value.count("FS606") == 3 and "Group 1" in panel.grid.value
 
     panel.how_many.value = 2
@@ -239,3 +239,28 @@ def test_dashboard_displays_and_freezes_every_view(sim: Simulator) -> None:
     assert all(not view.live for view in dashboard.views)
     assert "+1 more" in dashboard.clients.grid.value
     assert sim.watcher_errors == []
+
+
+def test_compact_dashboard_counts_and_highlights_the_changed_row(sim: Simulator) -> None:
+    dashboard = Dashboard(sim, max_boards=4, projector=True)
+    assert "fanoutsim-projector" in dashboard.widget._dom_classes
+    sim.add_clients(3)
+    sim.load_flights()
+    sim.publish("FS303", "GATE_CHANGED", "New gate B44")
+    sim.wait_for_deliveries()
+    assert dashboard.wait(5)
+    strip = dashboard.counters.widget.value
+    assert "clients <b>3</b>" in strip and "published <b>7</b>" in strip
+    assert "delivered <b>21 / 21</b>" in strip and "on the way <b>0</b>" in strip
+    grid = dashboard.clients.grid.value
+    assert grid.count(views.LATEST_CLASS) == 3  # one row, on every board
+    latest_rows = [r for r in grid.split("<tr") if views.LATEST_CLASS in r]
+    assert all("FS303" in row for row in latest_rows)
+    dashboard.freeze()
+
+
+def test_tall_dashboard_keeps_every_section_in_one_column(sim: Simulator) -> None:
+    dashboard = Dashboard(sim, compact=False)
+    titles = [c.value for c in dashboard.widget.children if hasattr(c, "value")]
+    assert "<b>Tables and log</b>" in titles
+    dashboard.freeze()
