@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/overload.py
 	$(BIN)/python bench/notebooks.py
 	$(BIN)/python bench/soak.py
+	$(BIN)/python bench/fuzz_edges.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

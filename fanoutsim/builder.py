@@ -28,6 +28,7 @@ from fanoutsim.aws import eventbridge
 from fanoutsim.aws.esm import StreamMapping
 from fanoutsim.aws.management import ManagementApi
 from fanoutsim.aws.metering import Meter
+from fanoutsim.aws.patterns import matches
 from fanoutsim.aws.sigv4 import SigningKeys
 from fanoutsim.deliveries import Deliveries
 from fanoutsim.faults import FaultInjector, FaultPlan
@@ -152,6 +153,13 @@ class Stack:
         flight = detail.get("flightId") if isinstance(detail, dict) else None
         kind = entry.get("DetailType")
         self.expect(trace_id, flight if isinstance(flight, str) else None, str(kind or "other"))
+        if not _reaches_the_rule(entry, detail):  # accepted, and delivered nowhere
+            self.feed.dropped(
+                (trace_id,),
+                "no rule matched: EventBridge accepted the entry and delivered it nowhere "
+                f"(bus {entry.get('EventBusName', 'default')!r}, source "
+                f"{entry.get('Source')!r}, detail-type {kind!r})",
+            )
         return entry
 
     def snapshot(self) -> RunSnapshot:
@@ -375,6 +383,17 @@ def _assemble(s: Stack) -> None:
     if options.aws_endpoint:  # moto's server mode on the same backends, for outside callers
         s.aws = AwsEndpoint(options.host, options.ports.aws, s.meter.count_outside_call)
         s.endpoints["aws"] = s.aws.url
+
+
+def _reaches_the_rule(entry: dict[str, Any], detail: Any) -> bool:
+    """Whether an accepted entry is on the stack's bus and matches its one rule."""
+    event = {
+        "source": entry.get("Source"),
+        "detail-type": entry.get("DetailType"),
+        "detail": detail,
+    }
+    bus = str(entry.get("EventBusName") or "default").rsplit("/", 1)[-1]
+    return bus == stack.BUS and matches(stack.RULE_PATTERN, event)
 
 
 async def _start_task(poller: StreamPoller) -> asyncio.Task[None]:

@@ -73,3 +73,25 @@ def test_clients_leaving_while_another_thread_publishes_are_never_left_owed() ->
         sim.wait_for_deliveries(timeout=60)
         d = _balanced(sim)
         assert d["missing"] == 0 and d["undelivered"] == 0
+
+
+def test_an_accepted_entry_no_rule_matches_owes_nothing_and_says_why() -> None:
+    """EventBridge accepts an entry whatever its source or detail type, and delivers it to
+    the rules it matches: none here, so it is owed to nobody (found by the edge fuzzer: such
+    entries stayed "missing" forever)."""
+    from fanoutsim import stack
+    from fanoutsim.functions import flight_model
+
+    with Simulator() as sim:
+        sim.add_clients(2)
+        entry = {**stack.event_entry(flight_model.STATUS_UPDATED, {"flightId": "FS101"})}
+        answer = sim.put_events(
+            [{**entry, "DetailType": "Flight delayed"}, {**entry, "Source": "x"}]
+        )
+        assert answer["FailedEntryCount"] == 0  # accepted: no rule is not an error
+        sim.wait_until_idle()
+        report = sim.report().to_dict()
+    assert report["deliveries"]["missing"] == 0
+    assert report["deliveries"]["undelivered"] == 4
+    reasons = set(report["dropped_updates"].values())
+    assert len(reasons) == 2 and all(r.startswith("no rule matched: ") for r in reasons)
