@@ -6,7 +6,9 @@ Sources:
 https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
 (DeleteConnection closes a client) and
 https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
-(a message over 128 KB closes the connection with 1009).
+(a message over 128 KB closes the connection with 1009) and
+https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
+(an accepted entry goes to the rules it matches, and to nothing else).
 """
 
 from __future__ import annotations
