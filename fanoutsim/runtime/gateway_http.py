@@ -11,6 +11,7 @@ and hands accepted posts to the socket side (anything with ``send`` and
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import uuid
@@ -124,14 +125,18 @@ class GatewayHttp:
         return Response(204)
 
     async def _rest(self, function: str, request: Request) -> Response:
+        try:  # a body that is not UTF-8 text reaches the function base64-encoded
+            body, encoded = request.body.decode() or None, False
+        except UnicodeDecodeError:
+            body, encoded = base64.b64encode(request.body).decode(), True
         event = {
             "resource": request.path,
             "path": request.path,
             "httpMethod": request.method,
             "headers": dict(request.headers),
             "queryStringParameters": apigw.query_parameters(request.query),
-            "body": request.body.decode() or None,
-            "isBase64Encoded": False,
+            "body": body,
+            "isBase64Encoded": encoded,
             "requestContext": {"stage": self.stage, "httpMethod": request.method},
         }
         invocation = await self.runtime.invoke_async(function, event)

@@ -159,3 +159,20 @@ def test_arbitrary_entries_fail_one_by_one(live: tuple[Simulator, object], batch
     assert all(e.get("ErrorMessage") for e in failed)
     sim.wait_until_idle(timeout=60)
     _still_served(sim, watcher)
+
+
+def test_a_body_that_is_not_text_reaches_the_rest_function_base64(
+    live: tuple[Simulator, object],
+) -> None:
+    """Found by the fuzzer: GET /flights with a non-UTF-8 body answered 500. API Gateway
+    passes such a body base64-encoded (``isBase64Encoded: true``); the function answers."""
+    sim, _ = live
+    where = urlsplit(sim.endpoints["management"])
+    with socket.create_connection((where.hostname, where.port), timeout=10) as raw:
+        raw.sendall(
+            f"GET /prod/flights HTTP/1.1\r\nHost: {where.netloc}\r\nContent-Length: 1\r\n"
+            "Connection: close\r\n\r\n".encode()
+            + b"\x80"
+        )
+        answer = raw.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200 ")
