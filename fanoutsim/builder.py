@@ -177,10 +177,10 @@ class Stack:
             published=tuple(self.published),
             published_kinds=dict(self.published_kinds),
             status_updates_at=tuple(
-                self.tracer.timeline(t).points["put_events"]
+                at
                 for t in self.published
                 if self.kind_of.get(t) == flight_model.STATUS_UPDATED
-                and "put_events" in self.tracer.timeline(t).points
+                and (at := self.tracer.timeline(t).points.get("put_events")) is not None
             ),
             stream_batches=tuple(
                 (len(i.event.get("Records", [])), i.duration_ms)

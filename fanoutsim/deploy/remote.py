@@ -201,7 +201,7 @@ class RemoteStack:
         self.deliveries.expect(trace_id, owed, audience=len(clients))
         with self._lock:
             self._published.append(trace_id)
-        entry = {**stack.event_entry(detail_type, {**detail, TRACE_FIELD: trace_id})}
+        entry = stack.event_entry(detail_type, {**detail, TRACE_FIELD: trace_id})
         entry["EventBusName"] = self.outputs["EventBusName"]
         self.feed.passed("put_events", (trace_id,))  # sent: a fast delivery beats the answer
         response = self._events.put_events(Entries=[entry])
