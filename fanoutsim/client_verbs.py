@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import functools
 import time
-import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from fanoutsim import stack
+from fanoutsim.aws import apigw
 from fanoutsim.builder import Stack
 from fanoutsim.errors import SimulatorError
 from fanoutsim.functions import tokens
@@ -127,10 +127,11 @@ class ClientVerbs:
         """Write ``n`` connection rows for connections that no longer exist, as a lost
         network leaves them (their first post answers 410 and deletes them). ``pad_bytes``
         makes each row that much bigger, so that fewer fill a 1 MB Scan page (as the extra
-        attributes of a real application's rows would)."""
+        attributes of a real application's rows would). The ids have the form of real ones, so
+        they fall among the live rows in the table's key order; the ids are returned."""
         if n < 0 or not 0 <= pad_bytes <= 300_000:
             raise SimulatorError("n must be >= 0 and pad_bytes from 0 to 300,000")
-        ids = [f"stale-{uuid.uuid4().hex[:12]}" for _ in range(n)]
+        ids: list[str] = [apigw.new_connection_id() for _ in range(n)]  # spread as real ids
         now_ms = int(time.time() * 1000)
         for connection_id in ids:
             item = {"connectionId": {"S": connection_id}, "connectedAt": {"N": str(now_ms)}}

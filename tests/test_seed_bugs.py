@@ -34,7 +34,9 @@ def test_the_unpaginated_scan_misses_exactly_the_subscribers_past_the_first_page
     bugs = ("unpaginated-scan",) if bug else ()
     with Simulator(seed_bugs=bugs) as sim:
         sim.add_clients(20)
-        sim.add_stale_connections(200, pad_bytes=6_000)  # 1.2 MB of rows: two pages
+        # 4 MB of rows, about 50 a page, their keys spread among the clients' (the table's
+        # order is by key): some clients always fall past the first page, whatever the ids.
+        sim.add_stale_connections(200, pad_bytes=20_000)
         first_page = _first_page(sim)
         labels = sim.connection_labels()  # connection id -> client name
         on_first_page = {labels[c] for c in first_page if c in labels}
