@@ -3,8 +3,9 @@
     python bench/fuzz_edges.py [--examples 2000]
 
 Runs the same three properties (WebSocket frames, raw HTTP requests, PutEvents entries)
-with many more examples and prints pytest's summary and the time per example. The
-baseline, measured in the same run, is 1 example per property (the fixture's start-up).
+and the request parser's comparison with h11 (15 heads per example) with many more
+examples, and prints pytest's summary and the time per example. The baseline, measured
+in the same run, is 1 example per property (the fixture's start-up).
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ import sys
 import time
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent.parent / "tests" / "runtime" / "test_fuzz_edges.py"
+RUNTIME_TESTS = Path(__file__).resolve().parent.parent / "tests" / "runtime"
+TESTS = [RUNTIME_TESTS / "test_fuzz_edges.py", RUNTIME_TESTS / "test_http_parser_vs_h11.py"]
 
 
 def run(examples: int) -> tuple[float, str]:
     env = {**os.environ, "FANOUTSIM_FUZZ_EXAMPLES": str(examples)}
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(TESTS)],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, TESTS)],
         env=env,
         capture_output=True,
         text=True,

@@ -16,6 +16,7 @@ import asyncio
 import dataclasses
 import inspect
 import json
+import re
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -81,34 +82,48 @@ def encode_response(response: Response, keep_alive: bool) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body
 
 
+# RFC 9110 section 5.6.2 (token), 5.5 (field values: visible characters and obs-text, single
+# spaces or tabs between them), RFC 9112 section 3 (request line), 6.3 (Content-Length).
+_TOKEN = r"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
+_REQUEST_LINE = re.compile(rf"({_TOKEN}) ([\x21-\x7e]+) HTTP/1\.([01])")
+_FIELD_LINE = re.compile(
+    rf"({_TOKEN}):[ \t]*((?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?)[ \t]*"
+)
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
 def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
     """The request line and headers; returns the body-less request and the body length.
 
-    Strict where a lenient parser lets one request hide another: one ``Content-Length`` of
-    digits only, no ``Transfer-Encoding`` (chunked bodies are not served), no header
-    without a colon; anything else raises :class:`ValidationError` (answered with 400)."""
+    Strict where a lenient parser lets one request hide another (RFC 9112's grammar, checked
+    against h11 on a fuzz corpus): lines end in CRLF, header names are tokens and values
+    visible characters, HTTP/1.1 has exactly one ``Host``, one ``Content-Length`` of ASCII
+    digits, no ``Transfer-Encoding`` (chunked bodies are not served); anything else raises
+    :class:`ValidationError` (answered with 400)."""
     request_line, *header_lines = head.decode("latin-1").split("\r\n")
-    parts = request_line.split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+    line = _REQUEST_LINE.fullmatch(request_line)
+    if line is None:
         raise ValidationError(f"malformed request line {request_line[:80]!r}")
-    method, target, _version = parts
+    method, target, minor = line.groups()
     headers: dict[str, str] = {}
-    lengths: list[str] = []
-    for line in header_lines:
-        name, colon, value = line.partition(":")
-        if not colon or not name or name != name.strip():
-            raise ValidationError(f"malformed header line {line[:80]!r}")
-        key = name.lower()
-        if key == "content-length":
-            lengths.append(value.strip())
-        headers[key] = value.strip()
+    counts: dict[str, int] = {}
+    for header_line in header_lines:
+        field = _FIELD_LINE.fullmatch(header_line)
+        if field is None:
+            raise ValidationError(f"malformed header line {header_line[:80]!r}")
+        key = field.group(1).lower()
+        headers[key] = field.group(2)
+        counts[key] = counts.get(key, 0) + 1
     if "transfer-encoding" in headers:
         raise ValidationError("Transfer-Encoding is not supported; send a Content-Length")
-    if len(lengths) > 1 or (lengths and not lengths[0].isdigit()):
-        raise ValidationError(f"bad Content-Length {', '.join(lengths)!r}")
+    if minor == "1" and counts.get("host") != 1:
+        raise ValidationError("exactly one Host header is required")
+    length = headers.get("content-length", "0")
+    if counts.get("content-length", 0) > 1 or not _DIGITS.fullmatch(length):
+        raise ValidationError(f"bad Content-Length {length[:20]!r}")
     url = urlsplit(target)
     request = Request(method, unquote(url.path), url.query, headers, b"", peer, url.path)
-    return request, int(lengths[0]) if lengths else 0
+    return request, int(length)
 
 
 class _Connection(asyncio.Protocol):

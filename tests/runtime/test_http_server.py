@@ -100,18 +100,28 @@ def _raw(raw: bytes, calls: list[str]) -> bytes:
 
 
 @pytest.mark.parametrize(
-    "head",
+    ("head", "reason"),
     [
-        b"POST /x HTTP/1.1\r\nContent-Length: -39\r\n\r\n",  # froze the loop before
-        b"POST /x HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 0\r\n\r\nGET /y HTTP/1.1",
-        b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /y HTTP/1.1\r\n\r\n",
-        b"POST /x HTTP/1.1\r\nno colon here\r\n\r\n",
-        b"GARBAGE\r\n\r\n",
+        (b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: -39\r\n\r\n", b"Content-Length"),
+        (
+            b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 0\r\n\r\nGET /y",
+            b"Content-Length",
+        ),
+        (
+            b"POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /y",
+            b"Transfer-Encoding",
+        ),
+        (b"POST /x HTTP/1.1\r\nHost: h\r\nno colon here\r\n\r\n", b"header line"),
+        (b"POST /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n", b"Host"),
+        (b"GARBAGE\r\n\r\n", b"request line"),
     ],
 )
-def test_malformed_or_smuggling_requests_get_400_and_run_nothing(head: bytes) -> None:
+def test_malformed_or_smuggling_requests_get_400_and_run_nothing(
+    head: bytes, reason: bytes
+) -> None:
     calls: list[str] = []
     answer = _raw(head, calls)
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert answer.count(b"HTTP/1.1 ") == 1  # one answer, then the connection closes
+    assert reason in answer.partition(b"\r\n\r\n")[2]
     assert calls == []
