@@ -97,9 +97,9 @@ def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
 
     Strict where a lenient parser lets one request hide another (RFC 9112's grammar, checked
     against h11 on a fuzz corpus): lines end in CRLF, header names are tokens and values
-    visible characters, HTTP/1.1 has exactly one ``Host``, one ``Content-Length`` of ASCII
-    digits, no ``Transfer-Encoding`` (chunked bodies are not served); anything else raises
-    :class:`ValidationError` (answered with 400)."""
+    visible characters, at most one ``Host`` (exactly one on HTTP/1.1), one
+    ``Content-Length`` of ASCII digits, no ``Transfer-Encoding`` (chunked bodies are not
+    served); anything else raises :class:`ValidationError` (answered with 400)."""
     request_line, *header_lines = head.decode("latin-1").split("\r\n")
     line = _REQUEST_LINE.fullmatch(request_line)
     if line is None:
@@ -116,7 +116,7 @@ def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
         counts[key] = counts.get(key, 0) + 1
     if "transfer-encoding" in headers:
         raise ValidationError("Transfer-Encoding is not supported; send a Content-Length")
-    if minor == "1" and counts.get("host") != 1:
+    if counts.get("host", 0) > 1 or (minor == "1" and "host" not in counts):
         raise ValidationError("exactly one Host header is required")
     length = headers.get("content-length", "0")
     if counts.get("content-length", 0) > 1 or not _DIGITS.fullmatch(length):

@@ -139,6 +139,7 @@ def test_the_parser_reads_what_h11_reads_or_refuses_it(head: str) -> None:
         "POST / HTTP/1.1\r\nHost: h\r\nX Y: 1",  # a space inside a header name
         "GET /a\x00 HTTP/1.1\r\nHost: h",  # a NUL in the target
         "GET / HTTP/1.1",  # HTTP/1.1 without Host
+        "GET / HTTP/1.0\r\nHost: h\r\nHost: 5",  # two Hosts, whatever the version
     ],
 )
 def test_near_misses_are_refused(head: str) -> None:
