@@ -13,15 +13,19 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from fanoutsim.runtime import log_limits
+
 __all__ = ["LoopThread"]
 
 T = TypeVar("T")
 
 
 class LoopThread:
-    """Starts a loop in a daemon thread; :meth:`stop` ends it."""
+    """Starts a loop in a daemon thread; :meth:`stop` ends it. What its servers log goes
+    through :mod:`~fanoutsim.runtime.log_limits`."""
 
     def __init__(self, name: str = "fanoutsim") -> None:
+        log_limits.install()
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
         self._thread.start()
