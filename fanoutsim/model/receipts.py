@@ -28,7 +28,7 @@ __all__ = ["LOG_FLOOR", "NetworkTable", "draw_last_and_first"]
 
 LOG_FLOOR: Final = -745.0  # log of the smallest double: "impossible" without -inf
 _TABLE_POINTS: Final = 8_193
-_TOLERANCE_MS: Final = 1e-3
+_TOLERANCE_MS: Final = 1e-2  # 10 µs: figures are shown to 0.1 ms; 1 µs cost 40% more time
 
 
 @dataclass(frozen=True)
