@@ -116,7 +116,7 @@ def test_each_exercise_has_a_collapsed_solution(stem: str) -> None:
     assert 2 <= len(exercises) <= 3
     for start in exercises:
         following = cells[start + 1 : start + 3]
-        solutions = [c for c in following if _is_solution(c)]
+        solutions = [c for c in following if is_solution(c)]
         assert len(solutions) == 1, f"exercise at cell {start} has no collapsed solution"
         assert _solution_code(solutions[0]).strip(), "the solution is not empty"
     hidden = [i for i, c in enumerate(cells) if _hidden(c)]
@@ -126,7 +126,8 @@ def test_each_exercise_has_a_collapsed_solution(stem: str) -> None:
     assert not any(c["cell_type"] == "code" and _hidden(c) for c in cells)
 
 
-def _is_solution(cell: dict[str, Any]) -> bool:
+def is_solution(cell: dict[str, Any]) -> bool:
+    """A collapsed raw cell tagged solution: shown folded, never run by Run All."""
     return (
         cell["cell_type"] == "raw"
         and _hidden(cell)
@@ -144,7 +145,7 @@ def with_solutions(path: Path) -> dict[str, Any]:
     notebook = json.loads(path.read_text())
     cells = []
     for cell in notebook["cells"]:
-        if _is_solution(cell):
+        if is_solution(cell):
             cell = {**cell, "cell_type": "code", "source": _solution_code(cell), "outputs": []}
             cell["execution_count"] = None
         cells.append(cell)

@@ -41,8 +41,9 @@ class RepeatFilter(logging.Filter):
         if last is not None and now - last < self.interval_s:
             self._held[kind] = self._held.get(kind, 0) + 1
             return False
-        if len(self._last) > 1000:  # bounded: forget the kinds seen longest ago
+        if len(self._last) > 1000:  # bounded: past 1,000 kinds, start afresh
             self._last.clear()
+            self._held.clear()
         self._last[kind] = now
         held = self._held.pop(kind, 0)
         if held and last is not None:

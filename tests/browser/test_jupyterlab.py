@@ -27,6 +27,7 @@ from playwright.sync_api import Page, expect
 from fanoutsim.notebook.views import BOARD_CLASS, LATEST_CLASS, UPDATED_CLASS
 from fanoutsim.notebook.widgets import DASHBOARD_CLASS
 from tests.browser_support import ARTIFACTS, chromium_page, require_chromium
+from tests.test_notebooks import is_solution
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "04_fanout.ipynb"
@@ -153,7 +154,7 @@ def lab(lab_server: tuple[str, str]) -> Iterator[Callable[[str], str]]:
 
 def _solutions(notebook: str) -> int:
     cells = json.loads((ROOT / "notebooks" / notebook).read_text())["cells"]
-    return sum("solution" in c.get("metadata", {}).get("tags", []) for c in cells)
+    return sum(map(is_solution, cells))
 
 
 def _open_and_run_all(page: Page, url: str) -> None:
