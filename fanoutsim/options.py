@@ -17,7 +17,12 @@ from fanoutsim.aws.esm import MappingConfig
 from fanoutsim.aws.quotas import GatewayQuotas
 from fanoutsim.errors import ConfigError
 from fanoutsim.faults import FaultPlan
-from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY
+from fanoutsim.functions.stream_fanout import (
+    DEFAULT_POST_ATTEMPTS,
+    DEFAULT_POST_CONCURRENCY,
+    MAX_POST_ATTEMPTS,
+    MAX_POST_CONCURRENCY,
+)
 from fanoutsim.runtime.function_runtime import FunctionSpec
 from fanoutsim.timing.profiles import TimingProfile
 
@@ -51,6 +56,8 @@ class Options:
     aws_endpoint: bool = False
     fanout: str = "broadcast"
     post_concurrency: int = DEFAULT_POST_CONCURRENCY
+    #: Tries per post before the stream handler's record fails (the SDK's retry budget).
+    post_attempts: int = DEFAULT_POST_ATTEMPTS
     #: The access key and secret the management API accepts (and the handlers sign with).
     credentials: tuple[str, str] = stack.DEFAULT_CREDENTIALS
     #: A REQUEST authorizer on ``$connect`` (None: the connection is open to all, as the
@@ -74,6 +81,8 @@ class Options:
             )
         if not 1 <= self.post_concurrency <= MAX_POST_CONCURRENCY:
             raise ConfigError(f"post_concurrency must be from 1 to {MAX_POST_CONCURRENCY}")
+        if not 1 <= self.post_attempts <= MAX_POST_ATTEMPTS:
+            raise ConfigError(f"post_attempts must be from 1 to {MAX_POST_ATTEMPTS}")
         if len(self.credentials) != 2 or not all(self.credentials):
             raise ConfigError("credentials must be (access key id, secret access key)")
         self.functions()  # unknown names and out-of-range timeouts fail here
@@ -102,6 +111,7 @@ class Options:
         env = {
             "FANOUT_MODE": self.fanout,
             "POST_CONCURRENCY": str(self.post_concurrency),
+            "POST_MAX_ATTEMPTS": str(self.post_attempts),
             "AWS_ACCESS_KEY_ID": self.credentials[0],
             "AWS_SECRET_ACCESS_KEY": self.credentials[1],
         }

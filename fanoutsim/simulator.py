@@ -38,7 +38,7 @@ from fanoutsim.errors import DeliveryTimeout, SimulatorError
 from fanoutsim.faults import FaultPlan
 from fanoutsim.feed import Changed, PipelineEvent
 from fanoutsim.functions import flight_model
-from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
+from fanoutsim.functions.stream_fanout import DEFAULT_POST_ATTEMPTS, DEFAULT_POST_CONCURRENCY
 from fanoutsim.report import Report, RunSnapshot, build_report
 from fanoutsim.runtime.function_runtime import Handler, Invocation
 from fanoutsim.runtime.instrumentation import producer_call
@@ -82,6 +82,7 @@ class Simulator(ClientVerbs):
         ports: Ports | None = None,
         fanout: str = "broadcast",
         post_concurrency: int = DEFAULT_POST_CONCURRENCY,
+        post_attempts: int = DEFAULT_POST_ATTEMPTS,
         credentials: tuple[str, str] = stack.DEFAULT_CREDENTIALS,
         authorizer: bool | AuthorizerConfig = False,
         denied_users: tuple[str, ...] = (),
@@ -97,6 +98,8 @@ class Simulator(ClientVerbs):
         and free ports unless told otherwise). ``fanout``: ``"broadcast"`` (everyone hears
         every flight, as the seed) or ``"per-flight"`` (a flight's followers only).
         ``post_concurrency``: how many posts the stream handler keeps in flight.
+        ``post_attempts``: how many times its SDK tries a post (429 or 5xx) before the
+        record fails (1-10; 3, botocore's default).
         ``credentials``: the access key id and secret that management API calls must be
         signed with (SigV4; the handlers sign with them too). ``authorizer``: put a REQUEST
         authorizer on ``$connect`` (True, or an :class:`AuthorizerConfig` for identity
@@ -131,6 +134,7 @@ class Simulator(ClientVerbs):
                 aws_endpoint=aws_endpoint,
                 fanout=fanout,
                 post_concurrency=post_concurrency,
+                post_attempts=post_attempts,
                 credentials=credentials,
                 authorizer=AuthorizerConfig() if authorizer is True else authorizer or None,
                 denied_users=tuple(denied_users),

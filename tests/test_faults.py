@@ -7,7 +7,9 @@ https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.
 https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
 (an invocation is ended at its timeout) and
 https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
-(a post to a connection that is gone answers 410).
+(a post to a connection that is gone answers 410) and
+https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+(the SDK tries a throttled or failed call up to its maximum attempts, 3 by default).
 """
 
 from __future__ import annotations
@@ -88,6 +90,25 @@ def test_throttled_and_failing_posts_are_retried_and_accounted() -> None:
         assert pairs["throttled"] == injected["posts_throttled"]
         assert pairs["failed"] == injected["posts_failed"]
         assert pairs["posted"] == pairs["delivered"] + pairs["duplicates"]
+
+
+@pytest.mark.parametrize("attempts", [1, 2])
+def test_the_sdk_tries_a_failing_post_post_attempts_times_before_the_record_fails(
+    attempts: int,
+) -> None:
+    with Simulator(faults=FaultPlan(post_error_rate=1.0), post_attempts=attempts) as sim:
+        sim.add_clients(1)
+        sim.schedule_flight(FLIGHT)
+        sim.settle()
+        fanouts = [i for i in sim.invocations() if i.function == "stream_fanout"]
+        assert len(fanouts) == 1 + 3  # the first invocation and the mapping's 3 retries
+        assert _injected(sim)["posts_failed"] == attempts * len(fanouts)
+        assert _pairs(sim)["undelivered"] == 1
+
+
+def test_post_attempts_out_of_range_is_refused() -> None:
+    with pytest.raises(ConfigError, match="post_attempts"):
+        Simulator(post_attempts=0)
 
 
 def test_clients_dropped_mid_fan_out_end_as_left_and_their_rows_are_cleaned() -> None:

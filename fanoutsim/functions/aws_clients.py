@@ -37,8 +37,11 @@ def table(env_name: str) -> Any:
 
 
 @lru_cache(maxsize=16)
-def _management(endpoint: str, pool: int) -> Any:
-    config = Config(max_pool_connections=max(10, pool))  # one connection per worker
+def _management(endpoint: str, pool: int, attempts: int) -> Any:
+    config = Config(
+        max_pool_connections=max(10, pool),  # one connection per worker
+        retries={"mode": "standard", "total_max_attempts": attempts},
+    )
     return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config)
 
 
@@ -66,7 +69,8 @@ def reset() -> None:
     _management.cache_clear()
 
 
-def management_api(concurrency: int = 1) -> Any:
+def management_api(concurrency: int = 1, attempts: int = 3) -> Any:
     """The API Gateway management client for ``WEBSOCKET_ENDPOINT`` (https://.../stage),
-    with a connection pool for ``concurrency`` posts at once (botocore's default is 10)."""
-    return _management(env("WEBSOCKET_ENDPOINT"), concurrency)
+    with a connection pool for ``concurrency`` posts at once (botocore's default is 10) and
+    ``attempts`` tries per call in botocore's ``standard`` retry mode (3 is its default)."""
+    return _management(env("WEBSOCKET_ENDPOINT"), concurrency, attempts)

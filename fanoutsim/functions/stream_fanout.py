@@ -23,9 +23,13 @@ so the next invocation takes them up untouched instead of the whole batch being 
 at the timeout and posted again. Each such hand-back uses one of the mapping's retry
 attempts, as any partial batch failure does.
 
+A throttled (429) or failed (5xx) post is retried by the SDK itself first: botocore's
+``standard`` mode makes up to ``POST_MAX_ATTEMPTS`` attempts (3 by default), with a
+jittered backoff of up to 1 s, then 2 s, between them; only then does the record fail.
+
 Environment: ``CONNECTIONS_TABLE``, ``SUBSCRIPTIONS_TABLE``, ``WEBSOCKET_ENDPOINT``;
-optional ``FANOUT_MODE`` (``broadcast`` | ``per-flight``), ``POST_CONCURRENCY`` and
-``SEED_BUGS`` (to show the seed's defects: :data:`SEED_BUGS`).
+optional ``FANOUT_MODE`` (``broadcast`` | ``per-flight``), ``POST_CONCURRENCY``,
+``POST_MAX_ATTEMPTS`` and ``SEED_BUGS`` (to show the seed's defects: :data:`SEED_BUGS`).
 """
 
 from __future__ import annotations
@@ -46,14 +50,17 @@ from fanoutsim.functions.flight_model import client_payload
 from fanoutsim.functions.subscriptions import forget_connection, subscribers_of
 
 __all__ = [
+    "DEFAULT_POST_ATTEMPTS",
     "DEFAULT_POST_CONCURRENCY",
     "FANOUT_MODES",
+    "MAX_POST_ATTEMPTS",
     "MAX_POST_CONCURRENCY",
     "SEED_BUGS",
     "UNPAGINATED_SCAN",
     "connection_ids",
     "fanout_mode",
     "handler",
+    "post_attempts",
     "post_concurrency",
     "post_to_all",
     "seed_bugs",
@@ -66,6 +73,9 @@ UNPAGINATED_SCAN: Final = "unpaginated-scan"
 SEED_BUGS: Final = (UNPAGINATED_SCAN, "disconnect-wired-to-connect")
 DEFAULT_POST_CONCURRENCY: Final = 50
 MAX_POST_CONCURRENCY: Final = 1000
+#: Attempts per post, the first included: botocore's ``standard`` retry mode's default.
+DEFAULT_POST_ATTEMPTS: Final = 3
+MAX_POST_ATTEMPTS: Final = 10
 #: The share of its time an invocation keeps in reserve before it stops taking records.
 BUDGET_RESERVE: Final = 0.1
 _deserializer = TypeDeserializer()
@@ -83,6 +93,16 @@ def post_concurrency() -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_POST_CONCURRENCY:
         raise ConfigError(
             f"POST_CONCURRENCY must be a whole number from 1 to {MAX_POST_CONCURRENCY}, not {raw!r}"
+        )
+    return int(raw)
+
+
+def post_attempts() -> int:
+    """How many times the SDK tries one post before the record fails (``POST_MAX_ATTEMPTS``)."""
+    raw = os.environ.get("POST_MAX_ATTEMPTS", str(DEFAULT_POST_ATTEMPTS))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_POST_ATTEMPTS:
+        raise ConfigError(
+            f"POST_MAX_ATTEMPTS must be a whole number from 1 to {MAX_POST_ATTEMPTS}, not {raw!r}"
         )
     return int(raw)
 
@@ -123,7 +143,7 @@ def _post(api: Any, connection_id: str, data: bytes) -> bool:
 def post_to_all(ids: list[str], data: bytes, concurrency: int = 1) -> list[str]:
     """Post ``data`` to each id, ``concurrency`` at a time; return the ids that are gone.
     The first other error is raised once every started post has finished."""
-    api = management_api(concurrency)
+    api = management_api(concurrency, post_attempts())
     if concurrency <= 1 or len(ids) <= 1:
         return [c for c in ids if not _post(api, c, data)]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(ids))) as pool:

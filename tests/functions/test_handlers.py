@@ -166,7 +166,7 @@ def test_fanout_posts_to_everyone_and_deletes_gone_connections(
 ) -> None:
     _connect(aws_tables, ["a=", "b=", "c="])
     api = FakeManagement(gone={"b="})
-    monkeypatch.setattr(stream_fanout, "management_api", lambda _=1: api)
+    monkeypatch.setattr(stream_fanout, "management_api", lambda *_: api)
     image = {**FLIGHT, "event": "BOARDING", "eventDetails": "", "createdAt": "x", "updatedAt": "y"}
     result = stream_fanout.handler({"Records": [_record("1", image), _record("2", image)]}, None)
     assert result == {"batchItemFailures": []}
@@ -180,7 +180,7 @@ def test_fanout_reports_the_failed_record_and_every_later_one(
 ) -> None:
     _connect(aws_tables, ["a="])
     monkeypatch.setattr(
-        stream_fanout, "management_api", lambda _=1: FakeManagement(set(), fail=True)
+        stream_fanout, "management_api", lambda *_: FakeManagement(set(), fail=True)
     )
     image = {**FLIGHT, "event": "BOARDING"}
     result = stream_fanout.handler({"Records": [_record("7", image), _record("8", image)]}, None)
