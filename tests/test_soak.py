@@ -2,7 +2,7 @@
 leavers vanish without a close, 1% of posts fail and 1% are throttled. Every pair is
 accounted for, and after everyone leaves no row, socket or thread is left.
 
-The full soak (10 minutes, 500 clients, 5 updates a second) is a benchmark:
+The full soak (10 minutes, 500 clients, 1 update a second) is a benchmark:
 ``python bench/soak.py``.
 """
 
