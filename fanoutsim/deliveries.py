@@ -27,26 +27,28 @@ class Deliveries:
     A pair is owed when the update is published to a connected subscriber, and ends as
     exactly one of: delivered; left (the subscriber went away first); undelivered (the
     update failed visibly, with the reason in :attr:`dropped`); or still missing. A late
-    receipt of a dropped update's pair counts as delivered. Nothing is forgotten, so the
-    report can account for every pair.
+    receipt of a dropped update's pair counts as delivered. Every pair stays counted, so
+    the report can account for all of them; names are kept only where a receipt can
+    still change the count (missing and undelivered pairs), so a simulator that runs for
+    hours keeps a few bytes per update, not one name per pair.
     """
 
     def __init__(self) -> None:
-        self._expected: dict[str, set[str]] = {}
+        self._expected = 0
+        self._left = 0
+        #: How many clients were connected when the updates were published (what a
+        #: broadcast would have sent them to; under per-flight, more than were owed).
+        self._audience = 0
         self._outstanding: dict[str, set[str]] = {}
-        self._left: dict[str, set[str]] = {}
         self._undelivered: dict[str, set[str]] = {}
         self.dropped: dict[str, str] = {}
-        #: Per update, how many clients were connected when it was published (what a
-        #: broadcast would have sent it to; under per-flight, more than were owed it).
-        self.audience: dict[str, int] = {}
         self._done = threading.Condition()
 
     def expect(self, trace_id: str, clients: Iterable[str], audience: int | None = None) -> None:
         with self._done:
             names = set(clients)
-            self.audience[trace_id] = len(names) if audience is None else audience
-            self._expected[trace_id] = names
+            self._audience += len(names) if audience is None else audience
+            self._expected += len(names)
             if names:
                 self._outstanding[trace_id] = set(names)
 
@@ -90,7 +92,7 @@ class Deliveries:
             for trace_id in list(self._outstanding):
                 gone = self._outstanding[trace_id] & names
                 if gone:
-                    self._left.setdefault(trace_id, set()).update(gone)
+                    self._left += len(gone)
                     self._outstanding[trace_id] -= gone
                     if not self._outstanding[trace_id]:
                         del self._outstanding[trace_id]
@@ -108,16 +110,16 @@ class Deliveries:
     def audience_total(self) -> int:
         """Deliveries a broadcast would have owed the same updates."""
         with self._done:
-            return sum(self.audience.get(t, 0) for t in self._expected)
+            return self._audience
 
     def pairs(self) -> dict[str, int]:
         """Every owed pair by outcome: ``expected == delivered + left + undelivered +
         missing``."""
         with self._done:
             count = {
-                "expected": sum(len(n) for n in self._expected.values()),
+                "expected": self._expected,
                 "missing": sum(len(n) for n in self._outstanding.values()),
-                "left": sum(len(n) for n in self._left.values()),
+                "left": self._left,
                 "undelivered": sum(len(n) for n in self._undelivered.values()),
             }
         count["delivered"] = (
