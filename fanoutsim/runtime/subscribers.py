@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -72,6 +73,7 @@ class Subscriber:
         trace = tracing.from_message(payload)
         if trace is None:
             return None
+        trace = sys.intern(trace)  # one string per update, not one per subscriber
         if trace in self.first_receipt:
             self.duplicates += 1
             self.repeated.add(trace)
