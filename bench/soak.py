@@ -147,7 +147,8 @@ def run(
         sim.settle(timeout=900)
         result.drain_s = time.monotonic() - drained
         sim.clients_leave(list(sim.subscribers()))
-        sim.publish(*script[0])  # the vanished clients' rows answer 410 and go
+        for flight_id in flights:  # every vanished client's row meets a 410 and goes
+            sim.publish(flight_id, "SCHEDULED", "end of the soak")
         sim.settle(timeout=120)
         report = sim.report().to_dict()
         result.deliveries = dict(report["deliveries"])
