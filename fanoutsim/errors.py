@@ -21,6 +21,7 @@ __all__ = [
     "ManagementError",
     "RouteNotFound",
     "SimulatorError",
+    "UnsupportedHttpVersion",
     "ValidationError",
 ]
 
@@ -31,6 +32,10 @@ class FanoutsimError(Exception):
 
 class ValidationError(FanoutsimError, ValueError):
     """Input that does not have the shape AWS (or the seed's producers) would send."""
+
+
+class UnsupportedHttpVersion(ValidationError):
+    """A request line in a well-formed HTTP version this server does not speak (505)."""
 
 
 class InvalidFlightEvent(ValidationError):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import unquote, urlsplit
 
-from fanoutsim.errors import ValidationError
+from fanoutsim.errors import UnsupportedHttpVersion, ValidationError
 
 __all__ = [
     "MAX_BODY",
@@ -85,7 +85,7 @@ def encode_response(response: Response, keep_alive: bool) -> bytes:
 # RFC 9110 section 5.6.2 (token), 5.5 (field values: visible characters and obs-text, single
 # spaces or tabs between them), RFC 9112 section 3 (request line), 6.3 (Content-Length).
 _TOKEN = r"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
-_REQUEST_LINE = re.compile(rf"({_TOKEN}) ([\x21-\x7e]+) HTTP/1\.([01])")
+_REQUEST_LINE = re.compile(rf"({_TOKEN}) ([\x21-\x7e]+) HTTP/([0-9])\.([0-9])")
 _FIELD_LINE = re.compile(
     rf"({_TOKEN}):[ \t]*((?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?)[ \t]*"
 )
@@ -99,12 +99,15 @@ def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
     against h11 on a fuzz corpus): lines end in CRLF, header names are tokens and values
     visible characters, at most one ``Host`` (exactly one on HTTP/1.1), one
     ``Content-Length`` of ASCII digits, no ``Transfer-Encoding`` (chunked bodies are not
-    served); anything else raises :class:`ValidationError` (answered with 400)."""
+    served); anything else raises :class:`ValidationError` (answered with 400), and a
+    well-formed version other than 1.0 or 1.1 :class:`UnsupportedHttpVersion` (505)."""
     request_line, *header_lines = head.decode("latin-1").split("\r\n")
     line = _REQUEST_LINE.fullmatch(request_line)
     if line is None:
         raise ValidationError(f"malformed request line {request_line[:80]!r}")
-    method, target, minor = line.groups()
+    method, target, major, minor = line.groups()
+    if major != "1" or minor not in "01":
+        raise UnsupportedHttpVersion(f"HTTP/{major}.{minor} is not supported; use HTTP/1.1")
     headers: dict[str, str] = {}
     counts: dict[str, int] = {}
     for header_line in header_lines:
@@ -198,8 +201,9 @@ class _Connection(asyncio.Protocol):
             try:
                 request, length = parse_head(bytes(self._buffer[:end]), self._peer)
             except (ValidationError, UnicodeDecodeError) as error:
-                body = json.dumps({"message": f"Bad request: {error}"}).encode()
-                self._reply(Response(400, body), keep_alive=False)
+                status = 505 if isinstance(error, UnsupportedHttpVersion) else 400
+                body = json.dumps({"message": f"{_REASONS[status]}: {error}"}).encode()
+                self._reply(Response(status, body), keep_alive=False)
                 self._buffer.clear()
                 return
             if length > MAX_BODY:

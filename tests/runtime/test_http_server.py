@@ -125,3 +125,15 @@ def test_malformed_or_smuggling_requests_get_400_and_run_nothing(
     assert answer.count(b"HTTP/1.1 ") == 1  # one answer, then the connection closes
     assert reason in answer.partition(b"\r\n\r\n")[2]
     assert calls == []
+
+
+@pytest.mark.parametrize("version", [b"HTTP/2.0", b"HTTP/0.9", b"HTTP/1.2"])
+def test_a_well_formed_version_it_does_not_speak_gets_505(version: bytes) -> None:
+    """RFC 9110 section 15.6.6: 505 for a major version the server does not support; a
+    malformed one (``HTTP/1.x``) stays a 400."""
+    calls: list[str] = []
+    answer = _raw(b"GET /x " + version + b"\r\nHost: h\r\n\r\n", calls)
+    assert answer.startswith(b"HTTP/1.1 505 ")
+    assert version in answer.partition(b"\r\n\r\n")[2]
+    assert calls == []
+    assert _raw(b"GET /x HTTP/1.x\r\nHost: h\r\n\r\n", []).startswith(b"HTTP/1.1 400 ")
