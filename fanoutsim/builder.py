@@ -168,6 +168,7 @@ class Stack:
         clients = self.subscribers.clients if self.subscribers is not None else {}
         pairs = self.deliveries.pairs()
         counts = self.api.snapshot()
+        duplicates, repeated = self.subscribers.duplicates() if self.subscribers else (0, 0)
         dropped = dict(self.deliveries.dropped)
         return RunSnapshot(
             profile=self.options.profile.name,
@@ -189,8 +190,8 @@ class Stack:
             ),
             deliveries={
                 **pairs,
-                "duplicates": sum(c.duplicates for c in clients.values()),
-                "repeated": sum(len(c.repeated) for c in clients.values()),
+                "duplicates": duplicates,
+                "repeated": repeated,
                 "gone": counts["gone"],
                 "failed": counts["failed"],
                 "throttled": counts["throttled"],

@@ -146,6 +146,9 @@ def test_a_stalled_invocation_is_cut_off_retried_and_its_posts_repeated() -> Non
         assert [i.timed_out for i in fanouts] == [True, False]
         assert fanouts[1].cold  # its environment was not reused
         assert _injected(sim)["stalls"] == 1
+        sim.clients_leave([c.name for c in sim.subscribers().values()])
+        after = _pairs(sim)  # the clients have gone; what they counted has not
+        assert (after["repeated"], after["duplicates"], after["delivered"]) == (3, 3, 6)
 
 
 def test_a_slow_client_hears_late_and_only_it() -> None:

@@ -98,6 +98,9 @@ class SubscriberPool:
         #: Told the names of clients that are gone, however they went (left, cut, or closed
         #: by the server), once each, after they stopped being counted as connected.
         self.on_left: Callable[[list[str]], None] = lambda names: None
+        #: What clients that have gone had counted, so a report still counts it.
+        self._gone_duplicates = 0
+        self._gone_repeated = 0
 
     def new_name(self) -> str:
         self._next += 1
@@ -129,8 +132,19 @@ class SubscriberPool:
         """Stop counting ``name`` as connected, then tell :attr:`on_left` (first caller)."""
         client = self.clients.pop(name, None)
         if client is not None:
+            self._gone_duplicates += client.duplicates
+            self._gone_repeated += len(client.repeated)
             self.on_left([name])
         return client
+
+    def duplicates(self) -> tuple[int, int]:
+        """Duplicate messages, and updates received more than once, by every client so
+        far, connected or gone (a duplicate that arrives while a client closes is lost)."""
+        connected = list(self.clients.values())
+        return (
+            self._gone_duplicates + sum(c.duplicates for c in connected),
+            self._gone_repeated + sum(len(c.repeated) for c in connected),
+        )
 
     async def _listen(self, client: Subscriber) -> None:
         assert client.ws is not None
