@@ -33,7 +33,7 @@ from fanoutsim.aws.sigv4 import SigningKeys
 from fanoutsim.deliveries import Deliveries
 from fanoutsim.faults import FaultInjector, FaultPlan
 from fanoutsim.feed import Feed
-from fanoutsim.functions import aws_clients, flight_model, tokens
+from fanoutsim.functions import aws_clients, flight_model, stream_fanout, tokens
 from fanoutsim.moto.account import MotoAccount
 from fanoutsim.moto.capacity import MotoCapacity
 from fanoutsim.moto.hooks import MotoHooks
@@ -243,6 +243,7 @@ class Stack:
                 self.faults.uninstall()
             self.instrumentation.uninstall()
             aws_clients.reset()
+            stream_fanout.reset()
             if self.aws is not None:
                 self.aws.stop()
             self.hooks.remove()

@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextvars
 import json
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
@@ -63,6 +64,7 @@ __all__ = [
     "post_attempts",
     "post_concurrency",
     "post_to_all",
+    "reset",
     "seed_bugs",
 ]
 
@@ -140,16 +142,39 @@ def _post(api: Any, connection_id: str, data: bytes) -> bool:
     return True
 
 
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _post_pool(workers: int) -> ThreadPoolExecutor:
+    """The posting threads, kept between invocations as an execution environment keeps
+    its module state (starting up to ``workers`` threads for every record cost more than
+    the posts and left the process's memory fragmented)."""
+    with _pools_lock:
+        if workers not in _pools:
+            _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="post")
+        return _pools[workers]
+
+
+def reset() -> None:
+    """Stop the posting threads (the simulator calls this when it stops)."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def post_to_all(ids: list[str], data: bytes, concurrency: int = 1) -> list[str]:
     """Post ``data`` to each id, ``concurrency`` at a time; return the ids that are gone.
     The first other error is raised once every started post has finished."""
     api = management_api(concurrency, post_attempts())
     if concurrency <= 1 or len(ids) <= 1:
         return [c for c in ids if not _post(api, c, data)]
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(ids))) as pool:
-        # each post runs in a copy of this context, so it still belongs to this invocation
-        futures = [pool.submit(contextvars.copy_context().run, _post, api, c, data) for c in ids]
-        results = [f.exception() or f.result() for f in futures]
+    pool = _post_pool(concurrency)
+    # each post runs in a copy of this context, so it still belongs to this invocation
+    futures = [pool.submit(contextvars.copy_context().run, _post, api, c, data) for c in ids]
+    results = [f.exception() or f.result() for f in futures]
     for outcome in results:
         if isinstance(outcome, BaseException):
             raise outcome
