@@ -90,23 +90,22 @@ def fanout_mode() -> str:
     return mode
 
 
-def post_concurrency() -> int:
-    raw = os.environ.get("POST_CONCURRENCY", str(DEFAULT_POST_CONCURRENCY))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_POST_CONCURRENCY:
-        raise ConfigError(
-            f"POST_CONCURRENCY must be a whole number from 1 to {MAX_POST_CONCURRENCY}, not {raw!r}"
-        )
+def _whole_number(name: str, default: int, top: int) -> int:
+    """Environment variable ``name`` as a whole number from 1 to ``top`` (ASCII digits only:
+    ``"²".isdigit()`` is true, and ``int("²")`` raises)."""
+    raw = os.environ.get(name, str(default))
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= top:
+        raise ConfigError(f"{name} must be a whole number from 1 to {top}, not {raw!r}")
     return int(raw)
+
+
+def post_concurrency() -> int:
+    return _whole_number("POST_CONCURRENCY", DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY)
 
 
 def post_attempts() -> int:
     """How many times the SDK tries one post before the record fails (``POST_MAX_ATTEMPTS``)."""
-    raw = os.environ.get("POST_MAX_ATTEMPTS", str(DEFAULT_POST_ATTEMPTS))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_POST_ATTEMPTS:
-        raise ConfigError(
-            f"POST_MAX_ATTEMPTS must be a whole number from 1 to {MAX_POST_ATTEMPTS}, not {raw!r}"
-        )
-    return int(raw)
+    return _whole_number("POST_MAX_ATTEMPTS", DEFAULT_POST_ATTEMPTS, MAX_POST_ATTEMPTS)
 
 
 def seed_bugs() -> frozenset[str]:
