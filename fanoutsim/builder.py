@@ -304,6 +304,7 @@ def _assemble(s: Stack) -> None:
     options = s.options
     s.feed.subscribe(s.tracer.observe)
     s.feed.subscribe(s.deliveries.observe)
+    s.deliveries.on_settled = s.tracer.settle
     stream_arn = stack.create_tables(s.dynamodb)
     stack.create_bus(s.events, options.region)
 

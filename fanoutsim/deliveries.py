@@ -11,7 +11,7 @@ instead of polling.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from fanoutsim.feed import Changed, Dropped, Passed, PipelineEvent
 
@@ -43,6 +43,9 @@ class Deliveries:
         self._undelivered: dict[str, set[str]] = {}
         self.dropped: dict[str, str] = {}
         self._done = threading.Condition()
+        #: Called (outside the lock) with each update that owes nothing more, so the tracer
+        #: can pack its stamps.
+        self.on_settled: Callable[[str], None] = lambda _trace_id: None
 
     def expect(self, trace_id: str, clients: Iterable[str], audience: int | None = None) -> None:
         with self._done:
@@ -67,6 +70,7 @@ class Deliveries:
                     self.drop(trace_id, "duplicate flight: nothing written, nothing sent")
 
     def received(self, trace_id: str, client: str) -> None:
+        settled = False
         with self._done:
             waiting = self._outstanding.get(trace_id)
             if waiting is not None and client in waiting:
@@ -74,8 +78,11 @@ class Deliveries:
                 if not waiting:
                     del self._outstanding[trace_id]
                     self._done.notify_all()
+                    settled = True
             else:  # a late receipt of a pair already given up on
                 self._undelivered.get(trace_id, set()).discard(client)
+        if settled:
+            self.on_settled(trace_id)
 
     def drop(self, trace_id: str, reason: str) -> None:
         """The update will reach nobody more: its missing pairs become undelivered."""
@@ -84,10 +91,12 @@ class Deliveries:
             self._undelivered.setdefault(trace_id, set()).update(waiting)
             self.dropped.setdefault(trace_id, reason)
             self._done.notify_all()
+        self.on_settled(trace_id)
 
     def forget_clients(self, clients: Iterable[str]) -> None:
         """Clients that left are owed nothing more: their missing pairs become left."""
         names = set(clients)
+        settled: list[str] = []
         with self._done:
             for trace_id in list(self._outstanding):
                 gone = self._outstanding[trace_id] & names
@@ -96,7 +105,10 @@ class Deliveries:
                     self._outstanding[trace_id] -= gone
                     if not self._outstanding[trace_id]:
                         del self._outstanding[trace_id]
+                        settled.append(trace_id)
             self._done.notify_all()
+        for trace_id in settled:
+            self.on_settled(trace_id)
 
     def outstanding(self) -> dict[str, set[str]]:
         with self._done:

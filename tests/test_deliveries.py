@@ -94,3 +94,19 @@ def test_settled_updates_keep_counts_not_names() -> None:
         "missing": 0,
     }
     assert retained < 200_000, f"{retained} bytes kept for 200,000 settled pairs"
+
+
+def test_each_update_is_reported_settled_once_it_owes_nothing_more() -> None:
+    d = Deliveries()
+    settled: list[str] = []
+    d.on_settled = settled.append
+    d.expect("received", ["a", "b"])
+    d.expect("left", ["a", "c"])
+    d.expect("dropped", ["a"])
+    d.received("received", "a")
+    d.received("left", "a")
+    assert settled == []
+    d.received("received", "b")
+    d.forget_clients(["c"])
+    d.drop("dropped", "handler failed")
+    assert settled == ["received", "left", "dropped"]

@@ -63,3 +63,50 @@ def test_tracer_observes_passed_events_from_the_feed() -> None:
     feed.passed("receipt", ("t",), at=1.25, key="c1")
     feed.dropped(("t",), "ignored by the tracer")
     assert tracer.timeline("t").durations_ms("put_events", "receipt") == [250.0]
+
+
+def _fan_out(tracer: Tracer, trace: str, labels: list[str]) -> None:
+    tracer.stamp(trace, "put_events", 0.0)
+    for n, label in enumerate(labels):
+        tracer.stamp(trace, "post", 0.010 + n / 1e4, key=label)
+        tracer.stamp(trace, "receipt", 0.012 + n / 1e4, key=label)
+
+
+def test_a_settled_update_keeps_its_durations_in_packed_stamps() -> None:
+    tracer = Tracer()
+    labels = [f"client-{n}" for n in range(50)]
+    _fan_out(tracer, "t", labels)
+    unpacked = stage_samples([tracer.timeline("t")])
+    tracer.settle("t")
+    timeline = tracer.timeline("t")
+    assert not isinstance(timeline.per_connection["post"], dict)
+    assert stage_samples([timeline]) == unpacked
+    assert timeline.per_connection["receipt"]["client-7"] == pytest.approx(0.0127)
+    tracer.stamp("t", "receipt", 5.0, key="client-7")  # a duplicate keeps the first, packed
+    assert not isinstance(timeline.per_connection["receipt"], dict)
+    tracer.stamp("t", "receipt", 0.5, key="late-joiner")  # a new stamp unpacks
+    assert timeline.per_connection["receipt"]["late-joiner"] == 0.5
+    assert len(timeline.per_connection["receipt"]) == 51
+
+
+def test_packed_stamps_take_under_two_fifths_of_the_memory() -> None:
+    """A run of hours keeps every update's per-connection stamps for the report: 300
+    updates to 85 subscribers each retain under two fifths once packed (about 2.9 KB an
+    update against 7.8 KB loose)."""
+    import gc
+    import tracemalloc
+
+    labels = [f"client-{n}" for n in range(85)]
+    gc.collect()
+    tracemalloc.start()
+    tracer = Tracer()
+    for n in range(300):
+        _fan_out(tracer, f"trace-{n}", labels)
+    gc.collect()
+    loose = tracemalloc.get_traced_memory()[0]
+    for n in range(300):
+        tracer.settle(f"trace-{n}")
+    gc.collect()
+    packed = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert packed < loose * 0.4, f"{packed} bytes packed against {loose} loose"
