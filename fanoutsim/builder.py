@@ -378,6 +378,7 @@ def _assemble(s: Stack) -> None:
         poller.wake()
 
     s.hooks.watch_stream(stack.FLIGHTS_TABLE, committed)
+    s.hooks.expire_shard_iterators()
     s.poller_task = s.loop.run(_start_task(poller))
     s.subscribers = SubscriberPool(s.endpoints["websocket"], s.feed)
     s.subscribers.on_left = s.deliveries.forget_clients

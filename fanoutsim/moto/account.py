@@ -17,7 +17,7 @@ from typing import Any
 from moto import mock_aws
 from moto.core.model_instances import model_data
 from moto.dynamodb.models import dynamodb_backends
-from moto.dynamodbstreams.models import dynamodbstreams_backends  # noqa: F401 (its models)
+from moto.dynamodbstreams.models import dynamodbstreams_backends
 from moto.events.models import events_backends
 
 from fanoutsim import stack
@@ -65,6 +65,10 @@ class MotoAccount:
     def dynamodb_backend(self) -> Any:
         """moto's DynamoDB backend of this account and region."""
         return dynamodb_backends[stack.ACCOUNT][self.region]
+
+    def streams_backend(self) -> Any:
+        """moto's DynamoDB Streams backend of this account and region."""
+        return dynamodbstreams_backends[stack.ACCOUNT][self.region]
 
     def events_backend(self) -> Any:
         """moto's EventBridge backend of this account and region."""

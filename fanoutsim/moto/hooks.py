@@ -1,6 +1,6 @@
 """Every patch of moto's internals, in one place, installed and removed as a pair.
 
-moto models the tables, the stream, the bus and its rules; three of its behaviours need
+moto models the tables, the stream, the bus and its rules; four of its behaviours need
 changing for the pipeline, and each is a patch on one moto object:
 
 - **PutEvents** (the events backend's ``put_events``): entries AWS would reject but moto
@@ -10,6 +10,8 @@ changing for the pipeline, and each is a patch on one moto object:
 - **Rule delivery** (a rule's ``send_to_targets``): moto cannot invoke Lambda targets, so
   each event the rule matches (by our validated matcher: moto treats unknown operators as
   matches) goes to ``on_event`` in AWS's envelope.
+- **Shard iterators** (the streams backend's ``shard_iterators``): moto keeps every
+  iterator it hands out; they expire after 15 minutes, as DynamoDB Streams' do.
 - **The stream shard's** ``add``, and the backend's item writes: moto numbers a record
   ``len(items)`` *before* appending it, so two concurrent writers can get the same sequence
   number (a reader then re-reads one record forever: ``AFTER_SEQUENCE_NUMBER`` points back
@@ -39,7 +41,10 @@ from fanoutsim.aws import eventbridge
 from fanoutsim.aws.patterns import matches, validate_pattern
 from fanoutsim.moto.account import MotoAccount
 
-__all__ = ["MotoHooks", "aws_envelope"]
+__all__ = ["ITERATOR_LIFETIME_S", "ExpiringIterators", "MotoHooks", "aws_envelope"]
+
+#: How long a DynamoDB Streams shard iterator stays valid after it is returned.
+ITERATOR_LIFETIME_S = 15 * 60.0
 
 _MISSING = object()
 
@@ -129,6 +134,41 @@ class MotoHooks:
             on_append((trace,) if trace is not None else (), committed)
 
         self._patch(shard, "add", add)
+
+    def expire_shard_iterators(self, lifetime_s: float = ITERATOR_LIFETIME_S) -> None:
+        """Forget each shard iterator ``lifetime_s`` after it was handed out, as DynamoDB
+        Streams expires them after 15 minutes; moto keeps every one (about 1.6 KB, one per
+        GetRecords) for as long as the process runs."""
+        backend = self.account.streams_backend()
+        self._patch(
+            backend, "shard_iterators", ExpiringIterators(backend.shard_iterators, lifetime_s)
+        )
+
+
+class ExpiringIterators(dict[str, Any]):
+    """moto's shard-iterator map, forgetting entries older than the lifetime as new ones
+    arrive (insertion order is age order, so this looks at the oldest only)."""
+
+    def __init__(
+        self,
+        existing: dict[str, Any],
+        lifetime_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(existing)
+        self._lifetime_s = lifetime_s
+        self._clock = clock
+        self._issued: dict[str, float] = dict.fromkeys(existing, clock())
+
+    def __setitem__(self, arn: str, iterator: Any) -> None:
+        now = self._clock()
+        for oldest, at in list(self._issued.items()):
+            if now - at < self._lifetime_s:
+                break
+            del self._issued[oldest]
+            self.pop(oldest, None)
+        self._issued[arn] = now
+        super().__setitem__(arn, iterator)
 
 
 def _serialised(write: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:

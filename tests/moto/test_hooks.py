@@ -5,7 +5,11 @@ AWS behaviours checked here: PutEvents fails bad entries one by one
 delivers only the events its pattern matches
 (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html), and a
 stream shard's records have increasing, unique sequence numbers
-(https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_StreamRecord.html).
+(https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_StreamRecord.html),
+and a shard iterator expires 15 minutes after it is returned
+(https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_GetShardIterator.html),
+while the records themselves stay readable (for 24 hours in AWS:
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from botocore.exceptions import ClientError
 
 from fanoutsim import stack
 from fanoutsim.moto.account import MotoAccount
-from fanoutsim.moto.hooks import MotoHooks
+from fanoutsim.moto.hooks import ExpiringIterators, MotoHooks
 from fanoutsim.stages import TRACE_FIELD
 
 
@@ -98,8 +102,11 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
     hooks.validate_put_events(lambda entry: None)
     hooks.deliver_rule(stack.BUS, stack.RULE, lambda event: None)
     hooks.watch_stream(stack.FLIGHTS_TABLE, lambda traces, at: None)
-    assert hooks.installed == 3 + 4  # put_events, send_to_targets, add, four item writes
+    iterators = account.streams_backend().shard_iterators
+    hooks.expire_shard_iterators()
+    assert hooks.installed == 4 + 4  # put_events, send_to_targets, add, iterators, 4 writes
     assert (backend.put_events, rule.send_to_targets, shard.add) != before
+    assert isinstance(account.streams_backend().shard_iterators, ExpiringIterators)
     hooks.remove()
     hooks.remove()  # idempotent
     assert hooks.installed == 0
@@ -108,6 +115,46 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
         set(vars(backend)) | set(vars(rule)) | set(vars(shard))
     )
     assert "put_item" not in vars(account.dynamodb_backend())
+    assert account.streams_backend().shard_iterators is iterators
+
+
+def test_shard_iterators_are_forgotten_15_minutes_after_they_are_handed_out() -> None:
+    now = [0.0]
+    iterators = ExpiringIterators({"old": "i0"}, lifetime_s=900, clock=lambda: now[0])
+    now[0] = 600
+    iterators["a"] = "i1"
+    assert set(iterators) == {"old", "a"}
+    now[0] = 900
+    iterators["b"] = "i2"  # "old" is 900 s old: expired
+    assert set(iterators) == {"a", "b"}
+    now[0] = 1_600
+    iterators["c"] = "i3"
+    assert set(iterators) == {"b", "c"}
+
+
+def test_get_records_still_pages_through_the_stream_with_expiry_on(hooks: MotoHooks) -> None:
+    """Each GetRecords hands out a new iterator; the chain still reads every record, and
+    the map holds only those handed out within the lifetime."""
+    hooks.expire_shard_iterators(lifetime_s=0.0)  # every older iterator expires at once
+    table = boto3.resource("dynamodb").Table(stack.FLIGHTS_TABLE)
+    streams = boto3.client("dynamodbstreams")
+    arn = table.latest_stream_arn
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    seen: list[str] = []
+    for n in range(5):
+        table.put_item(Item={"flightId": f"F{n}"})
+        page = streams.get_records(ShardIterator=iterator, Limit=1)
+        seen += [r["dynamodb"]["Keys"]["flightId"]["S"] for r in page["Records"]]
+        iterator = page["NextShardIterator"]
+    assert seen == [f"F{n}" for n in range(5)]
+    assert len(hooks.account.streams_backend().shard_iterators) == 1
+    again = streams.get_shard_iterator(  # read records stay in the shard
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    assert len(streams.get_records(ShardIterator=again)["Records"]) == 5
 
 
 def test_concurrent_writers_get_unique_sequence_numbers(hooks: MotoHooks) -> None:
