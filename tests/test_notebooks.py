@@ -23,6 +23,7 @@ TUTORIAL = (
     "03_stream",
     "04_fanout",
     "06_beyond",
+    "06b_limits_and_faults",
     "07_real_stack",
 )
 MAX_CODE_LINES = 10

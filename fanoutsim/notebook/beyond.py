@@ -1,5 +1,6 @@
-"""Helpers for notebook 06 (beyond the seed): live fan-out runs by mode, and the pictures
-that show per-flight against broadcast, retries on a timeline, and connections closing.
+"""Helpers for notebooks 06 and 06b (beyond the seed): live fan-out runs by mode, and the
+pictures that show per-flight against broadcast, retries on a timeline, and connections
+closing.
 
 Every figure says where its numbers come from: live counts are counted by the simulator's
 botocore hooks on this machine; monthly costs come from the model and the price file.
