@@ -26,7 +26,10 @@ from fanoutsim.runtime.function_runtime import FunctionRuntime
 __all__ = ["IDLE_RECHECK_S", "RECORDS_KEPT", "StreamPoller", "StreamsClient"]
 
 IDLE_RECHECK_S = 0.5
-RECORDS_KEPT = 10_000  # the most recent records kept for views (older ones are dropped)
+#: The most recent records kept for views (older ones are dropped). A record with both
+#: images is about 5-7 KB parsed, so 1,000 is a few MB; 10,000 was about 50 MB, filling for
+#: hours at an update a second (a steady RSS rise through a long soak).
+RECORDS_KEPT = 1_000
 
 
 class StreamsClient(Protocol):
