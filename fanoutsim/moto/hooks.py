@@ -162,7 +162,8 @@ class ExpiringIterators(dict[str, Any]):
 
     def __setitem__(self, arn: str, iterator: Any) -> None:
         now = self._clock()
-        for oldest, at in list(self._issued.items()):
+        while self._issued:  # the oldest first, without copying the map on every call
+            oldest, at = next(iter(self._issued.items()))
             if now - at < self._lifetime_s:
                 break
             del self._issued[oldest]
