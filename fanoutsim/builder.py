@@ -379,6 +379,7 @@ def _assemble(s: Stack) -> None:
 
     s.hooks.watch_stream(stack.FLIGHTS_TABLE, committed)
     s.hooks.expire_shard_iterators()
+    s.hooks.pickle_stream_records(stack.FLIGHTS_TABLE)
     s.poller_task = s.loop.run(_start_task(poller))
     s.subscribers = SubscriberPool(s.endpoints["websocket"], s.feed)
     s.subscribers.on_left = s.deliveries.forget_clients

@@ -306,8 +306,8 @@ class Simulator(ClientVerbs):
         return stack.scan_all(self._stack.dynamodb, stack.FLIGHTS_TABLE)
 
     def stream_records(self) -> list[dict[str, Any]]:
-        """The stream records the poller has read (the most recent 10,000), in Lambda's
-        event shape."""
+        """The stream records the poller has read (the newest
+        :data:`~fanoutsim.runtime.poller.RECORDS_KEPT`), in Lambda's event shape."""
         assert self._stack.poller is not None
         return list(self._stack.poller.records_seen)
 

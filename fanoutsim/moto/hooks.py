@@ -12,6 +12,9 @@ changing for the pipeline, and each is a patch on one moto object:
   matches) goes to ``on_event`` in AWS's envelope.
 - **Shard iterators** (the streams backend's ``shard_iterators``): moto keeps every
   iterator it hands out; they expire after 15 minutes, as DynamoDB Streams' do.
+- **The stream shard's records** (its ``items``): kept pickled, about 0.7 KB a record
+  instead of about 6.6 KB of nested dicts, and rebuilt when read. Every record stays
+  readable, as for the stream's 24-hour retention.
 - **The stream shard's** ``add``, and the backend's item writes: moto numbers a record
   ``len(items)`` *before* appending it, so two concurrent writers can get the same sequence
   number (a reader then re-reads one record forever: ``AFTER_SEQUENCE_NUMBER`` points back
@@ -28,6 +31,7 @@ that changes these internals breaks here and nowhere else.
 from __future__ import annotations
 
 import json
+import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -41,7 +45,13 @@ from fanoutsim.aws import eventbridge
 from fanoutsim.aws.patterns import matches, validate_pattern
 from fanoutsim.moto.account import MotoAccount
 
-__all__ = ["ITERATOR_LIFETIME_S", "ExpiringIterators", "MotoHooks", "aws_envelope"]
+__all__ = [
+    "ITERATOR_LIFETIME_S",
+    "ExpiringIterators",
+    "MotoHooks",
+    "PickledRecords",
+    "aws_envelope",
+]
 
 #: How long a DynamoDB Streams shard iterator stays valid after it is returned.
 ITERATOR_LIFETIME_S = 15 * 60.0
@@ -54,20 +64,28 @@ class MotoHooks:
 
     def __init__(self, account: MotoAccount) -> None:
         self.account = account
-        self._patches: list[tuple[Any, str, Any]] = []  # (object, attribute, old instance value)
+        #: (object, attribute, old instance value or its maker, whether it is a maker)
+        self._patches: list[tuple[Any, str, Any, bool]] = []
 
-    def _patch(self, target: Any, name: str, replacement: Any) -> Any:
-        """Set ``target.name``; return the value it had (what the replacement wraps)."""
+    def _patch(
+        self, target: Any, name: str, replacement: Any, restore: Callable[[], Any] | None = None
+    ) -> Any:
+        """Set ``target.name``; return the value it had (what the replacement wraps).
+        ``restore``, if given, makes the value put back on removal (for data, which may
+        have grown since)."""
         original = getattr(target, name)
-        self._patches.append((target, name, target.__dict__.get(name, _MISSING)))
+        old = target.__dict__.get(name, _MISSING) if restore is None else restore
+        self._patches.append((target, name, old, restore is not None))
         setattr(target, name, replacement)
         return original
 
     def remove(self) -> None:
         """Undo every patch, newest first (idempotent)."""
         while self._patches:
-            target, name, old = self._patches.pop()
-            if old is _MISSING:
+            target, name, old, computed = self._patches.pop()
+            if computed:
+                setattr(target, name, old())
+            elif old is _MISSING:
                 target.__dict__.pop(name, None)
             else:
                 setattr(target, name, old)
@@ -135,6 +153,12 @@ class MotoHooks:
 
         self._patch(shard, "add", add)
 
+    def pickle_stream_records(self, table_name: str) -> None:
+        """Keep ``table_name``'s stream records pickled (see :class:`PickledRecords`)."""
+        shard = self.account.table(table_name).stream_shard
+        records = PickledRecords(shard.items)
+        self._patch(shard, "items", records, restore=lambda: list(records))  # all kept
+
     def expire_shard_iterators(self, lifetime_s: float = ITERATOR_LIFETIME_S) -> None:
         """Forget each shard iterator ``lifetime_s`` after it was handed out, as DynamoDB
         Streams expires them after 15 minutes; moto keeps every one (about 1.6 KB, one per
@@ -170,6 +194,32 @@ class ExpiringIterators(dict[str, Any]):
             self.pop(oldest, None)
         self._issued[arn] = now
         super().__setitem__(arn, iterator)
+
+
+class PickledRecord:
+    """One stream record as pickle bytes, with moto's ``to_json`` to rebuild it."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self._data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def to_json(self) -> dict[str, Any]:
+        record: dict[str, Any] = pickle.loads(self._data)  # our own bytes, never a client's
+        return record
+
+
+class PickledRecords(list[PickledRecord]):
+    """moto's list of a shard's records, storing each as it is appended as a
+    :class:`PickledRecord`: moto keeps every record for the life of the process, and a
+    parsed one (typed images, nested dicts) takes about nine times the memory. moto reads
+    the list only by ``len``, slices and ``to_json``, which behave as before."""
+
+    def __init__(self, existing: list[Any]) -> None:
+        super().__init__(PickledRecord(r.to_json()) for r in existing)
+
+    def append(self, record: Any) -> None:
+        super().append(PickledRecord(record.to_json()))
 
 
 def _serialised(write: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:

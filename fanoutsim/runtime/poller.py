@@ -26,10 +26,11 @@ from fanoutsim.runtime.function_runtime import FunctionRuntime
 __all__ = ["IDLE_RECHECK_S", "RECORDS_KEPT", "StreamPoller", "StreamsClient"]
 
 IDLE_RECHECK_S = 0.5
-#: The most recent records kept for views (older ones are dropped). A record with both
-#: images is about 5-7 KB parsed, so 1,000 is a few MB; 10,000 was about 50 MB, filling for
-#: hours at an update a second (a steady RSS rise through a long soak).
-RECORDS_KEPT = 1_000
+#: The most recent records kept for views (older ones are dropped). Views show 20 and the
+#: notebooks read a few dozen. A parsed record is about 5-7 KB, so a bound of thousands is
+#: megabytes that fill for an hour or more at an update a second: a steady RSS rise through
+#: a long soak. 100 fill in under two minutes at that rate.
+RECORDS_KEPT = 100
 
 
 class StreamsClient(Protocol):

@@ -15,8 +15,10 @@ https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html).
 from __future__ import annotations
 
 import json
+import pickle
 import sys
 import threading
+import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from fanoutsim import stack
 from fanoutsim.moto.account import MotoAccount
-from fanoutsim.moto.hooks import ExpiringIterators, MotoHooks
+from fanoutsim.moto.hooks import ExpiringIterators, MotoHooks, PickledRecord
 from fanoutsim.stages import TRACE_FIELD
 
 
@@ -104,7 +106,8 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
     hooks.watch_stream(stack.FLIGHTS_TABLE, lambda traces, at: None)
     iterators = account.streams_backend().shard_iterators
     hooks.expire_shard_iterators()
-    assert hooks.installed == 4 + 4  # put_events, send_to_targets, add, iterators, 4 writes
+    hooks.pickle_stream_records(stack.FLIGHTS_TABLE)
+    assert hooks.installed == 5 + 4  # put_events, rule, add, iterators, records, 4 writes
     assert (backend.put_events, rule.send_to_targets, shard.add) != before
     assert isinstance(account.streams_backend().shard_iterators, ExpiringIterators)
     hooks.remove()
@@ -116,6 +119,57 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
     )
     assert "put_item" not in vars(account.dynamodb_backend())
     assert account.streams_backend().shard_iterators is iterators
+    assert type(shard.items) is list  # moto's own list again
+
+
+def _read_all(arn: str) -> list[dict[str, Any]]:
+    streams = boto3.client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records: list[dict[str, Any]] = streams.get_records(ShardIterator=iterator)["Records"]
+    return records
+
+
+def test_pickled_stream_records_read_back_as_moto_wrote_them(hooks: MotoHooks) -> None:
+    """Records written before and after the patch, and after its removal, all read back
+    whole from TRIM_HORIZON, with increasing sequence numbers (24-hour retention: every
+    record the simulator wrote is still there)."""
+    table = boto3.resource("dynamodb").Table(stack.FLIGHTS_TABLE)
+    table.put_item(Item={"flightId": "F0", "gate": "A0"})
+    plain = _read_all(table.latest_stream_arn)
+    hooks.pickle_stream_records(stack.FLIGHTS_TABLE)
+    shard = hooks.account.table(stack.FLIGHTS_TABLE).stream_shard
+    for n in (1, 2):
+        table.put_item(Item={"flightId": f"F{n}", "gate": f"A{n}", TRACE_FIELD: f"t{n}"})
+    assert all(isinstance(r, PickledRecord) for r in shard.items)
+    pickled = _read_all(table.latest_stream_arn)
+    assert pickled[0] == plain[0]
+    assert [r["dynamodb"]["NewImage"]["gate"]["S"] for r in pickled] == ["A0", "A1", "A2"]
+    assert pickled[2]["dynamodb"]["NewImage"][TRACE_FIELD] == {"S": "t2"}
+    hooks.remove()
+    table.put_item(Item={"flightId": "F3"})
+    after = _read_all(table.latest_stream_arn)
+    assert [r["dynamodb"]["Keys"]["flightId"]["S"] for r in after] == ["F0", "F1", "F2", "F3"]
+    numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in after]
+    assert numbers == sorted(set(numbers))
+
+
+def test_a_pickled_record_takes_under_a_quarter_of_the_memory_of_a_parsed_one() -> None:
+    image = {k: {"S": f"{k} value {i}"} for i, k in enumerate("abcdefghijklmn")}
+    record = {"eventName": "MODIFY", "dynamodb": {"Keys": {"a": image["a"]}, "NewImage": image}}
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        parsed = [pickle.loads(pickle.dumps(record)) for _ in range(100)]
+        middle = tracemalloc.get_traced_memory()[0]
+        packed = [PickledRecord(record) for _ in range(100)]
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(parsed) == len(packed) and packed[0].to_json() == record
+    assert (after - middle) < 0.25 * (middle - before)
 
 
 def test_shard_iterators_are_forgotten_15_minutes_after_they_are_handed_out() -> None:

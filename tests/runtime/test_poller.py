@@ -15,6 +15,7 @@ from typing import Any
 
 from fanoutsim.aws.esm import MappingConfig, StreamMapping
 from fanoutsim.feed import Dropped, Feed, Passed
+from fanoutsim.runtime import poller as poller_module
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.poller import StreamPoller
 from fanoutsim.timing.profiles import load_profile
@@ -68,6 +69,27 @@ def test_records_reach_the_function_in_order_and_are_stamped() -> None:
     stamped = [t for e in recorder.of(Passed) if e.point == "stream_record" for t in e.trace_ids]
     assert stamped == [f"t{i}" for i in range(6)]
     assert len(poller.records_seen) == 6 and not poller.errors
+
+
+def test_only_the_newest_records_are_kept_for_views(monkeypatch: Any) -> None:
+    """Views read the newest records; older ones go, so a long run does not keep them all."""
+    BATCHES.clear()
+    monkeypatch.setattr(poller_module, "RECORDS_KEPT", 3)
+    stream, feed = FakeStream(), Feed()
+    for i in range(7):
+        stream.append(f"F{i}", trace=f"t{i}")
+    poller = _poller(stream, feed, batch_size=2)
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(poller.run())
+        await poller.drained()
+        poller.stop()
+        await task
+
+    run(scenario())
+    assert [f for batch in BATCHES for f in batch] == [f"F{i}" for i in range(7)]  # all handled
+    kept = [r["dynamodb"]["Keys"]["flightId"]["S"] for r in poller.records_seen]
+    assert kept == ["F4", "F5", "F6"]
 
 
 def test_filtered_records_are_reported_as_dropped_updates() -> None:
