@@ -47,6 +47,18 @@ def _poller(stream: FakeStream, feed: Feed, **mapping: Any) -> StreamPoller:
     )
 
 
+def _drain_once(poller: StreamPoller) -> None:
+    """Run the poller until it has handled every record in the stream, then stop it."""
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(poller.run())
+        await poller.drained()
+        poller.stop()
+        await task
+
+    run(scenario())
+
+
 def test_records_reach_the_function_in_order_and_are_stamped() -> None:
     BATCHES.clear()
     stream, feed = FakeStream(), Feed()
@@ -79,14 +91,7 @@ def test_only_the_newest_records_are_kept_for_views(monkeypatch: Any) -> None:
     for i in range(7):
         stream.append(f"F{i}", trace=f"t{i}")
     poller = _poller(stream, feed, batch_size=2)
-
-    async def scenario() -> None:
-        task = asyncio.ensure_future(poller.run())
-        await poller.drained()
-        poller.stop()
-        await task
-
-    run(scenario())
+    _drain_once(poller)
     assert [f for batch in BATCHES for f in batch] == [f"F{i}" for i in range(7)]  # all handled
     kept = [r["dynamodb"]["Keys"]["flightId"]["S"] for r in poller.records_seen]
     assert kept == ["F4", "F5", "F6"]
@@ -99,14 +104,7 @@ def test_filtered_records_are_reported_as_dropped_updates() -> None:
     stream.append("KEEP", trace="keep", event="MODIFY")
     stream.append("GONE", trace="gone", event="REMOVE")
     poller = _poller(stream, feed, filter_patterns=({"eventName": ["INSERT", "MODIFY"]},))
-
-    async def scenario() -> None:
-        task = asyncio.ensure_future(poller.run())
-        await poller.drained()
-        poller.stop()
-        await task
-
-    run(scenario())
+    _drain_once(poller)
     assert BATCHES == [["KEEP"]]
     [dropped] = recorder.of(Dropped)
     assert dropped.trace_ids == ("gone",) and "FilterCriteria" in dropped.reason
