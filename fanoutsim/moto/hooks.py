@@ -1,6 +1,6 @@
 """Every patch of moto's internals, in one place, installed and removed as a pair.
 
-moto models the tables, the stream, the bus and its rules; four of its behaviours need
+moto models the tables, the stream, the bus and its rules; five of its behaviours need
 changing for the pipeline, and each is a patch on one moto object:
 
 - **PutEvents** (the events backend's ``put_events``): entries AWS would reject but moto
@@ -49,6 +49,7 @@ __all__ = [
     "ITERATOR_LIFETIME_S",
     "ExpiringIterators",
     "MotoHooks",
+    "PickledRecord",
     "PickledRecords",
     "aws_envelope",
 ]

@@ -122,13 +122,19 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
     assert type(shard.items) is list  # moto's own list again
 
 
-def _read_all(arn: str) -> list[dict[str, Any]]:
+def _trim_horizon(arn: str) -> str:
+    """A shard iterator at the oldest record of the table's one shard."""
     streams = boto3.client("dynamodbstreams")
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
-    iterator = streams.get_shard_iterator(
+    iterator: str = streams.get_shard_iterator(
         StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
     )["ShardIterator"]
-    records: list[dict[str, Any]] = streams.get_records(ShardIterator=iterator)["Records"]
+    return iterator
+
+
+def _read_all(arn: str) -> list[dict[str, Any]]:
+    streams = boto3.client("dynamodbstreams")
+    records: list[dict[str, Any]] = streams.get_records(ShardIterator=_trim_horizon(arn))["Records"]
     return records
 
 
@@ -192,11 +198,7 @@ def test_get_records_still_pages_through_the_stream_with_expiry_on(hooks: MotoHo
     hooks.expire_shard_iterators(lifetime_s=0.0)  # every older iterator expires at once
     table = boto3.resource("dynamodb").Table(stack.FLIGHTS_TABLE)
     streams = boto3.client("dynamodbstreams")
-    arn = table.latest_stream_arn
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
-    iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
+    iterator = _trim_horizon(table.latest_stream_arn)
     seen: list[str] = []
     for n in range(5):
         table.put_item(Item={"flightId": f"F{n}"})
@@ -205,10 +207,7 @@ def test_get_records_still_pages_through_the_stream_with_expiry_on(hooks: MotoHo
         iterator = page["NextShardIterator"]
     assert seen == [f"F{n}" for n in range(5)]
     assert len(hooks.account.streams_backend().shard_iterators) == 1
-    again = streams.get_shard_iterator(  # read records stay in the shard
-        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    assert len(streams.get_records(ShardIterator=again)["Records"]) == 5
+    assert len(_read_all(table.latest_stream_arn)) == 5  # read records stay in the shard
 
 
 def test_concurrent_writers_get_unique_sequence_numbers(hooks: MotoHooks) -> None:
