@@ -4,9 +4,19 @@ prints after the option's name (``argument --clients: must be a whole number, go
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
 
-__all__ = ["count", "port", "positive", "seconds", "whole_at_least"]
+__all__ = [
+    "add_aws_profile",
+    "add_timing",
+    "count",
+    "port",
+    "positive",
+    "seconds",
+    "whole_at_least",
+]
 
 
 def _number(text: str, kind: Callable[[str], float], what: str) -> float:
@@ -46,3 +56,52 @@ def port(text: str) -> int:
     if not (value == 0 or 1024 <= value <= 65533):
         raise argparse.ArgumentTypeError(f"must be 0 (any free port) or 1024-65533, got {value}")
     return value
+
+
+class _Renamed(argparse.Action):
+    """An old spelling that still works, with a note saying what it is now called."""
+
+    def __init__(self, *args: Any, new: str, **kwargs: Any) -> None:
+        self.new = new
+        super().__init__(*args, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        print(
+            f"fanoutsim: {option_string} is deprecated here; use {self.new} (same value)",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
+
+
+def add_timing(parser: argparse.ArgumentParser, default: str = "instant") -> None:
+    """``--timing PROFILE``: the timing profile (``--profile`` still works, with a note:
+    it names an AWS named profile in deploy, calibrate and teardown)."""
+    parser.add_argument(
+        "--timing",
+        default=default,
+        metavar="PROFILE",
+        help=f"timing profile: instant, aws or a .toml path (default {default})",
+    )
+    parser.add_argument(
+        "--profile", dest="timing", action=_Renamed, new="--timing", help=argparse.SUPPRESS
+    )
+
+
+def add_aws_profile(parser: argparse.ArgumentParser) -> None:
+    """``--aws-profile NAME``: an AWS named profile (``--profile`` still works, with a note)."""
+    parser.add_argument(
+        "--aws-profile", metavar="NAME", help="AWS named profile (default: the environment's)"
+    )
+    parser.add_argument(
+        "--profile",
+        dest="aws_profile",
+        action=_Renamed,
+        new="--aws-profile",
+        help=argparse.SUPPRESS,
+    )

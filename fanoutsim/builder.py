@@ -24,6 +24,7 @@ from typing import Any
 import boto3
 
 from fanoutsim import stack, tracing
+from fanoutsim.addresses import reach, url_host
 from fanoutsim.aws import eventbridge
 from fanoutsim.aws.esm import StreamMapping
 from fanoutsim.aws.management import ManagementApi
@@ -37,9 +38,10 @@ from fanoutsim.functions import aws_clients, flight_model, stream_fanout, tokens
 from fanoutsim.moto.account import MotoAccount
 from fanoutsim.moto.capacity import MotoCapacity
 from fanoutsim.moto.hooks import MotoHooks
-from fanoutsim.moto.server import AwsEndpoint
+from fanoutsim.moto.server import AwsEndpoint, Guard
 from fanoutsim.options import Options, Ports, Transport
 from fanoutsim.report import RunSnapshot
+from fanoutsim.room import RoomBook
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.event_bus import EventBusDispatcher
 from fanoutsim.runtime.function_runtime import FunctionRuntime
@@ -88,6 +90,8 @@ class Stack:
     subscribers: SubscriberPool | None = None
     aws: AwsEndpoint | None = None
     faults: FaultInjector | None = None
+    room: RoomBook | None = None
+    #: What people and outside clients are given (the advertised host, never 0.0.0.0).
     endpoints: dict[str, str] = field(default_factory=dict)
     published: list[str] = field(default_factory=list)  # trace ids, oldest first
     #: How many of them were of each detail type (flight loads apart from status updates).
@@ -212,6 +216,7 @@ class Stack:
                 "owed": pairs["expected"],
                 "broadcast_would_owe": self.deliveries.audience_total(),
             },
+            room=self.room.snapshot(time.perf_counter()).to_dict() if self.room else None,
         )
 
     async def idle(self) -> None:
@@ -308,6 +313,13 @@ def _assemble(s: Stack) -> None:
     stream_arn = stack.create_tables(s.dynamodb)
     stack.create_bus(s.events, options.region)
 
+    # Where to listen, what to tell people, which Host names to answer (docs/workshop.md).
+    where = reach(options.host, options.guarded, options.public_host)
+    internal, allowed = url_host(where.internal), where.allowed
+    if options.room:
+        s.room = RoomBook()
+        s.feed.subscribe(s.room.observe)
+
     s.loop = LoopThread()
     s.gateway = Gateway(
         s.api,
@@ -323,7 +335,10 @@ def _assemble(s: Stack) -> None:
         region=options.region,
         account=stack.ACCOUNT,
         quotas=options.quotas,
+        allowed_hosts=allowed,
+        room=s.room,
     )
+    keys = SigningKeys({options.credentials[0]: options.credentials[1]})
     http = GatewayHttp(
         s.api,
         s.gateway,
@@ -331,24 +346,28 @@ def _assemble(s: Stack) -> None:
         stage=stack.STAGE,
         rest_routes=stack.REST_ROUTES,
         endpoints=lambda: dict(s.endpoints),
-        keys=SigningKeys({options.credentials[0]: options.credentials[1]}),
+        keys=keys,
+        allowed_hosts=allowed,
     )
     s.http = HttpServer(http.handle, options.host, options.ports.http)
     s.loop.run(s.http.start())
-    s.gateway.domain_name = f"{options.host}:{s.http.port}"  # {domainName}/{stage}: management
+    s.gateway.domain_name = f"{internal}:{s.http.port}"  # {domainName}/{stage}
     s.loop.run(s.gateway.start())
-    base = f"http://{options.host}:{s.http.port}"
+    management = f"http://{internal}:{s.http.port}/{stack.STAGE}"
+    websocket = f"ws://{internal}:{s.gateway.port}/{stack.STAGE}"
+    public = where.public
+    base = f"http://{public}:{s.http.port}"
     s.endpoints.update(
-        websocket=s.gateway.url,
+        websocket=f"ws://{public}:{s.gateway.port}/{stack.STAGE}",
         management=f"{base}/{stack.STAGE}",
         rest=f"{base}/{stack.STAGE}",
         page=f"{base}/",
     )
-    os.environ["WEBSOCKET_ENDPOINT"] = s.endpoints["management"]
+    if s.room is not None:
+        s.room.url = s.endpoints["room"] = f"{base}/room"
+    os.environ["WEBSOCKET_ENDPOINT"] = management
     if options.transport == "in-process":
-        s.inprocess = InProcessTransport(
-            s.api, s.gateway.send_threadsafe, s.endpoints["management"]
-        )
+        s.inprocess = InProcessTransport(s.api, s.gateway.send_threadsafe, management)
         s.inprocess.install()
 
     # EventBridge: PutEvents validated and metered, the rule's matches delivered to its target.
@@ -381,13 +400,14 @@ def _assemble(s: Stack) -> None:
     s.hooks.expire_shard_iterators()
     s.hooks.pickle_stream_records(stack.FLIGHTS_TABLE)
     s.poller_task = s.loop.run(_start_task(poller))
-    s.subscribers = SubscriberPool(s.endpoints["websocket"], s.feed)
+    s.subscribers = SubscriberPool(websocket, s.feed)
     s.subscribers.on_left = s.deliveries.forget_clients
     if options.authorizer is not None:
         s.subscribers.token_for = lambda user: tokens.mint(user, options.auth_secret)
     if options.aws_endpoint:  # moto's server mode on the same backends, for outside callers
-        s.aws = AwsEndpoint(options.host, options.ports.aws, s.meter.count_outside_call)
-        s.endpoints["aws"] = s.aws.url
+        guard = Guard(keys, allowed) if allowed is not None else None
+        s.aws = AwsEndpoint(options.host, options.ports.aws, s.meter.count_outside_call, guard)
+        s.endpoints["aws"] = f"http://{public}:{s.aws.port}"
 
 
 def _reaches_the_rule(entry: dict[str, Any], detail: Any) -> bool:

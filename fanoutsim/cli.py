@@ -29,14 +29,20 @@ DESCRIPTION = (
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    demo = sub.add_parser("demo", help="run the live pipeline on moto with real WebSockets")
+    demo = sub.add_parser(
+        "demo",
+        help="run the live pipeline on moto with real WebSockets",
+        description="Connect simulated clients over real WebSockets, load the sample "
+        "flights, publish status updates through EventBridge, DynamoDB and its stream to "
+        "every client, then print the report: deliveries, per-stage latency, usage, cost.",
+    )
     demo.add_argument(
         "--clients", type=arguments.positive, default=50, help="subscribers (default 50)"
     )
     demo.add_argument(
         "--updates", type=arguments.positive, default=10, help="flight updates (default 10)"
     )
-    demo.add_argument("--profile", default="instant", help="timing profile: instant or aws")
+    arguments.add_timing(demo)
     demo.add_argument(
         "--transport",
         choices=("http", "in-process"),
@@ -75,7 +81,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from fanoutsim.simulator import Simulator
 
     script = scripted_day()
-    with Simulator(profile=args.profile, transport=args.transport) as sim:
+    with Simulator(profile=args.timing, transport=args.transport) as sim:
         progress = not args.json and sys.stderr.isatty()
         with tqdm(
             total=args.clients, desc="connecting", unit="client", disable=not progress

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from fanoutsim import stack
+from fanoutsim.addresses import is_exposed
 from fanoutsim.aws.authorizer import AuthorizerConfig
 from fanoutsim.aws.esm import MappingConfig
 from fanoutsim.aws.quotas import GatewayQuotas
@@ -73,6 +74,10 @@ class Options:
     faults: FaultPlan = field(default_factory=FaultPlan)
     #: The seed's defects to reproduce, by name (``stack.SEED_BUGS``); none by default.
     seed_bugs: tuple[str, ...] = ()
+    #: Serve the room page and take the devices' acks (:mod:`fanoutsim.room`).
+    room: bool = False
+    #: The name or address to give other devices instead of the one found.
+    public_host: str | None = None
 
     def __post_init__(self) -> None:
         if self.fanout not in stack.FANOUT_MODES:
@@ -85,12 +90,24 @@ class Options:
             raise ConfigError(f"post_attempts must be from 1 to {MAX_POST_ATTEMPTS}")
         if len(self.credentials) != 2 or not all(self.credentials):
             raise ConfigError("credentials must be (access key id, secret access key)")
+        if self.guarded and tuple(self.credentials) == stack.DEFAULT_CREDENTIALS:
+            raise ConfigError(
+                f"the well-known keys {stack.DEFAULT_CREDENTIALS[0]}/"
+                f"{stack.DEFAULT_CREDENTIALS[1]} cannot guard a server other devices can "
+                "reach; leave credentials unset and a random pair is made for this run"
+            )
         self.functions()  # unknown names and out-of-range timeouts fail here
         unknown = sorted(set(self.seed_bugs) - set(stack.SEED_BUGS))
         if unknown:
             raise ConfigError(
                 f"unknown seed bugs {', '.join(unknown)}; known: {', '.join(stack.SEED_BUGS)}"
             )
+
+    @property
+    def guarded(self) -> bool:
+        """Whether other devices are meant to reach this stack (a room, or a bind beyond
+        loopback): then every listener checks ``Host`` and the keys are this run's own."""
+        return self.room or is_exposed(self.host)
 
     def routes_wired(self) -> dict[str, str]:
         """The route set with the seed's ``$disconnect`` bug applied if asked for."""

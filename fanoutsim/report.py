@@ -16,7 +16,7 @@ from fanoutsim.stages import STAGES
 from fanoutsim.stats import percentiles
 from fanoutsim.tracing import Timeline, stage_samples
 
-__all__ = ["Report", "RunSnapshot", "build_report", "fanout_summary", "usage_of"]
+__all__ = ["Report", "RunSnapshot", "build_report", "fanout_summary", "room_lines", "usage_of"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,8 @@ class Report:
             f"cost of this run (USD, {d['prices']}): "
             + ", ".join(f"{k} {v:.8f}" for k, v in cost.items()),
         ]
+        if d.get("room") is not None:
+            lines += ["", *room_lines(d["room"])]
         fan = d.get("fanout")
         if fan:
             lines += [
@@ -131,6 +133,29 @@ class RunSnapshot:
     status_updates_at: tuple[float, ...] = ()
     #: (records, duration ms) of each recent stream handler invocation.
     stream_batches: tuple[tuple[int, float], ...] = ()
+    #: The room's devices (:meth:`fanoutsim.room.RoomSnapshot.to_dict`), with a room.
+    room: dict[str, Any] | None = None
+
+
+def room_lines(room: dict[str, Any]) -> list[str]:
+    """The room section of a printed report: one line per device, slowest last."""
+
+    def ms(value: float | None) -> str:
+        return f"{value:>8.1f}" if value is not None else f"{'-':>8}"
+
+    lines = [
+        f"room {room['url']}: {room['connected']} device(s) connected "
+        "(latency: PutEvents to the device's acknowledgement, this machine's clock)",
+        f"  {'device':<24}{'received':>9}{'missed':>8}{'p50 ms':>8}{'p99 ms':>8}",
+    ]
+    devices = sorted(room["devices"], key=lambda d: d["latency_ms"]["p50"] or 0.0)
+    lines += [
+        f"  {d['name']:<24}{d['received']:>9}{d['missed']:>8}"
+        f"{ms(d['latency_ms']['p50'])}{ms(d['latency_ms']['p99'])}"
+        + ("" if d["connected"] else "  (left)")
+        for d in devices
+    ]
+    return lines
 
 
 def binding(run: RunSnapshot) -> list[str]:
@@ -213,4 +238,6 @@ def build_report(run: RunSnapshot) -> Report:
         "cost_usd": cost_of(usage_of(meter), prices),
         "prices": prices.describe(),
     }
+    if run.room is not None:
+        data["room"] = run.room
     return Report(data)

@@ -10,10 +10,11 @@ closes every socket.
 from __future__ import annotations
 
 import argparse
-import ipaddress
+import errno
 import itertools
 import json
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -21,14 +22,30 @@ from contextlib import contextmanager
 from typing import Any
 
 from fanoutsim import arguments, stack
+from fanoutsim.addresses import is_exposed
+from fanoutsim.errors import ConfigError
+from fanoutsim.qr import qr_text
 from fanoutsim.sample_flights import sample_flights, scripted_day
 
-__all__ = ["add_parser", "banner", "describe", "run"]
+__all__ = [
+    "add_parser",
+    "banner",
+    "busy_ports",
+    "describe",
+    "exposure",
+    "port_sentence",
+    "run",
+]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve = sub.add_parser(
-        "serve", help="run the stack for outside clients and play the scripted day"
+        "serve",
+        help="run the stack for outside clients and play the scripted day",
+        description="Keep the whole stack up for outside clients (a browser, the seed's "
+        "frontend, wscat, an AWS SDK or the CLI) and publish the scripted day's updates. "
+        "With --room, other devices on the network (attendees' phones) open the room page "
+        "and subscribe too; the banner shows its address as a QR code.",
     )
     serve.add_argument(
         "--clients", type=arguments.count, default=0, help="simulated subscribers (0)"
@@ -36,14 +53,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     serve.add_argument(
         "--interval", type=arguments.seconds, default=2.0, help="seconds between updates"
     )
-    serve.add_argument("--profile", default="instant", help="timing profile: instant or aws")
+    arguments.add_timing(serve)
     serve.add_argument(
         "--updates",
         type=arguments.count,
         default=None,
         help="publish N updates, then keep serving (default: play the day until stopped)",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback)")
+    serve.add_argument(
+        "--host",
+        default=None,
+        help="address to listen on (default: loopback; with --room, every interface)",
+    )
+    serve.add_argument(
+        "--room",
+        action="store_true",
+        help="open the room: other devices on the network open its page and subscribe",
+    )
+    serve.add_argument(
+        "--public-host",
+        metavar="NAME",
+        help="the name or address to give other devices (default: the address of the "
+        "interface with the default route)",
+    )
     serve.add_argument(
         "--port",
         type=arguments.port,
@@ -51,7 +83,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="WebSocket port P; the HTTP side listens on P+1 and the AWS endpoint on P+2 "
         "(default: free ports)",
     )
-    serve.add_argument("--routes", choices=tuple(stack.ROUTE_SETS), default="fanoutsim")
+    serve.add_argument(
+        "--routes",
+        choices=tuple(stack.ROUTE_SETS),
+        default="fanoutsim",
+        help="fanoutsim (subscribe, unsubscribe and $default routes) or seed (only $connect "
+        "and $disconnect, as the seed's API)",
+    )
     serve.add_argument(
         "--fanout",
         choices=stack.FANOUT_MODES,
@@ -85,8 +123,16 @@ def describe(
 
 
 def banner(info: dict[str, Any]) -> str:
-    """The endpoints for people, with the snippet the seed's frontend reads (appconfig.js)."""
-    lines = [f"{name:>10}: {info[name]}" for name in ("websocket", "management", "rest", "page")]
+    """The endpoints for people, with the snippet the seed's frontend reads (appconfig.js)
+    and, with a room, its address as a QR code."""
+    lines = []
+    if info.get("room"):
+        lines += [
+            f"{'room':>10}: {info['room']}  (attendees: open it, or scan the code)",
+            qr_text(info["room"]),
+            "",
+        ]
+    lines += [f"{name:>10}: {info[name]}" for name in ("websocket", "management", "rest", "page")]
     lines.append(f"{'aws':>10}: {info['aws']}  (any SDK or the CLI: --endpoint-url)")
     if info.get("token"):
         lines.append(f"{'token':>10}: {info['token']}")
@@ -125,17 +171,16 @@ def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _warn_if_exposed(host: str) -> None:
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback:
-        print(
-            f"fanoutsim: warning: listening on {host}: anyone who can reach this machine can "
-            "connect, post to clients and read the tables",
-            file=sys.stderr,
-        )
+def exposure(host: str, room: bool) -> str | None:
+    """What a bind beyond loopback exposes, in one paragraph (None on loopback)."""
+    if not (room or is_exposed(host)):
+        return None
+    return (
+        f"fanoutsim: listening on {host}: devices that can reach this machine can open the "
+        "page, connect WebSockets and read the flights; the management API and the AWS "
+        "endpoint need this run's keys (printed below: share them with no one); requests "
+        "naming another host are refused (421)"
+    )
 
 
 def _add_clients(sim: Any, n: int) -> None:
@@ -150,21 +195,62 @@ def _add_clients(sim: Any, n: int) -> None:
         sim.add_clients(count, flights=[flight])
 
 
+def busy_ports(host: str, ports: list[int]) -> list[int]:
+    """Which of ``ports`` cannot be bound on ``host`` right now."""
+    busy = []
+    for port in ports:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                busy.append(port)
+    return busy
+
+
+def port_sentence(typed: int, busy: list[int]) -> str:
+    """A port clash in one sentence: the port typed, the three ``serve`` needs, the busy."""
+    needed = f"{typed}, {typed + 1} and {typed + 2}"
+    taken = ", ".join(map(str, busy)) or "one of them"
+    return (
+        f"--port {typed}: serve needs ports {needed} (WebSocket, HTTP, AWS endpoint) and "
+        f"{taken} {'is' if len(busy) == 1 else 'are'} in use; choose another --port, or "
+        "leave it out for free ports"
+    )
+
+
+@contextmanager
+def _ports_named(host: str, typed: int) -> Iterator[None]:
+    """Turn "address in use" while starting into :func:`port_sentence`."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE or not typed:
+            raise
+        ports = [typed, typed + 1, typed + 2]
+        raise ConfigError(port_sentence(typed, busy_ports(host, ports))) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from fanoutsim.builder import Ports
     from fanoutsim.simulator import Simulator
 
-    _warn_if_exposed(args.host)
+    host = args.host or ("0.0.0.0" if args.room else "127.0.0.1")
+    notice = exposure(host, args.room)
+    if notice:
+        print(notice, file=sys.stderr)
     ports = Ports(args.port, args.port + 1, args.port + 2) if args.port else Ports()
     stop = threading.Event()
     with (
         _stop_on_sigterm(stop),
+        _ports_named(host, args.port),
         Simulator(
-            profile=args.profile,
+            profile=args.timing,
             routes=args.routes,
             aws_endpoint=True,
-            host=args.host,
+            host=host,
             ports=ports,
+            room=args.room,
+            public_host=args.public_host,
             fanout=args.fanout,
             authorizer=args.authorizer,
         ) as sim,

@@ -23,11 +23,14 @@ import asyncio
 import atexit
 import contextlib
 import gc
+import secrets
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from fanoutsim import stack
+from fanoutsim.addresses import is_exposed
 from fanoutsim.aws.authorizer import AuthorizerConfig
 from fanoutsim.aws.esm import MappingConfig
 from fanoutsim.aws.quotas import GatewayQuotas
@@ -40,6 +43,7 @@ from fanoutsim.feed import Changed, PipelineEvent
 from fanoutsim.functions import flight_model
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_ATTEMPTS, DEFAULT_POST_CONCURRENCY
 from fanoutsim.report import Report, RunSnapshot, build_report
+from fanoutsim.room import RoomSnapshot
 from fanoutsim.runtime.function_runtime import Handler, Invocation
 from fanoutsim.runtime.instrumentation import producer_call
 from fanoutsim.sample_flights import sample_flights
@@ -64,6 +68,13 @@ def _close_open_simulators() -> None:
             sim.close()
 
 
+def _credentials_for(host: str | None, room: bool) -> tuple[str, str]:
+    """The well-known testing keys on loopback; a pair made for this run otherwise."""
+    if room or (host is not None and is_exposed(host)):
+        return ("AKFS" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30))
+    return stack.DEFAULT_CREDENTIALS
+
+
 class Simulator(ClientVerbs):
     """Builds, runs and observes the stack. Use as a context manager or call :meth:`close`."""
 
@@ -78,12 +89,14 @@ class Simulator(ClientVerbs):
         connect_token: str | None = None,
         routes: str | Mapping[str, str] = "fanoutsim",
         aws_endpoint: bool = False,
-        host: str = "127.0.0.1",
+        host: str | None = None,
         ports: Ports | None = None,
+        room: bool = False,
+        public_host: str | None = None,
         fanout: str = "broadcast",
         post_concurrency: int = DEFAULT_POST_CONCURRENCY,
         post_attempts: int = DEFAULT_POST_ATTEMPTS,
-        credentials: tuple[str, str] = stack.DEFAULT_CREDENTIALS,
+        credentials: tuple[str, str] | None = None,
         authorizer: bool | AuthorizerConfig = False,
         denied_users: tuple[str, ...] = (),
         quotas: GatewayQuotas | None = None,
@@ -95,17 +108,24 @@ class Simulator(ClientVerbs):
         ``"seed"`` (only ``$connect``/``$disconnect``, as the seed's API) or a mapping route
         key -> function. ``aws_endpoint``: also serve moto as an AWS endpoint for SDKs and
         the CLI (``endpoints["aws"]``). ``host`` and ``ports``: where to listen (loopback
-        and free ports unless told otherwise). ``fanout``: ``"broadcast"`` (everyone hears
-        every flight, as the seed) or ``"per-flight"`` (a flight's followers only).
+        and free ports unless told otherwise; ``0.0.0.0`` for every interface). ``room``:
+        open the room to other devices (listen on every interface unless ``host`` says
+        otherwise): phones that open ``endpoints["room"]`` subscribe to this pipeline and
+        :meth:`room` shows what each received. ``public_host``: the name or address to
+        give them (default: the address of the interface with the default route).
+        ``fanout``: ``"broadcast"`` (everyone hears every flight, as the seed) or
+        ``"per-flight"`` (a flight's followers only).
         ``post_concurrency``: how many posts the stream handler keeps in flight.
         ``post_attempts``: how many times its SDK tries a post (429 or 5xx) before the
         record fails (1-10; 3, botocore's default).
         ``credentials``: the access key id and secret that management API calls must be
-        signed with (SigV4; the handlers sign with them too). ``authorizer``: put a REQUEST
-        authorizer on ``$connect`` (True, or an :class:`AuthorizerConfig` for identity
-        sources and caching); clients then need a token from :meth:`mint_token`, and
-        ``denied_users`` get a Deny policy. ``quotas``: idle timeout, maximum connection
-        duration, new-connection rate and the @connections throttle (AWS's by default).
+        signed with (SigV4; the handlers sign with them too): ``testing``/``testing`` on
+        loopback, a random pair made for this run when other devices can reach it.
+        ``authorizer``: put a REQUEST authorizer on ``$connect`` (True, or an
+        :class:`AuthorizerConfig` for identity sources and caching); clients then need a
+        token from :meth:`mint_token`, and ``denied_users`` get a Deny policy.
+        ``quotas``: idle timeout, maximum connection duration, new-connection
+        rate and the @connections throttle (AWS's by default).
         ``timeouts``: function name -> timeout in seconds (1-900). ``faults``: what to
         break (:class:`FaultPlan`; change it later with :meth:`use_faults`). ``seed_bugs``:
         reproduce the seed's defects (True for both, or names from ``stack.SEED_BUGS``)."""
@@ -128,14 +148,16 @@ class Simulator(ClientVerbs):
                 seed=seed,
                 region=region,
                 connect_token=connect_token,
-                host=host,
+                host=host or ("0.0.0.0" if room else "127.0.0.1"),
+                room=room,
+                public_host=public_host,
                 routes=routes,
                 ports=ports or Ports(),
                 aws_endpoint=aws_endpoint,
                 fanout=fanout,
                 post_concurrency=post_concurrency,
                 post_attempts=post_attempts,
-                credentials=credentials,
+                credentials=credentials or _credentials_for(host, room),
                 authorizer=AuthorizerConfig() if authorizer is True else authorizer or None,
                 denied_users=tuple(denied_users),
                 quotas=quotas or GatewayQuotas(),
@@ -359,8 +381,18 @@ class Simulator(ClientVerbs):
         return self._stack.snapshot()
 
     def report(self) -> Report:
-        """Deliveries, per-stage latency and metered usage so far."""
+        """Deliveries, per-stage latency and metered usage so far (and the room's devices,
+        with a room)."""
         return build_report(self.snapshot())
+
+    def room(self) -> RoomSnapshot:
+        """The room's devices: name, when connected, updates received and missed, and
+        latency p50/p99 from PutEvents to each device's acknowledgement; the last update's
+        arrival on every device. Raises :class:`SimulatorError` without a room."""
+        book = self._stack.room
+        if book is None:
+            raise SimulatorError("this simulator has no room; open one with Simulator(room=True)")
+        return book.snapshot(time.perf_counter())
 
     # ----------------------------------------------------------------- closing
     def close(self) -> None:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from fanoutsim.cli import board_table, main
+from fanoutsim.cli import board_table, build_parser, main
 from fanoutsim.sample_flights import scripted_day
 
 
@@ -96,6 +96,38 @@ def test_help_has_no_markup(capsys: pytest.CaptureFixture[str]) -> None:
     assert "``" not in out and ":mod:" not in out and "deploy" in out
 
 
-def test_unknown_profile_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--clients", "1", "--updates", "1", "--profile", "nope"]) == 2
+def test_unknown_timing_profile_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--clients", "1", "--updates", "1", "--timing", "nope"]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "dest", "new"),
+    [
+        (["demo", "--profile", "aws"], "timing", "--timing"),
+        (["serve", "--profile", "aws"], "timing", "--timing"),
+        (["model", "-n", "5", "--profile", "aws"], "timing", "--timing"),
+        (["deploy", "--stack", "s", "--profile", "work"], "aws_profile", "--aws-profile"),
+        (["teardown", "--stack", "s", "--profile", "work"], "aws_profile", "--aws-profile"),
+        (["calibrate", "--stack", "s", "--profile", "work"], "aws_profile", "--aws-profile"),
+    ],
+)
+def test_the_old_profile_spelling_still_works_with_a_note(
+    argv: list[str], dest: str, new: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = build_parser().parse_args(argv)
+    assert getattr(args, dest) == argv[-1]
+    assert f"--profile is deprecated here; use {new}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command", ["demo", "serve", "model", "template", "deploy", "teardown", "calibrate"]
+)
+def test_every_subcommand_describes_itself(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    _usage, _, rest = capsys.readouterr().out.partition("\n\n")
+    description = rest.split("\n\n")[0]
+    assert len(description.split()) >= 8 and not description.startswith("options:")

@@ -161,3 +161,86 @@ def test_serve_refuses_bad_arguments_with_a_message() -> None:
             [sys.executable, "-m", "fanoutsim", "serve", *args], capture_output=True, text=True
         )
         assert done.returncode == 2 and "must be" in done.stderr, (args, done.stderr)
+
+
+def test_a_port_in_use_is_one_sentence_naming_the_ports_serve_needs() -> None:
+    port = _free_port_block()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port + 1))
+        taken.listen()
+        done = subprocess.run(
+            [sys.executable, "-m", "fanoutsim", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert lines == [
+        f"fanoutsim: --port {port}: serve needs ports {port}, {port + 1} and {port + 2} "
+        f"(WebSocket, HTTP, AWS endpoint) and {port + 1} is in use; choose another --port, "
+        "or leave it out for free ports"
+    ]
+
+
+def test_every_interface_is_never_advertised_as_0_0_0_0() -> None:
+    """Bound to every interface, what is printed is an address another device can dial (or,
+    on a machine with none, a sentence saying to pass --public-host). Nothing connects to
+    the advertised address: the test reads what serve prints and stops it."""
+    server = _serve("--host", "0.0.0.0", "--updates", "0", "--room")
+    try:
+        assert server.stdout is not None and server.stderr is not None
+        first = server.stdout.readline()
+        if not first:  # no address here but loopback
+            server.wait(30)
+            assert server.returncode == 2 and "--public-host" in server.stderr.read()
+            return
+        info = json.loads(first)
+        advertised = [
+            v for k, v in info.items() if k in ("websocket", "rest", "page", "aws", "room")
+        ]
+        assert len(advertised) == 5 and not any("0.0.0.0" in v for v in advertised)
+        assert info["room"].endswith("/room")
+        assert info["aws_access_key_id"] != "testing"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(30)
+        finally:
+            server.kill()
+
+
+def test_a_public_host_is_what_every_endpoint_names() -> None:
+    server = _serve(
+        "--room", "--host", "127.0.0.2", "--public-host", "laptop.local", "--updates", "0"
+    )
+    try:
+        assert server.stdout is not None
+        info = json.loads(server.stdout.readline())
+        for key in ("websocket", "rest", "page", "aws", "room"):
+            assert "//laptop.local:" in info[key], (key, info[key])
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(30)
+        finally:
+            server.kill()
+
+
+def test_the_room_banner_carries_the_address_and_a_qr_code() -> None:
+    info = describe(
+        {
+            "websocket": "ws://192.168.1.20:9000/prod",
+            "management": "http://192.168.1.20:9001/prod",
+            "rest": "http://192.168.1.20:9001/prod",
+            "page": "http://192.168.1.20:9001/",
+            "aws": "http://192.168.1.20:9002",
+            "room": "http://192.168.1.20:9001/room",
+        },
+        "us-east-1",
+        ("AKFSEXAMPLE", "s3cret"),
+    )
+    text = banner(info)
+    assert "room: http://192.168.1.20:9001/room" in text
+    qr_rows = [line for line in text.splitlines() if set(line) <= set("█▀▄ ") and len(line) > 20]
+    assert len(qr_rows) >= 12  # a version-2 code or larger, with its quiet zone

@@ -56,14 +56,17 @@ def verify(
     headers: Mapping[str, str],
     body: bytes,
     now: datetime | None = None,
+    services: tuple[str, ...] = ("execute-api",),
 ) -> str:
     """Check the request's signature; return its access key id or raise ManagementError.
-    ``headers`` have lower-case names; ``url`` has the path as sent (percent-encoded)."""
+    ``headers`` have lower-case names; ``url`` has the path as sent (percent-encoded);
+    ``services``: the signing names this endpoint serves (the management API's is
+    ``execute-api``)."""
     authorization = headers.get("authorization", "")
     if not authorization:
         raise _forbidden("ForbiddenException", "Missing Authentication Token")
     parts = _AUTH.match(authorization.strip())
-    if parts is None or parts["service"] != "execute-api":
+    if parts is None or parts["service"] not in services:
         raise _forbidden(
             "InvalidSignatureException", "Authorization header requires AWS4-HMAC-SHA256"
         )
@@ -93,6 +96,7 @@ def verify(
         parts["region"],
         AWSRequest(method, url, {h: headers[h] for h in signed}, body),
         stamp,
+        parts["service"],
     )
     if not hmac.compare_digest(expected, parts["signature"]):
         raise _forbidden(
@@ -102,8 +106,10 @@ def verify(
     return parts["key"]
 
 
-def _signature(credentials: Credentials, region: str, request: AWSRequest, stamp: str) -> str:
-    signer = SigV4Auth(credentials, "execute-api", region)
+def _signature(
+    credentials: Credentials, region: str, request: AWSRequest, stamp: str, service: str
+) -> str:
+    signer = SigV4Auth(credentials, service, region)
     request.context["timestamp"] = stamp
     canonical = signer.canonical_request(request)
     return str(signer.signature(signer.string_to_sign(request, canonical), request))

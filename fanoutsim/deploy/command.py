@@ -1,11 +1,11 @@
 """The real stack from the command line::
 
     fanoutsim template [--fanout per-flight] [--authorizer] [--routes seed] > stack.json
-    fanoutsim deploy --stack NAME [--region R] [--profile P] [--fanout ...] [--authorizer]
+    fanoutsim deploy --stack NAME [--region R] [--aws-profile P] [--fanout ...] [--authorizer]
     fanoutsim calibrate --stack NAME [--updates 30] [--out calibrated.toml]
     fanoutsim teardown --stack NAME
 
-``template`` touches nothing; the others use the AWS credentials of ``--profile`` (or the
+``template`` touches nothing; the others use the AWS credentials of ``--aws-profile`` (or the
 usual AWS environment) and say what they do as they go.
 """
 
@@ -39,21 +39,37 @@ def _stack_options(parser: argparse.ArgumentParser) -> None:
 def _aws_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", required=True, help="CloudFormation stack name")
     parser.add_argument("--region", help="AWS region (default: the profile's)")
-    parser.add_argument("--profile", help="AWS named profile (default: the environment's)")
+    arguments.add_aws_profile(parser)
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add ``template``, ``deploy``, ``teardown`` and ``calibrate``."""
-    template = subparsers.add_parser("template", help="print the CloudFormation template")
+    template = subparsers.add_parser(
+        "template",
+        help="print the CloudFormation template",
+        description="Print the stack's CloudFormation template (JSON); touches nothing.",
+    )
     _stack_options(template)
-    deploy = subparsers.add_parser("deploy", help="deploy the real stack to AWS")
+    deploy = subparsers.add_parser(
+        "deploy",
+        help="deploy the real stack to AWS",
+        description="Package the handlers and deploy the stack to AWS with CloudFormation "
+        "(creates or updates it; costs money while it runs: tear it down after).",
+    )
     _aws_options(deploy)
     _stack_options(deploy)
     deploy.add_argument("--bucket", help="an existing S3 bucket for the code (default: own)")
-    teardown = subparsers.add_parser("teardown", help="delete the deployed stack")
+    teardown = subparsers.add_parser(
+        "teardown",
+        help="delete the deployed stack",
+        description="Delete the deployed stack and the code bucket fanoutsim made for it.",
+    )
     _aws_options(teardown)
     calibrate = subparsers.add_parser(
-        "calibrate", help="measure the deployed stack and write a timing profile"
+        "calibrate",
+        help="measure the deployed stack and write a timing profile",
+        description="Publish updates through the deployed stack, time each stage and write "
+        "a timing profile (.toml) the simulator and the model can use with --timing.",
     )
     _aws_options(calibrate)
     calibrate.add_argument(
@@ -74,11 +90,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.command == "deploy":
         cloudformation.deploy(
-            args.stack, args.region, args.profile, options=options, bucket=args.bucket
+            args.stack, args.region, args.aws_profile, options=options, bucket=args.bucket
         )
         return 0
     if args.command == "teardown":
-        if not cloudformation.teardown(args.stack, args.region, args.profile):
+        if not cloudformation.teardown(args.stack, args.region, args.aws_profile):
             print(f"{args.stack}: nothing to tear down")
         return 0
     return _calibrate(args)
@@ -90,7 +106,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     from fanoutsim.deploy.calibrate import calibrate
     from fanoutsim.deploy.remote import RemoteStack
 
-    session = boto3.Session(profile_name=args.profile, region_name=args.region)
+    session = boto3.Session(profile_name=args.aws_profile, region_name=args.region)
     region = args.region or session.region_name or stack.REGION
     with RemoteStack.from_stack(args.stack, region, session=session) as remote:
         calibrate(remote, region, args.out or Path(f"{args.stack}.toml"), updates=args.updates)

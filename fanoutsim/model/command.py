@@ -18,6 +18,7 @@ import json
 import sys
 from typing import Any
 
+from fanoutsim import arguments
 from fanoutsim.errors import FanoutsimError
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
 from fanoutsim.model.engine import simulate
@@ -63,7 +64,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     add("--chunk-size", type=int, default=1000, help="subscribers per worker (chunked)")
     add("--updates", type=int, default=1000, help="updates to simulate (1000)")
-    add("--profile", default="aws", help="timing profile name or .toml path (aws)")
+    arguments.add_timing(parser, default="aws")
     add("--prices", default=None, help="price file (default: the packaged prices.toml)")
     add(
         "--post-ms",
@@ -116,7 +117,7 @@ def scenario_from(args: argparse.Namespace) -> Scenario:
 def run(args: argparse.Namespace) -> int:
     """Run the model for parsed ``args``; print the result; return the exit status."""
     try:
-        profile = load_profile(args.profile)
+        profile = load_profile(args.timing)
         if args.post_ms is not None:
             profile = with_post_ms(profile, args.post_ms)
         result = simulate(scenario_from(args), profile, args.prices, seed=args.seed)

@@ -1,18 +1,27 @@
 """An AWS endpoint for code outside this process: moto's server mode over the very backends
 the simulator uses (the in-process mock and the server share moto's state), on loopback.
 
-Any AWS SDK or the AWS CLI can then put events on the bus or read the tables, with any
-credentials and ``--endpoint-url`` pointing here; its events go through the same patched
-``PutEvents`` as the simulator's own, so they are validated, traced and metered alike. Each
-request is counted under the outside caller's label (``Meter.count_outside_call``).
+Any AWS SDK or the AWS CLI can then put events on the bus or read the tables with
+``--endpoint-url`` pointing here; its events go through the same patched ``PutEvents`` as
+the simulator's own, so they are validated, traced and metered alike. Each request is
+counted under the outside caller's label (``Meter.count_outside_call``).
+
+On loopback any credentials pass, as with moto. Given ``keys`` (a stack other devices can
+reach), every request must name an allowed ``Host`` (421 otherwise) and carry a SigV4
+signature by those keys, checked as AWS's JSON services do: 400 with
+``MissingAuthenticationTokenException``, ``UnrecognizedClientException`` or
+``InvalidSignatureException``; bodies over :data:`MAX_BODY` get 413 unread.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Final
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -21,7 +30,16 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-__all__ = ["AwsEndpoint", "operation_of"]
+from fanoutsim.addresses import host_allowed
+from fanoutsim.aws import sigv4
+from fanoutsim.errors import ManagementError
+
+__all__ = ["MAX_BODY", "AwsEndpoint", "Guard", "operation_of"]
+
+#: The largest request body taken (DynamoDB's own limit on a request is 16 MB).
+MAX_BODY: Final = 16 * 1024 * 1024
+#: The signing names of the services this endpoint serves.
+_SERVICES: Final = ("events", "dynamodb")
 
 #: The JSON protocols' target prefixes, to service names as fanoutsim meters them.
 _TARGETS = {
@@ -42,25 +60,109 @@ def operation_of(environ: dict[str, Any]) -> tuple[str, str]:
     return (scope.group(1) if scope else "unknown"), str(environ.get("REQUEST_METHOD", ""))
 
 
-class AwsEndpoint:
-    """moto's WSGI app on ``host:port`` in a thread; ``count`` hears every request."""
+_log = logging.getLogger("fanoutsim.aws_endpoint")
 
-    def __init__(self, host: str, port: int, count: Callable[[str, str], None]) -> None:
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """moto's handler with werkzeug's access log sent to a logger instead of stderr (a
+    notebook showed every request as a red box)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        _log.debug("%s %s %s", self.command, self.path, code)
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        _log.info(message, *args)
+
+
+def _answer(start_response: Any, status: str, body: bytes, kind: str) -> list[bytes]:
+    start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class Guard:
+    """What a reachable AWS endpoint checks before moto sees a request: ``Host``, size and
+    SigV4 signature. ``check`` returns None to pass, or the WSGI answer."""
+
+    def __init__(self, keys: sigv4.SigningKeys, allowed_hosts: frozenset[str]) -> None:
+        self.keys = keys
+        self.allowed_hosts = allowed_hosts
+
+    def check(self, environ: dict[str, Any], start_response: Any) -> list[bytes] | None:
+        if not host_allowed(environ.get("HTTP_HOST"), self.allowed_hosts):
+            text = b"Misdirected Request: this server answers only to the addresses printed\n"
+            return _answer(start_response, "421 Misdirected Request", text, "text/plain")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            return _answer(start_response, "413 Request Entity Too Large", b"", "text/plain")
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+        headers = {
+            key[5:].replace("_", "-").lower(): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(key):
+                headers[key.replace("_", "-").lower()] = str(environ[key])
+        path = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ["PATH_INFO"]
+        query = environ.get("QUERY_STRING", "")
+        if query and "?" not in path:
+            path = f"{path}?{query}"
+        try:
+            sigv4.verify(
+                self.keys,
+                method=environ["REQUEST_METHOD"],
+                url=f"http://{headers.get('host', '')}{path}",
+                headers=headers,
+                body=body,
+                services=_SERVICES,
+            )
+        except ManagementError as failure:
+            code = failure.code
+            if code == "ForbiddenException":
+                code = "MissingAuthenticationTokenException"
+            answer = json.dumps({"__type": code, "message": str(failure.message)}).encode()
+            return _answer(start_response, "400 Bad Request", answer, "application/x-amz-json-1.0")
+        return None
+
+
+class AwsEndpoint:
+    """moto's WSGI app on ``host:port`` in a thread; ``count`` hears every request that
+    passes ``guard`` (every request without one)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        count: Callable[[str, str], None],
+        guard: Guard | None = None,
+    ) -> None:
         self._host = host
         app = DomainDispatcherApplication(create_backend_app)
 
         def counted(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+            if guard is not None:
+                refused = guard.check(environ, start_response)
+                if refused is not None:
+                    return refused
             count(*operation_of(environ))
             result: Iterable[bytes] = app(environ, start_response)
             return result
 
         self._server: BaseWSGIServer = make_server(
-            host, port, counted, threaded=True, request_handler=MotoRequestHandler
+            host, port, counted, threaded=True, request_handler=_QuietRequestHandler
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fanoutsim-aws", daemon=True
         )
         self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_port)
 
     @property
     def url(self) -> str:

@@ -30,6 +30,7 @@ from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 
 from fanoutsim import tracing
+from fanoutsim.addresses import host_allowed
 from fanoutsim.aws import apigw
 from fanoutsim.aws import authorizer as auth
 from fanoutsim.aws.authorizer import AuthorizerCache, AuthorizerConfig
@@ -38,6 +39,7 @@ from fanoutsim.aws.metering import Meter
 from fanoutsim.aws.quotas import GatewayQuotas
 from fanoutsim.errors import ValidationError
 from fanoutsim.feed import Feed
+from fanoutsim.room import ACK_ROUTE, RoomBook, clean_name
 from fanoutsim.runtime.client_socket import ClientSocket
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.function_runtime import FunctionRuntime, Invocation
@@ -70,6 +72,8 @@ class Gateway:
         region: str = "us-east-1",
         account: str = "123456789012",
         quotas: GatewayQuotas | None = None,
+        allowed_hosts: frozenset[str] | None = None,
+        room: RoomBook | None = None,
     ) -> None:
         self.api = api
         self.runtime = runtime
@@ -77,6 +81,13 @@ class Gateway:
         self.feed = feed
         self.delays = delays
         self.routes = dict(routes)
+        #: ``Host`` names the upgrade must carry (None: any, as on loopback).
+        self.allowed_hosts = allowed_hosts
+        #: The room's devices and acks; with a room, ``ack`` is a route of its own,
+        #: answered by a mock integration (no function runs).
+        self.room = room
+        self._selectable = {**self.routes, ACK_ROUTE: ""} if room is not None else self.routes
+        self._room_names: dict[str, str] = {}  # connection id -> device name
         self.stage = stage
         self.api_id = api_id
         self.host = host
@@ -143,6 +154,11 @@ class Gateway:
     async def _on_upgrade(self, ws: ServerConnection, request: WsRequest) -> WsResponse | None:
         """``$connect``: runs during the upgrade; anything but 2xx refuses it."""
         path, _, query = request.path.partition("?")
+        hosts = request.headers.get_all("Host")
+        if self.allowed_hosts is not None and not (
+            len(hosts) == 1 and host_allowed(hosts[0], self.allowed_hosts)
+        ):
+            return ws.respond(421, "Misdirected Request: this server answers to its own name\n")
         if path.rstrip("/") != f"/{self.stage}":
             return ws.respond(404, f"No stage at {path}\n")
         if not self._new_connections.take():  # the account's new-connection rate
@@ -181,6 +197,8 @@ class Gateway:
             self.api.rejected()
             return ws.respond(status, f"$connect refused with {status}\n")
         record = ConnectionRecord(connection_id, source, label, now)
+        if self.room is not None and "room" in (query_params or {}):
+            self._room_names[connection_id] = clean_name((query_params or {})["room"][-1], label)
         socket = ClientSocket(record, ws)
         record.is_open = socket.is_open
         # Established as soon as $connect succeeds (as on AWS): posts made before the 101
@@ -220,6 +238,9 @@ class Gateway:
             self._spawn(socket.drain())
         self.feed.changed("connections")
         socket.opened_at = socket.heard_at = asyncio.get_running_loop().time()
+        name = self._room_names.get(record.id)
+        if name is not None and self.room is not None:
+            self.room.joined(record.id, name, time.perf_counter(), time.time())
         lifetime = asyncio.ensure_future(socket.expire(self.quotas))
         with contextlib.suppress(Exception):  # a broken client must not take the gateway down
             async for message in ws:
@@ -237,6 +258,8 @@ class Gateway:
         self._sockets.pop(record.id, None)
         self.api.forget(record.id)
         self.meter.connection_closed(record.id, time.time())
+        if self._room_names.pop(record.id, None) is not None and self.room is not None:
+            self.room.left(record.id, time.perf_counter())
         if record.id not in self._severed:  # a cut connection never runs $disconnect
             self._disconnecting.add(record.label)
             try:
@@ -304,9 +327,13 @@ class Gateway:
             return
         socket.throttled = 0
         try:
-            route = apigw.select_route(body, self.routes)
+            route = apigw.select_route(body, self._selectable)
         except ValidationError:
             route = ""
+        if route == ACK_ROUTE and self.room is not None:  # the room's mock integration
+            reply = self.room.ack(record.id, body, time.perf_counter())
+            socket.deliver(reply.encode(), self._spawn)
+            return
         function = self.routes.get(route) if route not in ("$connect", "$disconnect") else None
         if function is None:
             reply = apigw.error_frame("Forbidden", record.id, apigw.new_request_id())

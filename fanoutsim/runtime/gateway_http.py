@@ -18,16 +18,25 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
+from fanoutsim.addresses import as_seen_from, host_allowed, host_name
 from fanoutsim.aws import apigw, management, sigv4
 from fanoutsim.aws.management import ConnectionRecord, ManagementApi
 from fanoutsim.errors import ManagementError
 from fanoutsim.runtime.function_runtime import FunctionRuntime
 from fanoutsim.runtime.http_server import Request, Response
 
-__all__ = ["WEB_ROOT", "GatewayHttp", "Sockets", "error_response", "static"]
+__all__ = ["MISDIRECTED", "WEB_ROOT", "GatewayHttp", "Sockets", "error_response", "static"]
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+_TEXT = {"Content-Type": "text/plain; charset=utf-8"}
+#: A request whose ``Host`` is not this server's (RFC 9110 section 15.5.20).
+MISDIRECTED = Response(
+    421,
+    b"Misdirected Request: this server answers only to the addresses fanoutsim printed\n",
+    _TEXT,
+)
 _CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css"}
 
 
@@ -57,6 +66,7 @@ class GatewayHttp:
         rest_routes: Mapping[str, str],
         endpoints: Callable[[], dict[str, str]],
         keys: sigv4.SigningKeys,
+        allowed_hosts: frozenset[str] | None = None,
     ) -> None:
         self.api = api
         self.sockets = sockets
@@ -65,14 +75,58 @@ class GatewayHttp:
         self.rest_routes = dict(rest_routes)
         self.endpoints = endpoints
         self.keys = keys
+        #: ``Host`` names (and so page origins) answered; None: any, as on loopback.
+        self.allowed_hosts = allowed_hosts
 
     def handle(self, request: Request) -> Response | Awaitable[Response]:
         """Answer ``request``; every answer carries a fresh ``x-amzn-RequestId``, as AWS's do
         (boto3 shows it as ``ResponseMetadata.RequestId``)."""
+        if self.allowed_hosts is not None:
+            if not host_allowed(request.headers.get("host"), self.allowed_hosts):
+                return _with_request_id(MISDIRECTED)
+            if request.method == "OPTIONS":
+                return _with_request_id(self._preflight(request))
         answer = self._route(request)
         if isinstance(answer, Response):
-            return _with_request_id(answer)
-        return _later_with_request_id(answer)
+            return _with_request_id(self._cors(request, answer))
+        return _later_with_request_id(answer, lambda r: self._cors(request, r))
+
+    def _origin(self, request: Request) -> str | None:
+        """The request's ``Origin`` if it is one of this server's own pages."""
+        origin = request.headers.get("origin")
+        if origin is None or self.allowed_hosts is None:
+            return None
+        return origin if host_name(urlsplit(origin).netloc) in self.allowed_hosts else None
+
+    def _preflight(self, request: Request) -> Response:
+        """A CORS preflight: allowed for the page's own origins only."""
+        origin = self._origin(request)
+        if origin is None:
+            return Response(403, b"CORS: this origin is not allowed\n", _TEXT)
+        return Response(
+            204,
+            headers={
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": "GET",
+                "Access-Control-Allow-Headers": "Content-Type",
+                "Vary": "Origin",
+            },
+        )
+
+    def _cors(self, request: Request, response: Response) -> Response:
+        """Beyond loopback, a function's ``Access-Control-Allow-Origin: *`` narrows to the
+        page's own origin (or goes); on loopback answers pass as the function gave them."""
+        if self.allowed_hosts is None or not response.headers:
+            return response
+        headers = {
+            k: v for k, v in response.headers.items() if k.lower() != "access-control-allow-origin"
+        }
+        if len(headers) == len(response.headers):
+            return response
+        origin = self._origin(request)
+        if origin is not None:
+            headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
+        return dataclasses.replace(response, headers=headers)
 
     def _route(self, request: Request) -> Response | Awaitable[Response]:
         prefix = f"/{self.stage}/@connections/"
@@ -90,8 +144,11 @@ class GatewayHttp:
         )
         if route is not None:
             return self._rest(route, request)
-        if request.path == "/config.json":  # where the page finds the APIs
-            return Response(200, json.dumps(self.endpoints()).encode())
+        if request.path == "/config.json":  # where the page finds the APIs, as it saw us
+            seen = as_seen_from(self.endpoints(), request.headers.get("host"))
+            return Response(200, json.dumps(seen).encode())
+        if request.path in ("/room", "/room/"):
+            return static("/room.html")
         return static(request.path)
 
     def _verify(self, request: Request) -> None:
@@ -154,8 +211,10 @@ def _with_request_id(response: Response) -> Response:
     return dataclasses.replace(response, headers=headers)
 
 
-async def _later_with_request_id(answer: Awaitable[Response]) -> Response:
-    return _with_request_id(await answer)
+async def _later_with_request_id(
+    answer: Awaitable[Response], then: Callable[[Response], Response]
+) -> Response:
+    return _with_request_id(then(await answer))
 
 
 def static(path: str) -> Response:
