@@ -24,6 +24,7 @@ import atexit
 import contextlib
 import gc
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -66,6 +67,23 @@ def _close_open_simulators() -> None:
     for sim in list(_active):
         with contextlib.suppress(Exception):
             sim.close()
+
+
+def _in_notebook_kernel() -> bool:
+    """Whether this process is a Jupyter kernel (one kernel runs one notebook)."""
+    shell = sys.modules.get("IPython")
+    get = getattr(shell, "get_ipython", None)
+    return get is not None and type(get()).__name__ == "ZMQInteractiveShell"
+
+
+def _close_the_kernels_previous() -> None:
+    """In a notebook's kernel, the simulator still open was opened by an earlier run of
+    this same notebook: Run All a second time closes it instead of stopping at an error."""
+    if not _active or not _in_notebook_kernel():
+        return
+    for previous in list(_active):
+        previous.close()
+    print("fanoutsim: closed the simulator an earlier run of this notebook left open")
 
 
 def _credentials_for(host: str | None, room: bool) -> tuple[str, str]:
@@ -136,9 +154,13 @@ class Simulator(ClientVerbs):
         self.region = region
         self._closed = True  # until the stack is up
         self._watchers: dict[Callable[[str], None], Callable[[PipelineEvent], None]] = {}
+        _close_the_kernels_previous()
         with _active_lock:
             if _active:
-                raise SimulatorError("another Simulator is open in this process; close it first")
+                raise SimulatorError(
+                    "another Simulator is open in this process; close it first "
+                    "(sim.close(), or leave its `with` block)"
+                )
             _active.append(self)
         try:
             options = Options(
@@ -213,6 +235,11 @@ class Simulator(ClientVerbs):
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def post_concurrency(self) -> int:
+        """How many posts the stream handler keeps in flight (what a waterfall draws)."""
+        return self._stack.options.post_concurrency
 
     @property
     def published(self) -> list[str]:

@@ -94,3 +94,25 @@ def test_a_closed_simulator_refuses_every_acting_verb(
     assert sim.report().to_dict()["updates"] == 1
     assert sim.latest_trace() == trace
     sim.close()  # closing twice is harmless
+
+
+def test_a_second_simulator_in_a_script_is_refused_saying_how_to_close_the_first() -> None:
+    with Simulator(), pytest.raises(SimulatorError, match=r"sim\.close\(\)"):
+        Simulator()
+
+
+def test_run_all_again_in_a_notebook_kernel_closes_the_earlier_runs_simulator(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import fanoutsim.simulator as facade
+
+    monkeypatch.setattr(facade, "_in_notebook_kernel", lambda: True)
+    first = Simulator()
+    try:
+        with Simulator() as second:
+            assert first.closed and not second.closed
+        assert "closed the simulator an earlier run of this notebook left open" in (
+            capsys.readouterr().out
+        )
+    finally:
+        first.close()

@@ -31,6 +31,7 @@ __all__ = [
     "end_to_end_ms",
     "latency_cdf_figure",
     "png",
+    "post_starts",
     "provenance",
     "stages_figure",
     "waterfall_bars",
@@ -58,7 +59,7 @@ DESCRIPTIONS: Final = {
 
 
 CLIENT_LEGEND: Final = {
-    "post": "PostToConnection, one client after the other (the first includes the Scan)",
+    "post": "PostToConnection (its start inferred from the posts in flight)",
     "client_network": "post returned → client received the message",
 }
 
@@ -80,10 +81,23 @@ class Bar:
     duration_ms: float
 
 
-def waterfall_bars(timeline: Timeline, max_clients: int = 12) -> tuple[list[Bar], int]:
+def post_starts(start: float | None, ends: list[float], concurrency: int) -> list[float]:
+    """When each post began, given when each returned (sorted) and how many the handler
+    keeps in flight: a pool of ``concurrency`` slots takes the next post as soon as one
+    returns, so the first ``concurrency`` posts begin with the handler and post ``i``
+    when post ``i - concurrency`` returned (one after the other only at 1)."""
+    slots = max(1, concurrency)
+    first = start if start is not None else (ends[0] if ends else 0.0)
+    return [first if i < slots else ends[i - slots] for i in range(len(ends))]
+
+
+def waterfall_bars(
+    timeline: Timeline, max_clients: int = 12, concurrency: int = 1
+) -> tuple[list[Bar], int]:
     """The bars of one update's waterfall (ms after ``put_events``), and how many clients
     were left out to keep at most ``max_clients`` client rows (the first and the last
-    posted are kept: the loop's start and its tail)."""
+    posted are kept: the loop's start and its tail). Each post's start is inferred from
+    the handler's ``concurrency`` (:func:`post_starts`); its end is measured."""
     points = timeline.points
     if "put_events" not in points:
         return [], 0
@@ -96,16 +110,19 @@ def waterfall_bars(timeline: Timeline, max_clients: int = 12) -> tuple[list[Bar]
     posts = timeline.per_connection["post"]
     receipts = timeline.per_connection["receipt"]
     order = sorted(posts, key=posts.__getitem__)
+    began = dict(
+        zip(
+            order,
+            post_starts(points.get("fanout_start"), [posts[c] for c in order], concurrency),
+            strict=True,
+        )
+    )
     hidden = max(0, len(order) - max_clients)
     if hidden:
         head = max_clients // 2
         order = order[:head] + order[len(order) - (max_clients - head) :]
-    start = points.get("fanout_start")
-    previous = start
     for client in order:
-        # The handler posts one client after the other: each post starts when the previous
-        # one returned (the first when the function started).
-        begin = previous if previous is not None else posts[client]
+        begin = began[client]
         bars.append(Bar(client, "post", (begin - origin) * 1000, (posts[client] - begin) * 1000))
         if client in receipts:
             bars.append(
@@ -116,16 +133,20 @@ def waterfall_bars(timeline: Timeline, max_clients: int = 12) -> tuple[list[Bar]
                     (receipts[client] - posts[client]) * 1000,
                 )
             )
-        previous = posts[client]
     return bars, hidden
 
 
 def waterfall_figure(
-    timeline: Timeline, *, max_clients: int = 12, source: str = "measured on this machine"
+    timeline: Timeline,
+    *,
+    max_clients: int = 12,
+    source: str = "measured on this machine",
+    concurrency: int = 1,
 ) -> Figure:
     """A Gantt chart of one update: the shared stages, then one row per client (post, then
-    delivery). ``source`` says where the times come from (see :func:`provenance`)."""
-    bars, hidden = waterfall_bars(timeline, max_clients)
+    delivery). ``source`` says where the times come from (see :func:`provenance`);
+    ``concurrency``: how many posts the handler keeps in flight (``sim.post_concurrency``)."""
+    bars, hidden = waterfall_bars(timeline, max_clients, concurrency)
     rows = list(dict.fromkeys(bar.row for bar in bars))
     fig = Figure(figsize=(9, 1.2 + 0.28 * max(len(rows), 4)), layout="constrained")
     ax = fig.subplots()
@@ -145,8 +166,10 @@ def waterfall_figure(
     ax.invert_yaxis()
     ax.set_xlabel("ms after PutEvents")
     more = f"; {hidden} more clients not shown" if hidden else ""
+    pace = "one at a time" if concurrency <= 1 else f"up to {concurrency} at once"
     ax.set_title(
-        f"Update {timeline.trace_id}: {len(timeline.per_connection['post'])} posts{more}\n{source}",
+        f"Update {timeline.trace_id}: {len(timeline.per_connection['post'])} posts, {pace}"
+        f"{more}\n{source}",
         fontsize=9,
     )
     if hidden:

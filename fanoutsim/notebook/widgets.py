@@ -232,7 +232,10 @@ class WaterfallView(LiveView):
         if state == self.drawn:
             return
         figure = viz.waterfall_figure(
-            timeline, max_clients=self.max_clients, source=viz.provenance(self.sim.profile.name)
+            timeline,
+            max_clients=self.max_clients,
+            source=viz.provenance(self.sim.profile.name),
+            concurrency=self.sim.post_concurrency,
         )
         self.image.value = viz.png(figure)
         self.caption.value = f"waterfall of update <code>{trace}</code>"

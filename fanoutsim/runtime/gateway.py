@@ -333,6 +333,7 @@ class Gateway:
         if route == ACK_ROUTE and self.room is not None:  # the room's mock integration
             reply = self.room.ack(record.id, body, time.perf_counter())
             socket.deliver(reply.encode(), self._spawn)
+            self.feed.changed("message")  # the room panel redraws
             return
         function = self.routes.get(route) if route not in ("$connect", "$disconnect") else None
         if function is None:

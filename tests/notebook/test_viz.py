@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -337,3 +338,22 @@ def test_batch_rows_name_the_records_and_the_reported_failures() -> None:
             "batchItemFailures": "error",
         },
     ]
+
+
+def test_post_starts_follow_the_handlers_pool() -> None:
+    ends = [10.0, 11.0, 12.0, 13.0, 14.0]
+    assert viz.post_starts(5.0, ends, 1) == [5.0, 10.0, 11.0, 12.0, 13.0]  # one at a time
+    assert viz.post_starts(5.0, ends, 2) == [5.0, 5.0, 10.0, 11.0, 12.0]
+    assert viz.post_starts(5.0, ends, 50) == [5.0] * 5  # all at once, as Promise.all
+
+
+def test_at_the_default_concurrency_the_post_bars_overlap() -> None:
+    bars, _ = viz.waterfall_bars(_timeline(5), concurrency=50)
+    posts = sorted((b for b in bars if b.stage == "post"), key=lambda b: b.start_ms)
+    assert len({b.start_ms for b in posts}) == 1  # every post began with the handler
+    overlapping = [
+        a.start_ms + a.duration_ms > b.start_ms for a, b in itertools.pairwise(posts)
+    ]
+    assert all(overlapping)
+    fig = viz.waterfall_figure(_timeline(5), concurrency=50)
+    assert "up to 50 at once" in fig.axes[0].get_title()
