@@ -351,9 +351,7 @@ def test_at_the_default_concurrency_the_post_bars_overlap() -> None:
     bars, _ = viz.waterfall_bars(_timeline(5), concurrency=50)
     posts = sorted((b for b in bars if b.stage == "post"), key=lambda b: b.start_ms)
     assert len({b.start_ms for b in posts}) == 1  # every post began with the handler
-    overlapping = [
-        a.start_ms + a.duration_ms > b.start_ms for a, b in itertools.pairwise(posts)
-    ]
+    overlapping = [a.start_ms + a.duration_ms > b.start_ms for a, b in itertools.pairwise(posts)]
     assert all(overlapping)
     fig = viz.waterfall_figure(_timeline(5), concurrency=50)
     assert "up to 50 at once" in fig.axes[0].get_title()
