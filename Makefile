@@ -1,30 +1,53 @@
 # Two commands do everything from a fresh clone: `make demo` and `make test`.
+# Each installs only what it needs into .venv: demo and check the package, lab the package
+# and JupyterLab, test everything (the test tools, Playwright, the AWS CLI, cfn-lint).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN := $(VENV)/.installed-run
+LAB := $(VENV)/.installed-lab
+DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lab bench lint clean
+.PHONY: demo check test lab bench lint clean wheelhouse
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "fanoutsim needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+$(RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
-demo: $(STAMP)
+$(LAB): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	@touch $@ $(RUN)
+
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(LAB) $(RUN)
+
+demo: $(RUN)
 	$(BIN)/fanoutsim demo
 
-test: $(STAMP)
+check: $(RUN)
+	$(BIN)/fanoutsim doctor
+
+test: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest tests --nbmake notebooks --nbmake-timeout=600
 
-lab: $(STAMP)
+lab: $(LAB)
 	$(BIN)/jupyter lab notebooks/
 
-bench: $(STAMP)
+# For an instructor: every wheel `make lab` needs, for this platform, into wheelhouse/;
+# share the folder on the venue network and install with
+# pip install --no-index --find-links wheelhouse -e '.[lab]'
+wheelhouse: $(BIN)/python
+	$(BIN)/python -m pip download --quiet --dest wheelhouse '.[lab]' pip setuptools
+
+bench: $(DEV)
 	$(BIN)/python bench/fanout_live.py
 	$(BIN)/python bench/model_scale.py
 	$(BIN)/python bench/fanout_modes.py
@@ -33,9 +56,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/fuzz_edges.py
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts wheelhouse

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 import fanoutsim.deploy.command as deploy_command
 import fanoutsim.model.command as model_command
-from fanoutsim import arguments, serve
+from fanoutsim import arguments, doctor, serve
 from fanoutsim.errors import FanoutsimError
 from fanoutsim.sample_flights import scripted_day
 
@@ -23,8 +23,8 @@ __all__ = ["DESCRIPTION", "board_table", "build_parser", "main", "run_demo"]
 #: What ``--help`` says, without the docstring's markup.
 DESCRIPTION = (
     "The API Gateway WebSockets fan-out pattern, simulated on moto: demo runs the live "
-    "pipeline, serve keeps it up for a browser, model sizes it, and template, deploy, "
-    "calibrate and teardown take it to AWS."
+    "pipeline, serve keeps it up for a browser (and a room of phones), doctor checks this "
+    "machine, model sizes it, and template, deploy, calibrate and teardown take it to AWS."
 )
 
 
@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_demo(sub)
     serve.add_parser(sub)
+    doctor.add_parser(sub)
     model_command.add_parser(sub)
     deploy_command.add_parsers(sub)
     return parser
@@ -130,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(args)
         if args.command == "serve":
             return serve.run(args)
+        if args.command == "doctor":
+            return doctor.run(args)
         if args.command in deploy_command.COMMANDS:
             return deploy_command.run(args)
         return int(model_command.run(args))

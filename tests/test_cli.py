@@ -121,7 +121,7 @@ def test_the_old_profile_spelling_still_works_with_a_note(
 
 
 @pytest.mark.parametrize(
-    "command", ["demo", "serve", "model", "template", "deploy", "teardown", "calibrate"]
+    "command", ["demo", "serve", "doctor", "model", "template", "deploy", "teardown", "calibrate"]
 )
 def test_every_subcommand_describes_itself(
     command: str, capsys: pytest.CaptureFixture[str]

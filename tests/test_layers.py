@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("moto",),
     ("report", "faults", "options", "builder"),
     ("client_verbs", "simulator", "deploy"),
-    ("notebook", "serve", "cli", "__main__", "__init__"),
+    ("notebook", "serve", "doctor", "cli", "__main__", "__init__"),
 )
 
 

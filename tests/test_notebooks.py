@@ -127,6 +127,20 @@ def test_each_exercise_has_a_collapsed_solution(stem: str) -> None:
     assert not any(c["cell_type"] == "code" and _hidden(c) for c in cells)
 
 
+#: A collapsed cell still shows its first line in JupyterLab: it must give nothing away.
+SOLUTION_FIRST_LINE = (
+    "# Solution: what a collapsed cell shows is only this line; open it to read the answer"
+)
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_a_collapsed_solution_shows_no_answer(path: Path) -> None:
+    for index, cell in enumerate(_cells(path)):
+        if is_solution(cell):
+            first = _source(cell).splitlines()[0]
+            assert first == SOLUTION_FIRST_LINE, f"cell {index} opens with {first!r}"
+
+
 def is_solution(cell: dict[str, Any]) -> bool:
     """A collapsed raw cell tagged solution: shown folded, never run by Run All."""
     return (

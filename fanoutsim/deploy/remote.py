@@ -29,6 +29,7 @@ from fanoutsim.deploy import state
 from fanoutsim.errors import DeliveryTimeout, DeployError
 from fanoutsim.feed import Changed, Feed, PipelineEvent
 from fanoutsim.functions import flight_model, tokens
+from fanoutsim.html_text import escape
 from fanoutsim.runtime.loop_thread import LoopThread
 from fanoutsim.runtime.subscribers import Subscriber, SubscriberPool
 from fanoutsim.sample_flights import sample_flights
@@ -36,7 +37,7 @@ from fanoutsim.stages import TRACE_FIELD
 from fanoutsim.stats import percentiles
 from fanoutsim.tracing import Timeline, Tracer, new_trace_id
 
-__all__ = ["CLOUDWATCH_METRICS", "RemoteStack"]
+__all__ = ["CLOUDWATCH_METRICS", "RemoteReport", "RemoteStack"]
 
 #: What :meth:`RemoteStack.cloudwatch` reads: (namespace, metric, statistic, dimension).
 CLOUDWATCH_METRICS: Final = (
@@ -48,6 +49,37 @@ CLOUDWATCH_METRICS: Final = (
     ("AWS/Lambda", "Duration", "Average", "FunctionName"),
     ("AWS/Lambda", "IteratorAge", "Maximum", "FunctionName"),
 )
+
+
+def _cell(value: Any) -> str:
+    """A figure for people: floats to 0.1, mappings as ``key value`` pairs, None as -."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {_cell(v)}" for k, v in value.items()) or "-"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+class RemoteReport(dict[str, Any]):
+    """:meth:`RemoteStack.report`'s figures: a plain dict for code, a table in a notebook
+    and in ``print`` (floats rounded to 0.1)."""
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [(key.replace("_", " "), _cell(value)) for key, value in self.items()]
+
+    def __str__(self) -> str:
+        width = max((len(k) for k, _ in self.rows()), default=0)
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in self.rows())
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            f'<tr><th style="text-align:left">{escape(k)}</th>'
+            f'<td style="text-align:left">{escape(v)}</td></tr>'
+            for k, v in self.rows()
+        )
+        return f"<table>{cells}</table>"
 
 
 class RemoteStack:
@@ -281,23 +313,25 @@ class RemoteStack:
         """Owed pairs by outcome so far (cheap: what a live counter shows)."""
         return self.deliveries.pairs()
 
-    def report(self) -> dict[str, Any]:
+    def report(self) -> RemoteReport:
         """What this side measured: deliveries by outcome, end-to-end latency (PutEvents
         sent -> first receipt, ms), duplicates, and the calls it made."""
         latencies: list[float] = []
         for trace in self.published:
             latencies.extend(self.tracer.timeline(trace).durations_ms("put_events", "receipt"))
-        return {
-            "source": "measured by the clients on this machine",
-            "endpoints": dict(self.endpoints),
-            "clients": len(self._pool.clients),
-            "updates": len(self.published),
-            "deliveries": self.deliveries.pairs(),
-            "dropped_updates": dict(self.deliveries.dropped),
-            "duplicates": self._pool.duplicates()[0],
-            "end_to_end_ms": percentiles(latencies),
-            "client_calls": dict(sorted(self.calls.items())),
-        }
+        return RemoteReport(
+            {
+                "source": "measured by the clients on this machine",
+                "endpoints": dict(self.endpoints),
+                "clients": len(self._pool.clients),
+                "updates": len(self.published),
+                "deliveries": self.deliveries.pairs(),
+                "dropped_updates": dict(self.deliveries.dropped),
+                "duplicates": self._pool.duplicates()[0],
+                "end_to_end_ms": percentiles(latencies),
+                "client_calls": dict(sorted(self.calls.items())),
+            }
+        )
 
     def cloudwatch(self, minutes: int | None = None) -> dict[str, float]:
         """AWS's own figures since this stack was attached (or the last ``minutes``), from

@@ -110,6 +110,28 @@ class ModelResult:
         result: dict[str, Any] = _json_number(data)
         return result
 
+    def reading(self) -> str:
+        """The answer in two or three sentences, made from the figures (so a notebook's
+        words cannot drift from its outputs)."""
+        s = self.scenario
+        cost = self.cost_per_month
+        share = 100 * cost["apigateway"] / cost["total"] if cost["total"] else 0.0
+        posts = self.operations.get("apigatewaymanagementapi:PostToConnection", 0)
+        last = self.time_to_last()
+        words = [
+            f"The bill is {share:.1f}% API Gateway: {posts:,} messages per update, "
+            f"{s.updates_per_month:,.0f} updates a month (USD {cost['total']:,.0f} a month).",
+            f"The last subscriber gets an update after p50 {format_ms(last['p50'])}, "
+            f"p99 {format_ms(last['p99'])}.",
+        ]
+        if not self.sustainable:
+            reasons = "; ".join(b.split(":")[0] for b in self.binding) or "the update rate"
+            words.append(
+                f"It does not keep up, so those figures only grow with more updates; what "
+                f"binds: {reasons}."
+            )
+        return " ".join(words)
+
     def summary(self) -> str:
         """A short human-readable report with the sources of its numbers."""
         s = self.scenario

@@ -18,7 +18,7 @@ from fanoutsim.deploy.template import StackOptions, build_template, functions_of
 from fanoutsim.model.engine import simulate
 from fanoutsim.model.scenario import Scenario
 
-__all__ = ["cost_rows", "dry_run", "lint_findings", "resource_rows"]
+__all__ = ["cost_rows", "dry_run", "lint_findings", "lint_summary", "resource_rows"]
 
 
 def resource_rows(template: dict[str, Any]) -> list[dict[str, Any]]:
@@ -30,6 +30,16 @@ def resource_rows(template: dict[str, Any]) -> list[dict[str, Any]]:
         {"type": kind, "count": len(ids), "logical ids": ", ".join(sorted(ids))}
         for kind, ids in sorted(by_type.items())
     ]
+
+
+def lint_summary(template: dict[str, Any]) -> str:
+    """cfn-lint's verdict as lines to print, or how to install it (it is an extra: about
+    100 MB with sympy and networkx, which running the simulator does not need)."""
+    try:
+        findings = lint_findings(template)
+    except ImportError:
+        return "cfn-lint is not installed here: pip install 'fanoutsim[lint]' (make test has it)"
+    return "\n".join([f"cfn-lint: {len(findings)} errors or warnings", *findings])
 
 
 def lint_findings(template: dict[str, Any]) -> list[str]:

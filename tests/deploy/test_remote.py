@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,6 +61,11 @@ def test_attached_clients_get_every_owed_update_once(
     )
     assert report["end_to_end_ms"]["count"] == pairs["delivered"]
     assert report["client_calls"]["events:PutEvents"] == flights + 2
+    # people see a table with rounded figures, not a raw dict
+    html = report._repr_html_()
+    assert html.startswith("<table>") and "end to end ms" in html and "source" in html
+    (line,) = [row for row in str(report).splitlines() if row.startswith("end to end ms")]
+    assert re.search(r"p50 [\d,]+\.\d, p95", line), line  # rounded to 0.1 ms
     assert left[0] not in remote.boards()
     board = remote.boards()[next(iter(remote.subscribers()))]
     assert board["FS101"]["event"] == "BOARDING"

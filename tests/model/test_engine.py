@@ -11,6 +11,7 @@ import pytest
 from fanoutsim.aws.pricing import SERVICES, cost_of, load_prices
 from fanoutsim.errors import ConfigError
 from fanoutsim.model.engine import simulate
+from fanoutsim.model.result import format_ms
 from fanoutsim.model.scenario import MINUTES_PER_MONTH, Quotas, Scenario
 from fanoutsim.model.strategies import connection_usage
 from fanoutsim.stages import STAGES
@@ -225,3 +226,14 @@ def test_bad_scenarios_are_rejected() -> None:
         Scenario(subscribers=10, strategy="chunked", chunk_size=60_000)
     with pytest.raises(ConfigError, match="lambda_timeout_s"):
         Scenario(subscribers=10, lambda_timeout_s=1_000)
+
+
+def test_the_reading_is_made_from_the_figures() -> None:
+    big = simulate(Scenario(subscribers=50_000, updates_per_minute=20), "aws", seed=0)
+    text = big.reading()
+    share = 100 * big.cost_per_month["apigateway"] / big.cost_per_month["total"]
+    assert f"{share:.1f}% API Gateway" in text and "50,000 messages per update" in text
+    assert "does not keep up" in text and "@connections throttle" in text
+    small = simulate(Scenario(subscribers=500, updates_per_minute=20, updates=50), "aws", seed=0)
+    assert "does not keep up" not in small.reading()
+    assert format_ms(small.time_to_last()["p50"]) in small.reading()
