@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BOARD_CLASS",
+    "FLIGHT_COLUMNS",
+    "FLIGHT_HIDDEN",
     "LATEST_CLASS",
     "MORE_CLASS",
     "UPDATED_CLASS",
@@ -208,9 +210,44 @@ def connection_rows(
     return sorted(rows, key=lambda r: (int(r["connectedAt"] or 0), str(r["client"])))
 
 
+#: The view model's attributes in the order a reader looks for them: what changes on an
+#: update first (status, details, when), then the flight, then the bookkeeping.
+FLIGHT_COLUMNS = (
+    "flightId",
+    "event",
+    "eventDetails",
+    "updatedAt",
+    "origin",
+    "dest",
+    "gate",
+    "terminal",
+    "createdAt",
+    "expiresAt",
+)
+#: Attributes the view leaves out to fit a laptop's screen: the item type is always
+#: ``FlightStatus``, and the airline code and number spell the flight id.
+FLIGHT_HIDDEN = ("type", "airlineCode", "flightNum")
+
+
+def _time_of_day(value: Any) -> Any:
+    """``2026-12-06T00:19:41.177Z`` as ``00:19:41.177`` (the table keeps the full string)."""
+    text = str(value)
+    return text[11:23] if len(text) >= 23 and text[10] == "T" else value
+
+
 def flight_rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Flights table items (the view model) by flight id, without the tracing field."""
-    rows = [{k: v for k, v in item.items() if k != TRACE_FIELD} for item in items]
+    """Flights table items (the view model) by flight id, without the tracing field: the
+    attributes an update changes first, times of day (UTC) instead of full timestamps, so
+    the table fits a 1366-pixel screen."""
+    rows = []
+    for item in items:
+        known = [c for c in FLIGHT_COLUMNS if c in item]
+        rest = [k for k in item if k not in (*FLIGHT_COLUMNS, *FLIGHT_HIDDEN, TRACE_FIELD)]
+        row = {k: item[k] for k in (*known, *rest)}
+        for key in ("createdAt", "updatedAt"):
+            if key in row:
+                row[key] = _time_of_day(row[key])
+        rows.append(row)
     return sorted(rows, key=lambda r: str(r.get("flightId")))
 
 
@@ -318,7 +355,13 @@ def connections_view(sim: Simulator, max_rows: int = 20) -> Html:
 
 def flights_view(sim: Simulator, max_rows: int = 20) -> Html:
     """The flights table (the view model) now."""
-    return table(flight_rows(sim.flights()), max_rows=max_rows, caption="flights table")
+    return table(
+        flight_rows(sim.flights()),
+        max_rows=max_rows,
+        caption="flights table (createdAt and updatedAt: time of day, UTC; not shown: "
+        + ", ".join(FLIGHT_HIDDEN)
+        + ")",
+    )
 
 
 def stream_view(sim: Simulator, max_rows: int = 20) -> Html:

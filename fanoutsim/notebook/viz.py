@@ -10,6 +10,7 @@ cells. In a notebook, run ``%matplotlib inline`` once and a returned figure disp
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -142,13 +143,19 @@ def waterfall_figure(
     max_clients: int = 12,
     source: str = "measured on this machine",
     concurrency: int = 1,
+    width_in: float = 9.0,
+    fontsize: int = 8,
 ) -> Figure:
     """A Gantt chart of one update: the shared stages, then one row per client (post, then
     delivery). ``source`` says where the times come from (see :func:`provenance`);
-    ``concurrency``: how many posts the handler keeps in flight (``sim.post_concurrency``)."""
+    ``concurrency``: how many posts the handler keeps in flight (``sim.post_concurrency``).
+    ``width_in`` and ``fontsize``: draw it for the space it gets (at 80 dpi a figure 7
+    inches wide fills 560 pixels without being scaled down); under 8 inches the stages
+    get their short names."""
     bars, hidden = waterfall_bars(timeline, max_clients, concurrency)
     rows = list(dict.fromkeys(bar.row for bar in bars))
-    fig = Figure(figsize=(9, 1.2 + 0.28 * max(len(rows), 4)), layout="constrained")
+    row_in = 0.28 * fontsize / 8
+    fig = Figure(figsize=(width_in, 1.2 + row_in * max(len(rows), 4)), layout="constrained")
     ax = fig.subplots()
     for bar in bars:
         ax.barh(
@@ -158,25 +165,35 @@ def waterfall_figure(
             color=COLOURS[bar.stage],
             height=0.6,
         )
+    names = DESCRIPTIONS if width_in >= 8 else {k: k.replace("_", " ") for k in DESCRIPTIONS}
     ax.set_yticks(
         range(len(rows)),
-        [DESCRIPTIONS.get(r, r) if r in COLOURS else f"client {r}" for r in rows],
-        fontsize=8,
+        [names.get(r, r) if r in COLOURS else f"client {r}" for r in rows],
+        fontsize=fontsize,
     )
+    ax.tick_params(axis="x", labelsize=fontsize)
     ax.invert_yaxis()
-    ax.set_xlabel("ms after PutEvents")
+    ax.set_xlabel("ms after PutEvents", fontsize=fontsize)
     more = f"; {hidden} more clients not shown" if hidden else ""
     pace = "one at a time" if concurrency <= 1 else f"up to {concurrency} at once"
+    title = f"Update {timeline.trace_id}: {len(timeline.per_connection['post'])} posts, {pace}"
+    # centred over the axes, beside the row labels: about 95 characters fit a 9-inch figure
+    # at 9 points; wrap the rest rather than cut it off at the figure's edges
+    columns = int(width_in * 95 / (fontsize + 1))
     ax.set_title(
-        f"Update {timeline.trace_id}: {len(timeline.per_connection['post'])} posts, {pace}"
-        f"{more}\n{source}",
-        fontsize=9,
+        "\n".join(textwrap.wrap(f"{title}{more}", columns) + textwrap.wrap(source, columns)),
+        fontsize=fontsize + 1,
     )
     if hidden:
         split = len(SHARED_STAGES) + max_clients // 2 - 0.5
         ax.axhline(split, color="#868e96", linestyle="--", linewidth=1)
     legend = [Patch(color=COLOURS[s], label=text) for s, text in CLIENT_LEGEND.items()]
-    fig.legend(handles=legend, fontsize=7, loc="outside lower center", ncols=2)
+    fig.legend(
+        handles=legend,
+        fontsize=fontsize - 1,
+        loc="outside lower center",
+        ncols=2 if width_in >= 8 else 1,
+    )
     if not bars:
         ax.text(0.5, 0.5, "no stamps yet for this update", ha="center", transform=ax.transAxes)
     return fig

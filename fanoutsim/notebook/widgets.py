@@ -207,8 +207,12 @@ class WaterfallView(LiveView):
     kinds = frozenset({"message", "invocation"})
     interval_s = 0.5
 
-    def __init__(self, sim: Simulator, *, max_clients: int = 12) -> None:
+    def __init__(
+        self, sim: Simulator, *, max_clients: int = 12, width_in: float = 9.0, fontsize: int = 8
+    ) -> None:
         self.max_clients = max_clients
+        self.width_in = width_in
+        self.fontsize = fontsize
         self.image = w.Image(format="png", layout=w.Layout(max_width="900px"))
         self.caption = w.HTML("<i>publish an update to see its waterfall</i>")
         self.widget = w.VBox([self.caption, self.image])
@@ -236,6 +240,8 @@ class WaterfallView(LiveView):
             max_clients=self.max_clients,
             source=viz.provenance(self.sim.profile.name),
             concurrency=self.sim.post_concurrency,
+            width_in=self.width_in,
+            fontsize=self.fontsize,
         )
         self.image.value = viz.png(figure)
         self.caption.value = f"waterfall of update <code>{trace}</code>"
@@ -294,7 +300,12 @@ class Dashboard:
         self.publisher = PublishPanel(sim)
         self.counters = CounterStrip(sim)
         self.clients = ClientPanel(sim, max_boards=max_boards)
-        self.waterfall = WaterfallView(sim)
+        # compact: drawn 7 inches wide at 80 dpi for its 560-pixel slot, in 10-point type
+        self.waterfall = (
+            WaterfallView(sim, max_clients=8, width_in=7.0, fontsize=10)
+            if compact
+            else WaterfallView(sim)
+        )
         self.tables = TablesView(sim)
         self.views: tuple[LiveView, ...] = (
             self.publisher,

@@ -1,6 +1,6 @@
 """The tutorial in a real browser: JupyterLab on a free localhost port, Debian's Chromium
-driven by Playwright at 1366x768, every notebook run from the Run menu (no error output, no
-widget that failed to display, the solutions collapsed and not run), and in
+driven by Playwright at 1366x768, every notebook run from the Run menu (no error output,
+nothing on stderr, no widget that failed to display, the solutions collapsed and not run), and in
 ``04_fanout.ipynb`` the live widgets checked in the page (client boards that received an
 update, a dashboard that fits and still responds). Screenshots go to ``test-artifacts/``.
 Skipped only when Chromium is absent outside CI; in CI it must run.
@@ -170,6 +170,17 @@ def _no_errors_and_solutions_collapsed(page: Page, notebook: str) -> None:
     assert page.get_by_text("Error displaying widget").count() == 0
     assert page.locator(".jp-OutputArea-output", has_text="Traceback").count() == 0
     assert page.locator(".jp-OutputArea-output[data-mime-type*='error']").count() == 0
+    # every HTML table fits its output area: nothing hides off the right of the screen
+    too_wide = page.evaluate(
+        """() => [...document.querySelectorAll('.jp-OutputArea-output table')]
+                 .filter((t) => t.getBoundingClientRect().right > 1 +
+                     t.closest('.jp-OutputArea-output').getBoundingClientRect().right)
+                 .map((t) => t.innerText.slice(0, 80))"""
+    )
+    assert too_wide == [], too_wide
+    # nothing on stderr: on a projector it shows as red boxes (access logs, warnings)
+    stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    assert stderr.count() == 0, stderr.all_inner_texts()[:3]
     # the exercise solutions open collapsed ("···"), as their metadata asks, and never ran
     assert page.locator(".jp-InputPlaceholder").count() == _solutions(notebook)
 

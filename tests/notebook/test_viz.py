@@ -355,3 +355,30 @@ def test_at_the_default_concurrency_the_post_bars_overlap() -> None:
     assert all(overlapping)
     fig = viz.waterfall_figure(_timeline(5), concurrency=50)
     assert "up to 50 at once" in fig.axes[0].get_title()
+
+
+def test_the_flights_view_leads_with_what_an_update_changes_and_fits_a_laptop() -> None:
+    item = {
+        "flightId": "FS202",
+        "origin": "BOS",
+        "dest": "ORD",
+        "airlineCode": "FS",
+        "flightNum": "202",
+        "gate": "C12",
+        "terminal": 2,
+        "event": "DEPARTURE_DELAYED",
+        "eventDetails": "Crew late, new departure 10:40",
+        "type": "FlightStatus",
+        "createdAt": "2026-12-06T00:19:41.177Z",
+        "updatedAt": "2026-12-06T00:20:02.531Z",
+        "expiresAt": 1796602781,
+        "traceId": "abc",
+    }
+    (row,) = views.flight_rows([item])
+    assert list(row)[:4] == ["flightId", "event", "eventDetails", "updatedAt"]
+    assert row["updatedAt"] == "00:20:02.531" and "traceId" not in row
+    # a cell can wrap only between words: its narrowest is its longest word (or header);
+    # at the table's 12 px, about 7 px a character plus padding, the narrowest table
+    # must fit what JupyterLab leaves of a 1366-pixel screen beside the file browser
+    width = sum(max(len(k), *map(len, str(v).split())) * 7 + 12 for k, v in row.items())
+    assert width < 1000, width

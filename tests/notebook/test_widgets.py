@@ -241,6 +241,24 @@ def test_dashboard_displays_and_freezes_every_view(sim: Simulator) -> None:
     assert sim.watcher_errors == []
 
 
+def test_the_compact_dashboards_waterfall_is_drawn_for_its_slot(sim: Simulator) -> None:
+    """Drawn at the width it is shown (560 px), in 10-point type: legible on a 1366x768
+    projector instead of a 720-pixel figure scaled down to 6-point labels."""
+    import struct
+
+    dashboard = Dashboard(sim)
+    sim.add_clients(3)
+    sim.load_flights()
+    sim.publish("FS101", "BOARDING", "Group 1")
+    sim.wait_for_deliveries()
+    dashboard.waterfall.refresh()
+    image = dashboard.waterfall.image
+    width = struct.unpack(">I", image.value[16:20])[0]  # the PNG header's width
+    assert width <= 560 and image.layout.max_width == "560px"
+    assert dashboard.waterfall.fontsize >= 10
+    dashboard.freeze()
+
+
 def test_compact_dashboard_counts_and_highlights_the_changed_row(sim: Simulator) -> None:
     dashboard = Dashboard(sim, max_boards=4, projector=True)
     assert "fanoutsim-projector" in dashboard.widget._dom_classes
