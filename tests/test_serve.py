@@ -71,6 +71,15 @@ def _serve(*args: str) -> subprocess.Popen[str]:
     )
 
 
+def _stop(server: subprocess.Popen[str]) -> None:
+    """SIGTERM, as a supervisor would send; kill only if it does not end in 30 s."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(30)
+    finally:
+        server.kill()
+
+
 def test_serve_json_endpoints_answer_and_sigterm_closes_every_port() -> None:
     port = _free_port_block()
     server = _serve("--port", str(port), "--interval", "0.05", "--clients", "1")
@@ -99,11 +108,7 @@ def test_serve_json_endpoints_answer_and_sigterm_closes_every_port() -> None:
             f"fanoutsim-{t}" for t in ("connections", "flights", "subscriptions")
         }
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        finally:
-            server.kill()
+        _stop(server)
     assert server.returncode == 0, server.stderr.read() if server.stderr else ""
     assert not any(_listening(port + offset) for offset in range(3))
 
@@ -203,11 +208,7 @@ def test_every_interface_is_never_advertised_as_0_0_0_0() -> None:
         assert info["room"].endswith("/room")
         assert info["aws_access_key_id"] != "testing"
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        finally:
-            server.kill()
+        _stop(server)
 
 
 def test_a_public_host_is_what_every_endpoint_names() -> None:
@@ -220,11 +221,7 @@ def test_a_public_host_is_what_every_endpoint_names() -> None:
         for key in ("websocket", "rest", "page", "aws", "room"):
             assert "//laptop.local:" in info[key], (key, info[key])
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        finally:
-            server.kill()
+        _stop(server)
 
 
 def test_the_room_banner_carries_the_address_and_a_qr_code() -> None:
