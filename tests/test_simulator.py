@@ -302,3 +302,23 @@ def test_stage_timings_are_never_negative(sim: Simulator) -> None:
     for name, values in samples.items():
         assert values, name
         assert min(values) >= 0, name
+
+
+def test_one_update_posts_once_per_connections_row_an_outside_page_included(
+    sim: Simulator,
+) -> None:
+    """Notebook 00's Exercise 2: a page the trainee opened is one more row, so one more post
+    (the old expected answer, 55, ignored it and a trainee with the page open saw 58)."""
+    from websockets.sync.client import connect as connect_sync
+
+    sim.add_clients(5)
+    sim.load_flights()
+    with connect_sync(sim.endpoints["websocket"] + "?client=page"):
+        while len(sim.connections()) < 6:
+            time.sleep(0.01)
+        calls = sim.report().to_dict()["operations"]
+        before = calls["apigatewaymanagementapi:PostToConnection"]
+        sim.publish("FS505", "BOARDING")
+        sim.wait_until_idle()
+        after = sim.report().to_dict()["operations"]["apigatewaymanagementapi:PostToConnection"]
+        assert after - before == len(sim.connections()) == 6
