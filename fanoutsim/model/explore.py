@@ -135,12 +135,14 @@ def table_html(rows: list[dict[str, Any]], caption: str = "") -> str:
 
 
 def _td(value: Any) -> str:
-    """One cell; a number never wraps in the middle (``1,234.56`` stays on one line)."""
+    """One cell; a number never wraps in the middle (``1,234.56`` stays on one line), text
+    may wrap anywhere (a source's URL), so a table fits a 1366-pixel screen."""
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    # text may break anywhere (a long URL of a source), so the table fits its output area
     return (
         f'<td style="white-space:nowrap">{_cell(value)}</td>'
         if numeric
-        else f"<td>{_cell(value)}</td>"
+        else f'<td style="overflow-wrap:anywhere">{_cell(value)}</td>'
     )
 
 
