@@ -1,7 +1,9 @@
 """The room: real devices (attendees' phones) subscribed to the same pipeline, and what each
 of them received.
 
-A device is a connection opened by the room page (``?room=<name>``). Each update it shows
+A device is a page on the room (``?room=<name>``), known by its client label (``?client=``,
+kept by the page for its session): a device that reconnects (a Wi-Fi drop, a new name typed)
+stays one row, and what it missed while away counts as missed. Each update it shows
 is acknowledged with a small message on the ``ack`` route (``{"action": "ack", "traceId":
 ...}``), which API Gateway answers from a mock integration: no function runs, the ack is
 metered as one inbound message, and the seed's clients, which never send one, are not
@@ -103,8 +105,9 @@ class RoomSnapshot:
 @dataclass
 class _Device:
     name: str
-    joined: float  # perf_counter
-    connected_at: float  # epoch
+    joined: float  # perf_counter, first join
+    connected_at: float  # epoch, first join
+    connection: str  # the current (or last) connection id
     left: float | None = None
     acks: OrderedDict[str, float] = field(default_factory=OrderedDict)  # trace -> ms
 
@@ -114,7 +117,8 @@ class RoomBook:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url
-        self._devices: OrderedDict[str, _Device] = OrderedDict()  # connection id -> device
+        self._devices: OrderedDict[str, _Device] = OrderedDict()  # client label -> device
+        self._labels: dict[str, str] = {}  # open connection id -> client label
         self._published: OrderedDict[str, float] = OrderedDict()  # trace -> perf_counter
         self._lock = threading.Lock()
         self.acks = 0  # every ack the route took, also those it could not match
@@ -135,15 +139,24 @@ class RoomBook:
                 for trace in event.trace_ids:
                     self._published.pop(trace, None)
 
-    def joined(self, connection_id: str, name: str, at: float, epoch: float) -> None:
+    def joined(self, connection_id: str, label: str, name: str, at: float, epoch: float) -> None:
+        """A device's connection opened (its first, or again after a drop or a rename)."""
         with self._lock:
-            self._devices[connection_id] = _Device(name, at, epoch)
+            device = self._devices.get(label)
+            if device is None:
+                self._devices[label] = _Device(name, at, epoch, connection_id)
+            else:
+                device.name, device.connection, device.left = name, connection_id, None
+                self._devices.move_to_end(label)
+            self._labels[connection_id] = label
             self._forget_departed()
 
     def left(self, connection_id: str, at: float) -> None:
+        """A device's connection closed (unless it has opened a newer one meanwhile)."""
         with self._lock:
-            device = self._devices.get(connection_id)
-            if device is not None and device.left is None:
+            label = self._labels.pop(connection_id, None)
+            device = self._devices.get(label) if label is not None else None
+            if device is not None and device.connection == connection_id:
                 device.left = at
 
     def ack(self, connection_id: str, body: str, at: float) -> str:
@@ -152,7 +165,8 @@ class RoomBook:
         trace = _trace_of(body)
         with self._lock:
             self.acks += 1
-            device = self._devices.get(connection_id)
+            label = self._labels.get(connection_id)
+            device = self._devices.get(label) if label is not None else None
             published = self._published.get(trace) if trace else None
             if device is None or published is None or trace is None:
                 self.ignored += 1

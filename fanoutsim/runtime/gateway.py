@@ -240,7 +240,7 @@ class Gateway:
         socket.opened_at = socket.heard_at = asyncio.get_running_loop().time()
         name = self._room_names.get(record.id)
         if name is not None and self.room is not None:
-            self.room.joined(record.id, name, time.perf_counter(), time.time())
+            self.room.joined(record.id, record.label, name, time.perf_counter(), time.time())
         lifetime = asyncio.ensure_future(socket.expire(self.quotas))
         with contextlib.suppress(Exception):  # a broken client must not take the gateway down
             async for message in ws:

@@ -26,11 +26,13 @@ from playwright.sync_api import Page, expect
 
 from fanoutsim.notebook.views import BOARD_CLASS, LATEST_CLASS, UPDATED_CLASS
 from fanoutsim.notebook.widgets import DASHBOARD_CLASS
-from tests.browser_support import ARTIFACTS, chromium_page, require_chromium
+from tests.browser_support import ARTIFACTS, chromium_browser, chromium_page, require_chromium
 from tests.test_notebooks import is_solution
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "04_fanout.ipynb"
+ROOM = "08_the_room.ipynb"
+PHONE = {"width": 390, "height": 844}
 #: JupyterLab settings for a quiet, deterministic page: every cell stays in the DOM, and no
 #: news or update checks reach out to the network.
 LAB_SETTINGS = {
@@ -262,7 +264,7 @@ def test_fanout_notebook_runs_and_its_widgets_render(lab: Callable[[str], str]) 
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("notebook", [n for n in NOTEBOOKS if n != NOTEBOOK])
+@pytest.mark.parametrize("notebook", [n for n in NOTEBOOKS if n not in (NOTEBOOK, ROOM)])
 def test_every_notebook_runs_all_in_the_browser(lab: Callable[[str], str], notebook: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     stem = notebook.removesuffix(".ipynb")
@@ -273,4 +275,42 @@ def test_every_notebook_runs_all_in_the_browser(lab: Callable[[str], str], noteb
             page.screenshot(path=str(ARTIFACTS / f"jupyterlab-{stem}.png"))  # its last cells
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / f"jupyterlab-{stem}-failure.png"))
+            raise
+
+
+@pytest.mark.timeout(600)
+def test_the_room_notebook_drives_a_phone_and_shows_it(lab: Callable[[str], str]) -> None:
+    """Notebook 08 as the instructor runs it: Run All, then a phone (a 390x844 page) opens
+    the room on loopback (the notebook's stack listens on every interface; the test dials
+    127.0.0.1 only), joins as Ada, the projector's Publish reaches the phone, and the room
+    panel lists Ada."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_browser() as browser:
+        projector = browser.new_page(viewport={"width": 1366, "height": 768})
+        try:
+            _open_and_run_all(projector, lab(ROOM))
+            _no_errors_and_solutions_collapsed(projector, ROOM)
+            shown = projector.locator(".jp-OutputArea-output", has_text="/room").first
+            found = re.search(r":(\d+)/room", shown.inner_text())
+            assert found is not None
+            phone = browser.new_context(viewport=PHONE, is_mobile=True).new_page()
+            phone.goto(f"http://127.0.0.1:{found[1]}/room")
+            phone.wait_for_selector("#status.open", timeout=30_000)
+            phone.fill("#name", "Ada")
+            phone.click("#who button")
+            expect(phone.locator("#status")).to_have_text("live as Ada", timeout=30_000)
+            projector.get_by_role("button", name="Publish").first.click()
+            expect(phone.locator("#last .ms")).to_have_text(re.compile(r"\d+ ms"), timeout=30_000)
+            # the room panel: one row for the phone (its rename did not leave a second one),
+            # connected, one update received
+            rows = projector.locator("tr", has_text="Ada")
+            expect(rows.first).to_have_text(
+                re.compile(r"^\s*Ada\s*●\s*1\s*0\s*\d+"), timeout=30_000
+            )
+            assert projector.locator("tr", has_text="left").count() == 0
+            rows.first.scroll_into_view_if_needed()
+            projector.screenshot(path=str(ARTIFACTS / "jupyterlab-08_the_room-panel.png"))
+            phone.screenshot(path=str(ARTIFACTS / "room_phone-from-notebook.png"))
+        except BaseException:
+            projector.screenshot(path=str(ARTIFACTS / "jupyterlab-08_the_room-failure.png"))
             raise
