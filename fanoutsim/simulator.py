@@ -20,17 +20,13 @@ stay readable.
 from __future__ import annotations
 
 import asyncio
-import atexit
-import contextlib
 import gc
 import secrets
-import sys
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
-from fanoutsim import stack
+from fanoutsim import one_at_a_time, stack
 from fanoutsim.addresses import is_exposed
 from fanoutsim.aws.authorizer import AuthorizerConfig
 from fanoutsim.aws.esm import MappingConfig
@@ -56,36 +52,6 @@ __all__ = ["Simulator", "Transport"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
-_active_lock = threading.Lock()
-_active: list[Simulator] = []
-
-
-@atexit.register
-def _close_open_simulators() -> None:
-    """Close what is still open when the interpreter (a notebook's kernel) stops, so Run All
-    can leave a simulator running for the widgets and nothing outlives the kernel."""
-    for sim in list(_active):
-        with contextlib.suppress(Exception):
-            sim.close()
-
-
-def _in_notebook_kernel() -> bool:
-    """Whether this process is a Jupyter kernel (one kernel runs one notebook)."""
-    shell = sys.modules.get("IPython")
-    get = getattr(shell, "get_ipython", None)
-    return get is not None and type(get()).__name__ == "ZMQInteractiveShell"
-
-
-def _close_the_kernels_previous() -> None:
-    """In a notebook's kernel, the simulator still open was opened by an earlier run of
-    this same notebook: Run All a second time closes it instead of stopping at an error."""
-    if not _active or not _in_notebook_kernel():
-        return
-    for previous in list(_active):
-        previous.close()
-    print("fanoutsim: closed the simulator an earlier run of this notebook left open")
-
-
 def _credentials_for(host: str | None, room: bool) -> tuple[str, str]:
     """The well-known testing keys on loopback; a pair made for this run otherwise."""
     if room or (host is not None and is_exposed(host)):
@@ -154,14 +120,7 @@ class Simulator(ClientVerbs):
         self.region = region
         self._closed = True  # until the stack is up
         self._watchers: dict[Callable[[str], None], Callable[[PipelineEvent], None]] = {}
-        _close_the_kernels_previous()
-        with _active_lock:
-            if _active:
-                raise SimulatorError(
-                    "another Simulator is open in this process; close it first "
-                    "(sim.close(), or leave its `with` block)"
-                )
-            _active.append(self)
+        one_at_a_time.claim(self)
         try:
             options = Options(
                 profile=self.profile,
@@ -434,9 +393,7 @@ class Simulator(ClientVerbs):
             self._release()
 
     def _release(self) -> None:
-        with _active_lock:
-            if self in _active:
-                _active.remove(self)
+        one_at_a_time.release(self)
 
     def __enter__(self) -> Simulator:
         return self

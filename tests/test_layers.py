@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("stack",),
     ("moto",),
     ("report", "faults", "options", "builder"),
-    ("client_verbs", "simulator", "deploy"),
+    ("client_verbs", "one_at_a_time", "simulator", "deploy"),
     ("notebook", "serve", "doctor", "cli", "__main__", "__init__"),
 )
 

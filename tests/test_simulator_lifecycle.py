@@ -104,9 +104,9 @@ def test_a_second_simulator_in_a_script_is_refused_saying_how_to_close_the_first
 def test_run_all_again_in_a_notebook_kernel_closes_the_earlier_runs_simulator(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import fanoutsim.simulator as facade
+    from fanoutsim import one_at_a_time
 
-    monkeypatch.setattr(facade, "_in_notebook_kernel", lambda: True)
+    monkeypatch.setattr(one_at_a_time, "in_notebook_kernel", lambda: True)
     first = Simulator()
     try:
         with Simulator() as second:
