@@ -95,6 +95,16 @@ def test_a_simulator_without_a_room_says_how_to_open_one(sim: Simulator) -> None
     assert "room" not in sim.endpoints and "room" not in sim.report().to_dict()
 
 
+def test_the_room_page_and_its_script_are_served(room: Simulator) -> None:
+    status, headers, body = _get(room.endpoints["room"])
+    assert status == 200 and b'<script src="live.js">' in body
+    assert headers["Content-Type"].startswith("text/html")
+    status, headers, _ = _get(room.endpoints["page"] + "live.js")
+    assert status == 200 and headers["Content-Type"] == "text/javascript"
+    status, _, body = _get(room.endpoints["room"] + "/")  # redirected back to /room
+    assert status == 200 and b'<script src="live.js">' in body
+
+
 def test_config_answers_with_the_host_the_page_came_from(room: Simulator) -> None:
     status, _, body = _get(room.endpoints["page"] + "config.json")
     config = json.loads(body)

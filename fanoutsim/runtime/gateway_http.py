@@ -147,8 +147,10 @@ class GatewayHttp:
         if request.path == "/config.json":  # where the page finds the APIs, as it saw us
             seen = as_seen_from(self.endpoints(), request.headers.get("host"))
             return Response(200, json.dumps(seen).encode())
-        if request.path in ("/room", "/room/"):
+        if request.path == "/room":
             return static("/room.html")
+        if request.path == "/room/":  # its scripts are relative: /room/live.js would 404
+            return Response(308, b"", {"Location": "../room", "Content-Type": "text/plain"})
         return static(request.path)
 
     def _verify(self, request: Request) -> None:
