@@ -338,7 +338,7 @@ def _assemble(s: Stack) -> None:
         allowed_hosts=allowed,
         room=s.room,
     )
-    keys = SigningKeys({options.credentials[0]: options.credentials[1]})
+    keys = SigningKeys({options.credentials[0]: options.credentials[1]}, options.region)
     http = GatewayHttp(
         s.api,
         s.gateway,

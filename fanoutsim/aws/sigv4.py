@@ -5,13 +5,15 @@ The expected signature is computed with botocore's own signer (:class:`SigV4Auth
 the headers the request says it signed, the timestamp it carries and its body, so a
 client signed by any SDK or the CLI passes exactly when AWS would let it through. Answers
 follow AWS's: no ``Authorization`` header, ``ForbiddenException`` "Missing Authentication
-Token"; an unknown access key, ``UnrecognizedClientException``; a wrong signature or a
-timestamp more than 5 minutes from the server's clock, ``InvalidSignatureException``; all
-with status 403.
+Token"; an unknown access key, ``UnrecognizedClientException``; a wrong signature, a
+timestamp more than 5 minutes from the server's clock, a credential scoped to another region
+or a payload hash header that is not the body's, ``InvalidSignatureException``; all with
+status 403. The signature binds the region, the service and the body, as AWS's does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from collections.abc import Mapping
@@ -39,9 +41,11 @@ _AUTH = re.compile(
 
 @dataclass(frozen=True)
 class SigningKeys:
-    """The access keys the stage accepts: access key id -> secret access key."""
+    """The access keys the stage accepts (access key id -> secret access key) and the
+    region it is in: a request signed for another region is refused, as AWS refuses it."""
 
     secrets: Mapping[str, str]
+    region: str | None = None
 
 
 def _forbidden(code: str, message: str) -> ManagementError:
@@ -86,6 +90,19 @@ def verify(
             "InvalidSignatureException",
             f"Signature expired: {stamp} is now earlier than "
             f"{(clock - MAX_SKEW):%Y%m%dT%H%M%SZ} ({clock:%Y%m%dT%H%M%SZ} - 5 min.)",
+        )
+    if keys.region is not None and parts["region"] != keys.region:
+        raise _forbidden(
+            "InvalidSignatureException",
+            f"Credential should be scoped to a valid region, not '{parts['region']}'.",
+        )
+    claimed = headers.get("x-amz-content-sha256")
+    if claimed is not None and claimed != hashlib.sha256(body).hexdigest():
+        # the signature would otherwise cover the claimed hash, not the body that came
+        # (UNSIGNED-PAYLOAD is S3's alone)
+        raise _forbidden(
+            "InvalidSignatureException",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
         )
     signed = parts["signed"].split(";")
     missing = [h for h in signed if h not in headers]

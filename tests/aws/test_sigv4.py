@@ -8,6 +8,7 @@ AWS page this module checks:
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -77,3 +78,49 @@ def test_the_pipelines_own_posts_are_signed_with_the_configured_keys() -> None:
         sim.add_clients(2)
         sim.load_flights()
         assert sim.report().to_dict()["deliveries"]["missing"] == 0
+
+
+def _signed(region: str, body: bytes, payload_header: str | None = None) -> dict[str, Any]:
+    """A POST signed for ``region``; with ``payload_header`` the client signs that value as
+    X-Amz-Content-SHA256 (as some SDKs do) instead of the body's hash."""
+    headers = {} if payload_header is None else {"X-Amz-Content-SHA256": payload_header}
+    request = AWSRequest("POST", "http://127.0.0.1:9/prod/@connections/abc%3D", headers, body)
+    SigV4Auth(Credentials("testing", "testing"), "execute-api", region).add_auth(request)
+    signed = {k.lower(): v for k, v in request.headers.items()} | {"host": "127.0.0.1:9"}
+    return {"method": "POST", "url": request.url, "headers": signed, "body": body}
+
+
+def test_a_signature_for_another_region_is_refused() -> None:
+    keys = SigningKeys({"testing": "testing"}, region="us-east-1")
+    assert sigv4.verify(keys, **_signed("us-east-1", b"{}")) == "testing"
+    with pytest.raises(ManagementError, match="scoped to a valid region") as other:
+        sigv4.verify(keys, **_signed("eu-west-1", b"{}"))
+    assert other.value.code == "InvalidSignatureException"
+
+
+def test_the_signed_payload_hash_must_be_the_bodys() -> None:
+    keys = SigningKeys({"testing": "testing"}, region="us-east-1")
+    body_a, body_b = b'{"a": 1}', b'{"b": 2}'
+    honest = _signed("us-east-1", body_a, hashlib.sha256(body_a).hexdigest())
+    assert sigv4.verify(keys, **honest) == "testing"
+    for claimed in (hashlib.sha256(body_a).hexdigest(), "UNSIGNED-PAYLOAD"):
+        swapped = {**_signed("us-east-1", body_a, claimed), "body": body_b}
+        with pytest.raises(ManagementError, match="x-amz-content-sha256") as refused:
+            sigv4.verify(keys, **swapped)
+        assert refused.value.code == "InvalidSignatureException"
+
+
+def test_a_client_configured_for_another_region_is_refused_by_the_stage() -> None:
+    with Simulator() as sim:
+        sim.add_clients(1)
+        connection_id = sim.connections()[0]["connectionId"]
+        elsewhere = boto3.client(
+            "apigatewaymanagementapi",
+            endpoint_url=sim.endpoints["management"],
+            region_name="eu-west-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        post = {"ConnectionId": connection_id, "Data": b"{}"}
+        assert _code(lambda: elsewhere.post_to_connection(**post)) == "InvalidSignatureException"
