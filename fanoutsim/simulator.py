@@ -52,6 +52,8 @@ __all__ = ["Simulator", "Transport"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
+
+
 def _credentials_for(host: str | None, room: bool) -> tuple[str, str]:
     """The well-known testing keys on loopback; a pair made for this run otherwise."""
     if room or (host is not None and is_exposed(host)):
