@@ -14,6 +14,7 @@ when eventually consistent). The helpers at the end of this module do those conv
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -228,12 +229,24 @@ def normalise_architecture(name: str) -> str:
 
 
 def load_prices(path: str | Path | None = None) -> PriceTable:
-    """Read and validate a price file (default: the packaged ``prices.toml``).
+    """Read and validate a price file (default: the packaged ``prices.toml``, read once per
+    process: a report never touches the disk, so it still works when the process has run
+    out of file descriptors).
 
     Raises :class:`~fanoutsim.errors.DataFileError` if the file is missing, is not TOML,
     lacks a required price, or has an entry without ``source`` and ``as_of``.
     """
-    file = DEFAULT_PRICES_PATH if path is None else Path(path)
+    if path is None:
+        return _packaged_prices()
+    return _read_prices(Path(path))
+
+
+@functools.cache
+def _packaged_prices() -> PriceTable:
+    return _read_prices(DEFAULT_PRICES_PATH)
+
+
+def _read_prices(file: Path) -> PriceTable:
     doc = read_toml(file, "price file")
     where = f"price file {file}"
     top = {k: _text(doc, k, where) for k in ("source", "as_of", "region", "currency")}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from fanoutsim.aws import pricing
 from fanoutsim.aws.apigw import message_units as websocket_message_units
 from fanoutsim.aws.eventbridge import event_units as eventbridge_event_units
 from fanoutsim.aws.pricing import (
@@ -181,3 +182,23 @@ def test_metering_units() -> None:
 def test_table_describes_its_provenance(prices: PriceTable) -> None:
     text = prices.describe()
     assert "us-east-1" in text and prices.as_of in text and "pricing" in text
+
+
+def test_a_report_reads_no_file_so_it_works_out_of_descriptors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With every descriptor taken, opening prices.toml fails with EMFILE: the packaged
+    prices are read once per process, never at report time."""
+    from fanoutsim.simulator import Simulator
+
+    with Simulator() as sim:
+        sim.add_clients(1)
+        sim.load_flights()
+
+        def out_of_descriptors(*_: object, **__: object) -> None:
+            raise OSError(24, "Too many open files")
+
+        monkeypatch.setattr(pricing, "read_toml", out_of_descriptors)
+        monkeypatch.setattr("builtins.open", out_of_descriptors)
+        report = sim.report().to_dict()
+    assert report["cost_usd"]["total"] > 0 and report["deliveries"]["missing"] == 0
