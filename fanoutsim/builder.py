@@ -405,8 +405,9 @@ def _assemble(s: Stack) -> None:
     if options.authorizer is not None:
         s.subscribers.token_for = lambda user: tokens.mint(user, options.auth_secret)
     if options.aws_endpoint:  # moto's server mode on the same backends, for outside callers
-        guard = Guard(keys, allowed) if allowed is not None else None
-        s.aws = AwsEndpoint(options.host, options.ports.aws, s.meter.count_outside_call, guard)
+        s.aws = AwsEndpoint(
+            options.host, options.ports.aws, s.meter.count_outside_call, Guard(keys, allowed)
+        )
         s.endpoints["aws"] = f"http://{public}:{s.aws.port}"
 
 

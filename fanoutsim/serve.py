@@ -112,7 +112,7 @@ def describe(
     endpoints: dict[str, str], region: str, credentials: tuple[str, str] = stack.DEFAULT_CREDENTIALS
 ) -> dict[str, Any]:
     """What a script needs to reach a running stack: endpoints, region, and the keys that
-    management API calls must be signed with (moto's AWS endpoint takes any)."""
+    management API and AWS endpoint calls must be signed with."""
     key, secret = credentials
     return {
         **endpoints,

@@ -53,7 +53,7 @@ CONNECTIONS_TABLE: Final = "fanoutsim-connections"
 FLIGHTS_TABLE: Final = "fanoutsim-flights"
 SUBSCRIPTIONS_TABLE: Final = "fanoutsim-subscriptions"
 #: The keys management API calls must be signed with unless told otherwise (``serve``
-#: prints them; moto's AWS endpoint takes any).
+#: prints them; the AWS endpoint checks them too).
 DEFAULT_CREDENTIALS: Final = ("testing", "testing")
 BUS: Final = flight_model.EVENT_BUS
 STAGE: Final = "prod"

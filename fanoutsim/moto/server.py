@@ -6,15 +6,20 @@ Any AWS SDK or the AWS CLI can then put events on the bus or read the tables wit
 the simulator's own, so they are validated, traced and metered alike. Each request is
 counted under the outside caller's label (``Meter.count_outside_call``).
 
-On loopback any credentials pass, as with moto. Given ``keys`` (a stack other devices can
-reach), every request must name an allowed ``Host`` (421 otherwise) and carry a SigV4
-signature by those keys, checked as AWS's JSON services do: 400 with
-``MissingAuthenticationTokenException``, ``UnrecognizedClientException`` or
-``InvalidSignatureException``; bodies over :data:`MAX_BODY` get 413 unread.
+A :class:`Guard` stands before moto, as AWS's edge does: every request carries a SigV4
+signature by the run's keys, bound to its region and body, checked as AWS's JSON services
+do (400 with ``MissingAuthenticationTokenException``, ``UnrecognizedClientException`` or
+``InvalidSignatureException``, never moto's HTML error page); a body over the request limit
+is refused (413) before it is read; DynamoDB's batch limits that moto lacks answer
+``ValidationException``; when other devices can reach the stack, a ``Host`` it did not
+advertise gets 421. Each connection may sit idle :data:`IDLE_TIMEOUT_S` and at most
+:data:`MAX_CONNECTIONS` are served at once (503 beyond): a slow client holds one thread for
+seconds, not the server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -32,12 +37,16 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from fanoutsim.addresses import host_allowed
 from fanoutsim.aws import sigv4
+from fanoutsim.aws.dynamodb_requests import request_error
+from fanoutsim.aws.limits import limit
 from fanoutsim.errors import ManagementError
 
-__all__ = ["MAX_BODY", "AwsEndpoint", "Guard", "operation_of"]
+__all__ = ["IDLE_TIMEOUT_S", "MAX_CONNECTIONS", "AwsEndpoint", "Guard", "operation_of"]
 
-#: The largest request body taken (DynamoDB's own limit on a request is 16 MB).
-MAX_BODY: Final = 16 * 1024 * 1024
+#: How long a connection may wait for a request's next bytes before it is closed.
+IDLE_TIMEOUT_S: Final = 10.0
+#: Connections served at once; more are answered 503 and closed.
+MAX_CONNECTIONS: Final = 64
 #: The signing names of the services this endpoint serves.
 _SERVICES: Final = ("events", "dynamodb")
 
@@ -73,29 +82,42 @@ class _QuietRequestHandler(MotoRequestHandler):
     def log(self, type: str, message: str, *args: Any) -> None:
         _log.info(message, *args)
 
+    timeout = IDLE_TIMEOUT_S  # the socket's: a silent client is dropped, not waited on
+
 
 def _answer(start_response: Any, status: str, body: bytes, kind: str) -> list[bytes]:
     start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body)))])
     return [body]
 
 
-class Guard:
-    """What a reachable AWS endpoint checks before moto sees a request: ``Host``, size and
-    SigV4 signature. ``check`` returns None to pass, or the WSGI answer."""
+def _aws_error(start_response: Any, code: str, message: str) -> list[bytes]:
+    """An error as AWS's JSON services write it."""
+    answer = json.dumps({"__type": code, "message": message}).encode()
+    return _answer(start_response, "400 Bad Request", answer, "application/x-amz-json-1.0")
 
-    def __init__(self, keys: sigv4.SigningKeys, allowed_hosts: frozenset[str]) -> None:
+
+class Guard:
+    """What the AWS endpoint checks before moto sees a request: ``Host`` (given
+    ``allowed_hosts``), size, SigV4 signature and DynamoDB's batch limits. ``check``
+    returns None to pass, or the WSGI answer."""
+
+    def __init__(self, keys: sigv4.SigningKeys, allowed_hosts: frozenset[str] | None) -> None:
         self.keys = keys
         self.allowed_hosts = allowed_hosts
 
     def check(self, environ: dict[str, Any], start_response: Any) -> list[bytes] | None:
-        if not host_allowed(environ.get("HTTP_HOST"), self.allowed_hosts):
+        if self.allowed_hosts is not None and not host_allowed(
+            environ.get("HTTP_HOST"), self.allowed_hosts
+        ):
             text = b"Misdirected Request: this server answers only to the addresses printed\n"
             return _answer(start_response, "421 Misdirected Request", text, "text/plain")
+        if environ.get("HTTP_TRANSFER_ENCODING"):
+            return _answer(start_response, "411 Length Required", b"", "text/plain")
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = -1
-        if not 0 <= length <= MAX_BODY:
+        if not 0 <= length <= limit("aws_request_bytes"):
             return _answer(start_response, "413 Request Entity Too Large", b"", "text/plain")
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
@@ -124,30 +146,62 @@ class Guard:
             code = failure.code
             if code == "ForbiddenException":
                 code = "MissingAuthenticationTokenException"
-            answer = json.dumps({"__type": code, "message": str(failure.message)}).encode()
-            return _answer(start_response, "400 Bad Request", answer, "application/x-amz-json-1.0")
-        return None
+            return _aws_error(start_response, code, str(failure.message))
+        service, operation = operation_of(environ)
+        refused = request_error(operation, body) if service == "dynamodb" else None
+        return _aws_error(start_response, *refused) if refused else None
+
+
+_BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+def _bound_connections(server: Any, most: int) -> None:
+    """At most ``most`` connections in service at once (a thread each); the next ones are
+    answered 503 and closed at once instead of each taking a thread."""
+    slots = threading.BoundedSemaphore(most)
+
+    def served(request: Any, client_address: Any) -> None:
+        try:
+            server.finish_request(request, client_address)
+        except Exception:  # a broken connection costs only itself, and says so in the log
+            _log.info("connection from %s failed", client_address, exc_info=True)
+        finally:
+            slots.release()  # before the close, so a client that sees it close finds a slot
+            server.shutdown_request(request)
+
+    def process_request(request: Any, client_address: Any) -> None:
+        if not slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(_BUSY)
+            server.shutdown_request(request)
+            return
+        try:
+            threading.Thread(target=served, args=(request, client_address), daemon=True).start()
+        except BaseException:
+            slots.release()
+            raise
+
+    server.process_request = process_request
 
 
 class AwsEndpoint:
     """moto's WSGI app on ``host:port`` in a thread; ``count`` hears every request that
-    passes ``guard`` (every request without one)."""
+    passes ``guard``."""
 
     def __init__(
         self,
         host: str,
         port: int,
         count: Callable[[str, str], None],
-        guard: Guard | None = None,
+        guard: Guard,
     ) -> None:
         self._host = host
         app = DomainDispatcherApplication(create_backend_app)
 
         def counted(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-            if guard is not None:
-                refused = guard.check(environ, start_response)
-                if refused is not None:
-                    return refused
+            refused = guard.check(environ, start_response)
+            if refused is not None:
+                return refused
             count(*operation_of(environ))
             result: Iterable[bytes] = app(environ, start_response)
             return result
@@ -155,6 +209,7 @@ class AwsEndpoint:
         self._server: BaseWSGIServer = make_server(
             host, port, counted, threaded=True, request_handler=_QuietRequestHandler
         )
+        _bound_connections(self._server, MAX_CONNECTIONS)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fanoutsim-aws", daemon=True
         )
