@@ -43,6 +43,7 @@ def test_no_bad_or_expired_token_is_401_and_a_denied_user_403(sim: Simulator) ->
     expired = tokens.mint("ana", sim._stack.options.auth_secret, ttl_s=1, now=time.time() - 5)
     assert _refused(sim, "token=") == 401  # no token at all: the query value is empty
     assert _refused(sim, "token=forged.token") == 401
+    assert _refused(sim, "token=%C3%A9.%C3%BC") == 401  # non-ASCII: 401, not the 500 it was
     assert _refused(sim, f"token={expired}") == 401
     assert _refused(sim, f"token={sim.mint_token('mallory')}") == 403
     assert sim.connections() == []  # no refused client left a row

@@ -56,6 +56,8 @@ def mint(user: str, secret: str, *, ttl_s: int = 3600, now: float | None = None)
 
 def verify(token: str, secret: str, *, now: float | None = None) -> Claims:
     """The claims of a genuine, unexpired token; :class:`InvalidToken` otherwise."""
+    if not token.isascii():  # a minted token is base64url: anything else is not one
+        raise InvalidToken("not ASCII")
     payload, dot, signature = token.partition(".")
     if not dot or not hmac.compare_digest(signature, _signature(payload, secret)):
         raise InvalidToken("bad signature")

@@ -61,6 +61,14 @@ class Request:
     body: bytes
     peer: str
     raw_path: str = ""  # as sent, still percent-encoded (what a SigV4 signature covers)
+    version: str = "1.1"  # "1.0" or "1.1"
+
+    @property
+    def keep_alive(self) -> bool:
+        """RFC 9112 section 9.3: HTTP/1.1 stays open unless ``Connection: close``; HTTP/1.0
+        only when it asks with ``Connection: keep-alive``."""
+        tokens = {t.strip().lower() for t in self.headers.get("connection", "").split(",")}
+        return "close" not in tokens if self.version == "1.1" else "keep-alive" in tokens
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,9 @@ def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
     if counts.get("content-length", 0) > 1 or not _DIGITS.fullmatch(length):
         raise ValidationError(f"bad Content-Length {length[:20]!r}")
     url = urlsplit(target)
-    request = Request(method, unquote(url.path), url.query, headers, b"", peer, url.path)
+    request = Request(
+        method, unquote(url.path), url.query, headers, b"", peer, url.path, f"1.{minor}"
+    )
     return request, int(length)
 
 
@@ -141,6 +151,7 @@ class _Connection(asyncio.Protocol):
         self._peer = ""
         self._timer: asyncio.TimerHandle | None = None
         self._timing = ""  # "idle" or "request": what the timer is for
+        self._continued = False  # 100 Continue sent for the request being read
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -194,9 +205,17 @@ class _Connection(asyncio.Protocol):
     def _process(self) -> None:
         while not self._busy and self._transport is not None:
             end = self._buffer.find(b"\r\n\r\n")
+            if end < 0 and (b"\n\n" in self._buffer or b"\n\r\n" in self._buffer):
+                # a head ended with bare line feeds: refused now, not after the 408's wait
+                body = b'{"message":"Bad Request: lines must end in CRLF"}'
+                self._reply(Response(400, body), keep_alive=False)
+                self._buffer.clear()
+                return
+            if end > MAX_HEAD or (end < 0 and len(self._buffer) > MAX_HEAD):
+                self._reply(Response(431), keep_alive=False)  # whether it came in one read or many
+                self._buffer.clear()
+                return
             if end < 0:
-                if len(self._buffer) > MAX_HEAD:
-                    self._reply(Response(431), keep_alive=False)
                 return
             try:
                 request, length = parse_head(bytes(self._buffer[:end]), self._peer)
@@ -209,12 +228,22 @@ class _Connection(asyncio.Protocol):
             if length > MAX_BODY:
                 self._reply(Response(413, b'{"message":"Request too long"}'), keep_alive=False)
                 return
-            if len(self._buffer) < end + 4 + length:
+            expect = request.headers.get("expect", "").lower()
+            if expect and expect != "100-continue":
+                self._reply(Response(417), keep_alive=False)
+                self._buffer.clear()
                 return
+            if len(self._buffer) < end + 4 + length:
+                if expect and not self._continued:  # RFC 9110 section 10.1.1
+                    self._continued = True
+                    assert self._transport is not None
+                    self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                return
+            self._continued = False
             body = bytes(self._buffer[end + 4 : end + 4 + length])
             del self._buffer[: end + 4 + length]
             request = dataclasses.replace(request, body=body)
-            keep_alive = request.headers.get("connection", "").lower() != "close"
+            keep_alive = request.keep_alive
             answer = self._handler(request)
             if inspect.isawaitable(answer):
                 self._busy = True

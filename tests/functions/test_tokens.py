@@ -74,3 +74,9 @@ def test_no_or_a_bad_token_raises_unauthorized(env: pytest.MonkeyPatch) -> None:
 def test_a_denied_user_gets_a_deny_policy(env: pytest.MonkeyPatch) -> None:
     result = authorizer.handler(_event({"token": tokens.mint("eve", SECRET)}), None)
     assert result["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+
+
+def test_a_token_with_non_ascii_characters_is_invalid_not_an_error() -> None:
+    """The authorizer answers 401 for it, not 500 (compare_digest refuses non-ASCII text)."""
+    with pytest.raises(tokens.InvalidToken):
+        tokens.verify("é.ü", SECRET)

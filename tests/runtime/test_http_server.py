@@ -137,3 +137,64 @@ def test_a_well_formed_version_it_does_not_speak_gets_505(version: bytes) -> Non
     assert version in answer.partition(b"\r\n\r\n")[2]
     assert calls == []
     assert _raw(b"GET /x HTTP/1.x\r\nHost: h\r\n\r\n", []).startswith(b"HTTP/1.1 400 ")
+
+
+def test_http_1_0_is_closed_after_its_answer_unless_it_asks_to_stay() -> None:
+    """RFC 9112 section 9.3: an HTTP/1.0 connection persists only with Connection:
+    keep-alive (``_raw`` reads until the server closes: a kept-alive socket would time out)."""
+    calls: list[str] = []
+    answer = _raw(b"GET /x HTTP/1.0\r\n\r\n", calls)
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"Connection: close" in answer
+    kept = _raw(
+        b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\n\r\n",
+        calls,
+    )
+    assert kept.count(b"HTTP/1.1 200 ") == 2 and calls == ["GET /x", "GET /a", "GET /b"]
+
+
+def test_a_head_with_bare_line_feeds_is_refused_at_once() -> None:
+    """Not after the 30 s request timeout (``_raw`` gives up after 5 s)."""
+    calls: list[str] = []
+    answer = _raw(b"GET /x HTTP/1.1\nHost: h\n\n", calls)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"CRLF" in answer and calls == []
+
+
+def test_a_head_over_64_kb_is_refused_even_in_one_read() -> None:
+    calls: list[str] = []
+    head = b"GET /x HTTP/1.1\r\nHost: h\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n"
+    assert _raw(head, calls).startswith(b"HTTP/1.1 431 ") and calls == []
+
+
+def test_expect_100_continue_is_answered_before_the_body_and_others_get_417() -> None:
+    """RFC 9110 section 10.1.1: a client that waits for 100 Continue gets it before it sends
+    the body; an expectation the server cannot meet gets 417."""
+    import socket
+
+    def handler(request: Request) -> Response:
+        return Response(200, request.body)
+
+    async def scenario() -> tuple[bytes, bytes]:
+        server = HttpServer(handler)
+        await server.start()
+
+        def client() -> tuple[bytes, bytes]:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+                sock.sendall(
+                    b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+                    b"Expect: 100-continue\r\n\r\n"
+                )
+                interim = sock.recv(100)
+                sock.sendall(b"hello")
+                final = sock.recv(1000)
+            return interim, final
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, client)
+        finally:
+            await server.close()
+
+    interim, final = asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert final.startswith(b"HTTP/1.1 200 ") and final.endswith(b"hello")
+    refused = _raw(b"POST /x HTTP/1.1\r\nHost: h\r\nExpect: magic\r\nContent-Length: 1\r\n\r\n", [])
+    assert refused.startswith(b"HTTP/1.1 417 ")
