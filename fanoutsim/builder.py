@@ -367,7 +367,7 @@ def _assemble(s: Stack) -> None:
         s.room.url = s.endpoints["room"] = f"{base}/room"
     os.environ["WEBSOCKET_ENDPOINT"] = management
     if options.transport == "in-process":
-        s.inprocess = InProcessTransport(s.api, s.gateway.send_threadsafe, management)
+        s.inprocess = InProcessTransport(s.api, s.gateway.send_threadsafe, management, keys)
         s.inprocess.install()
 
     # EventBridge: PutEvents validated and metered, the rule's matches delivered to its target.

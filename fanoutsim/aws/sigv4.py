@@ -28,7 +28,7 @@ from botocore.credentials import Credentials
 from fanoutsim.aws.management import error
 from fanoutsim.errors import ManagementError
 
-__all__ = ["MAX_SKEW", "SigningKeys", "verify"]
+__all__ = ["MAX_SKEW", "SigningKeys", "verify", "verify_credentials"]
 
 #: How far a request's X-Amz-Date may be from the server's clock.
 MAX_SKEW: Final = timedelta(minutes=5)
@@ -130,3 +130,25 @@ def _signature(
     request.context["timestamp"] = stamp
     canonical = signer.canonical_request(request)
     return str(signer.signature(signer.string_to_sign(request, canonical), request))
+
+
+def verify_credentials(keys: SigningKeys, access_key: str, secret: str, region: str) -> str:
+    """What :func:`verify` decides of a request, for a caller that never signs one (the
+    in-process transport holds the client's credentials instead of a signature): an
+    unknown key, another secret or another region is refused with the same error."""
+    known = keys.secrets.get(access_key)
+    if known is None:
+        raise _forbidden(
+            "UnrecognizedClientException", "The security token included in the request is invalid."
+        )
+    if keys.region is not None and region != keys.region:
+        raise _forbidden(
+            "InvalidSignatureException",
+            f"Credential should be scoped to a valid region, not '{region}'.",
+        )
+    if not hmac.compare_digest(known.encode(), secret.encode()):
+        raise _forbidden(
+            "InvalidSignatureException",
+            "The request signature we calculated does not match the signature you provided.",
+        )
+    return access_key

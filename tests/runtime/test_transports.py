@@ -50,7 +50,7 @@ def stage() -> Iterator[tuple[ManagementApi, FakeSockets, str]]:
     api, sockets, loop = ManagementApi(), FakeSockets(), LoopThread("test-http")
     api.connected(_record("abc=", "c1"))
     functions = runtime({}, Feed())
-    keys = SigningKeys({"testing": "testing"})
+    keys = KEYS
     http = GatewayHttp(
         api, sockets, functions, stage="prod", rest_routes={}, endpoints=dict, keys=keys
     )
@@ -64,13 +64,18 @@ def stage() -> Iterator[tuple[ManagementApi, FakeSockets, str]]:
         functions.close()
 
 
-def _client(endpoint: str) -> Any:
+KEYS = SigningKeys({"testing": "testing"}, region="us-east-1")
+
+
+def _client(
+    endpoint: str, key: str = "testing", secret: str = "testing", region: str = "us-east-1"
+) -> Any:
     return boto3.client(
         "apigatewaymanagementapi",
         endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        region_name=region,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
         config=Config(retries={"total_max_attempts": 1}),
     )
 
@@ -107,7 +112,7 @@ def test_in_process_transport_renders_the_same_verdicts_without_http(
     api, sockets, endpoint = stage
     sent_in_process: list[tuple[str, bytes]] = []
     transport = InProcessTransport(
-        api, lambda record, data: sent_in_process.append((record.label, data)), endpoint
+        api, lambda record, data: sent_in_process.append((record.label, data)), endpoint, KEYS
     )
     transport.install()
     try:
@@ -143,3 +148,47 @@ def test_injected_faults_reach_boto3_as_server_errors(
         _client(endpoint).post_to_connection(ConnectionId="abc=", Data=b"x")
     assert failure.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
     assert api.snapshot()["failed"] == 1
+
+
+def _refusal(client: Any) -> str:
+    try:
+        client.post_to_connection(ConnectionId="abc=", Data=b"x")
+    except ClientError as error:
+        status = error.response["ResponseMetadata"]["HTTPStatusCode"]
+        return f"{status} {error.response['Error']['Code']}"
+    return "200"
+
+
+def test_wrong_keys_get_the_same_403_in_process_as_over_http(
+    stage: tuple[ManagementApi, FakeSockets, str],
+) -> None:
+    """aws/management.py promises one answer whichever way the post travels: the in-process
+    transport checks the caller's keys and region as a signature by them would be."""
+    api, sockets, endpoint = stage
+    callers = {
+        "stranger": _client(endpoint, key="AKIDSTRANGER"),
+        "wrong secret": _client(endpoint, secret="guessed"),
+        "other region": _client(endpoint, region="eu-west-1"),
+    }
+    over_http = {name: _refusal(client) for name, client in callers.items()}
+    transport = InProcessTransport(api, lambda record, data: None, endpoint, KEYS)
+    transport.install()
+    try:
+        callers = {  # clients made after install carry its hook
+            "stranger": _client(endpoint, key="AKIDSTRANGER"),
+            "wrong secret": _client(endpoint, secret="guessed"),
+            "other region": _client(endpoint, region="eu-west-1"),
+        }
+        in_process = {name: _refusal(client) for name, client in callers.items()}
+    finally:
+        transport.uninstall()
+    assert (
+        over_http
+        == in_process
+        == {
+            "stranger": "403 UnrecognizedClientException",
+            "wrong secret": "403 InvalidSignatureException",
+            "other region": "403 InvalidSignatureException",
+        }
+    )
+    assert sockets.sent == [] and api.snapshot()["posted"] == 0
