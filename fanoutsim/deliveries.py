@@ -17,8 +17,15 @@ from fanoutsim.feed import Changed, Dropped, Passed, PipelineEvent
 
 #: What a handler returns for an event it did nothing with (a flight scheduled twice).
 DUPLICATE = "duplicate"
+#: ... or for a status older than the one the view model holds (it arrived late).
+STALE = "stale"
+#: Why such an update reaches nobody, by what the handler returned.
+NOTHING_WRITTEN = {
+    DUPLICATE: "duplicate flight: nothing written, nothing sent",
+    STALE: "superseded: a newer status of this flight was written first; nothing sent",
+}
 
-__all__ = ["Deliveries"]
+__all__ = ["DUPLICATE", "NOTHING_WRITTEN", "STALE", "Deliveries"]
 
 
 class Deliveries:
@@ -65,9 +72,10 @@ class Deliveries:
                 self.drop(trace_id, event.reason)
         elif isinstance(event, Changed) and event.kind == "invocation":
             result = getattr(event.subject, "result", None)
-            if isinstance(result, dict) and result.get("result") == DUPLICATE:
+            outcome = result.get("result") if isinstance(result, dict) else None
+            if outcome in NOTHING_WRITTEN:
                 for trace_id in event.subject.trace_ids:
-                    self.drop(trace_id, "duplicate flight: nothing written, nothing sent")
+                    self.drop(trace_id, NOTHING_WRITTEN[outcome])
 
     def received(self, trace_id: str, client: str) -> None:
         settled = False

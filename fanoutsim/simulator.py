@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
@@ -122,6 +123,8 @@ class Simulator(ClientVerbs):
         self.region = region
         self._closed = True  # until the stack is up
         self._watchers: dict[Callable[[str], None], Callable[[PipelineEvent], None]] = {}
+        self._version_lock = threading.Lock()
+        self._last_version = 0
         one_at_a_time.claim(self)
         try:
             options = Options(
@@ -234,8 +237,19 @@ class Simulator(ClientVerbs):
     @open_only
     def publish(self, flight_id: str, status: str, details: str = "") -> str:
         """Publish a ``Flight status updated`` event; returns the update's trace id."""
-        detail = {"flightId": flight_id, "event": status, "eventDetails": details}
+        detail = {
+            "flightId": flight_id,
+            "event": status,
+            "eventDetails": details,
+            "version": self._next_version(),  # the order published, whatever order it runs
+        }
         return self._publish(flight_model.STATUS_UPDATED, detail)
+
+    def _next_version(self) -> int:
+        """Microseconds since the epoch, strictly growing within this simulator."""
+        with self._version_lock:
+            self._last_version = max(time.time_ns() // 1000, self._last_version + 1)
+            return self._last_version
 
     @open_only
     def schedule_flight(self, flight: dict[str, Any]) -> str:

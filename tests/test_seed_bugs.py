@@ -1,4 +1,4 @@
-"""The seed's two defects on a switch, live: its one-page Scan skips every subscriber past
+"""The seed's defects on a switch, live: its one-page Scan skips every subscriber past
 the first 1 MB, and its ``$disconnect`` wired to the connect handler never deletes a row.
 
 Sources:
@@ -69,7 +69,7 @@ def test_disconnect_wired_to_connect_never_deletes_a_row() -> None:
         assert len(fixed.connections()) == 1
 
 
-def test_seed_bugs_true_means_both_and_unknown_names_are_refused() -> None:
+def test_seed_bugs_true_means_all_and_unknown_names_are_refused() -> None:
     with Simulator(seed_bugs=True) as sim:
         assert sim._stack.options.seed_bugs == stack.SEED_BUGS
     with pytest.raises(ConfigError, match="unknown seed bugs"):

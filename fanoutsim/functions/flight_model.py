@@ -12,6 +12,7 @@ terminal, event, eventDetails, createdAt, updatedAt`` plus ``operation`` (``CREA
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -33,6 +34,7 @@ __all__ = [
     "client_payload",
     "new_flight_item",
     "status_update",
+    "status_version",
 ]
 
 EVENT_SOURCE: Final = "flights.events"
@@ -131,6 +133,24 @@ def status_update(detail: Mapping[str, Any]) -> tuple[str, str, str, str | None]
         _optional(detail, "eventDetails", str) or "",
         trace if isinstance(trace, str) else None,
     )
+
+
+def status_version(detail: Mapping[str, Any], event_time: str | None) -> int:
+    """The ordering key of a status update: the producer's ``version`` (a whole number that
+    grows with every update it publishes; fanoutsim's producers use microseconds since the
+    epoch), else the event's ``time`` (EventBridge's, to the second) in microseconds, else
+    0. EventBridge guarantees no order and each event runs in its own invocation, so the
+    view model keeps a status only if no newer one was written first."""
+    version = detail.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version >= 0:
+        return version
+    if event_time:
+        try:
+            when = datetime.fromisoformat(event_time.replace("Z", "+00:00"))
+        except ValueError:
+            return 0
+        return int(when.timestamp() * 1_000_000)
+    return 0
 
 
 def _plain(value: Any) -> Any:

@@ -48,6 +48,7 @@ from botocore.exceptions import ClientError
 from fanoutsim.errors import ConfigError
 from fanoutsim.functions.aws_clients import management_api, scan_items, table
 from fanoutsim.functions.flight_model import client_payload
+from fanoutsim.functions.seed_bugs import SEED_BUGS, UNPAGINATED_SCAN, active
 from fanoutsim.functions.subscriptions import forget_connection, subscribers_of
 
 __all__ = [
@@ -69,10 +70,6 @@ __all__ = [
 ]
 
 FANOUT_MODES: Final = ("broadcast", "per-flight")
-UNPAGINATED_SCAN: Final = "unpaginated-scan"
-#: The seed's two defects, by name: its stream handler reads one Scan page; its template
-#: wires ``$disconnect`` to the connect handler (the stack applies that one in its routes).
-SEED_BUGS: Final = (UNPAGINATED_SCAN, "disconnect-wired-to-connect")
 DEFAULT_POST_CONCURRENCY: Final = 50
 MAX_POST_CONCURRENCY: Final = 1000
 #: Attempts per post, the first included: botocore's ``standard`` retry mode's default.
@@ -109,13 +106,8 @@ def post_attempts() -> int:
 
 
 def seed_bugs() -> frozenset[str]:
-    """The seed's defects this deployment reproduces on purpose (``SEED_BUGS``, comma
-    separated; none by default)."""
-    named = {b.strip() for b in os.environ.get("SEED_BUGS", "").split(",") if b.strip()}
-    unknown = named - set(SEED_BUGS)
-    if unknown:
-        raise ConfigError(f"SEED_BUGS names unknown bugs: {', '.join(sorted(unknown))}")
-    return frozenset(named)
+    """The seed's defects this deployment reproduces on purpose (``SEED_BUGS``)."""
+    return active()
 
 
 def connection_ids() -> list[str]:

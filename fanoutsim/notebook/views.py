@@ -225,8 +225,9 @@ FLIGHT_COLUMNS = (
     "expiresAt",
 )
 #: Attributes the view leaves out to fit a laptop's screen: the item type is always
-#: ``FlightStatus``, and the airline code and number spell the flight id.
-FLIGHT_HIDDEN = ("type", "airlineCode", "flightNum")
+#: ``FlightStatus``, the airline code and number spell the flight id, and the status's
+#: ordering key is bookkeeping (:func:`fanoutsim.functions.flight_model.status_version`).
+FLIGHT_HIDDEN = ("type", "airlineCode", "flightNum", "statusVersion")
 
 
 def _time_of_day(value: Any) -> Any:

@@ -89,3 +89,16 @@ def test_client_payload_is_the_seeds_to_json_plus_operation() -> None:
     assert flight_model.client_payload(image, "INSERT")["operation"] == "CREATE"
     without_gate = flight_model.client_payload({**image, "gate": None}, "MODIFY")
     assert "gate" not in without_gate  # JSON.stringify leaves undefined fields out
+
+
+def test_the_ordering_key_is_the_producers_version_else_the_events_time() -> None:
+    from fanoutsim.functions.flight_model import status_version
+
+    assert status_version({"version": 7}, "2026-01-01T00:00:00Z") == 7
+    assert (
+        status_version({}, "2026-01-01T00:00:01Z") - status_version({}, "2026-01-01T00:00:00Z")
+        == 1_000_000
+    )
+    for odd in ({"version": True}, {"version": -1}, {"version": "3"}):
+        assert status_version(odd, None) == 0  # not a version: the event's time, or 0
+    assert status_version({}, "not a time") == 0

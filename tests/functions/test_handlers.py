@@ -93,6 +93,44 @@ def test_status_update_changes_status_details_and_takes_updated_at_from_the_even
     assert item["type"] == "FlightStatus" and item["terminal"] == 1
 
 
+def _status(status: str, version: int | None = None, time: str = "") -> dict[str, Any]:
+    detail: dict[str, Any] = {"flightId": "FS1", "event": status}
+    if version is not None:
+        detail["version"] = version
+    return {**_bus_event(STATUS_UPDATED, detail), **({"time": time} if time else {})}
+
+
+def test_an_older_status_arriving_late_changes_nothing(aws_tables: Any) -> None:
+    """EventBridge does not order events and each runs in its own invocation: the board
+    must end on the status published last, whatever order the writes come in."""
+    flight_events.handler(_bus_event(NEW_FLIGHT, FLIGHT), None)
+    assert flight_events.handler(_status("TOOK_OFF", 3), None)["result"] == "updated"
+    assert flight_events.handler(_status("BOARDING", 1), None)["result"] == "stale"
+    assert flight_events.handler(_status("DEPARTURE_DELAYED", 2), None)["result"] == "stale"
+    [item] = _items(aws_tables, stack.FLIGHTS_TABLE)
+    assert item["event"] == "TOOK_OFF"
+    # without a version the event's time orders them (to the second, as EventBridge stamps)
+    assert (
+        flight_events.handler(_status("LANDED", time="2099-01-01T00:00:00Z"), None)["result"]
+        == "updated"
+    )
+    assert (
+        flight_events.handler(_status("BOARDING", time="2026-01-01T00:00:00Z"), None)["result"]
+        == "stale"
+    )
+    assert _items(aws_tables, stack.FLIGHTS_TABLE)[0]["event"] == "LANDED"
+
+
+def test_the_seeds_unordered_writes_let_a_late_status_win(
+    aws_tables: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEED_BUGS", "unordered-status-writes")
+    flight_events.handler(_bus_event(NEW_FLIGHT, FLIGHT), None)
+    flight_events.handler(_status("TOOK_OFF", 3), None)
+    assert flight_events.handler(_status("BOARDING", 1), None)["result"] == "updated"
+    assert _items(aws_tables, stack.FLIGHTS_TABLE)[0]["event"] == "BOARDING"
+
+
 @pytest.mark.parametrize(
     ("detail_type", "detail", "message"),
     [
