@@ -322,3 +322,12 @@ def test_one_update_posts_once_per_connections_row_an_outside_page_included(
         sim.wait_until_idle()
         after = sim.report().to_dict()["operations"]["apigatewaymanagementapi:PostToConnection"]
         assert after - before == len(sim.connections()) == 6
+
+
+def test_connect_events_carry_the_edges_headers(sim: Simulator) -> None:
+    sim.add_clients(1)
+    (event,) = [i.event for i in sim.invocations() if i.function == "on_connect"]
+    headers = event["headers"]
+    assert headers["X-Amzn-Trace-Id"].startswith("Root=1-")
+    assert headers["X-Forwarded-For"] == "127.0.0.1" and headers["X-Forwarded-Proto"] == "http"
+    assert headers["X-Forwarded-Port"] == sim.endpoints["websocket"].split(":")[2].split("/")[0]

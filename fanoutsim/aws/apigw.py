@@ -15,6 +15,7 @@ import base64
 import json
 import math
 import random
+import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ __all__ = [
     "EventSource",
     "connect_event",
     "disconnect_event",
+    "edge_headers",
     "error_frame",
     "message_event",
     "message_units",
@@ -141,6 +143,23 @@ def _event(
 
 def _headers(headers: Mapping[str, str]) -> dict[str, Any]:
     return {"headers": dict(headers), "multiValueHeaders": {k: [v] for k, v in headers.items()}}
+
+
+def edge_headers(
+    headers: Mapping[str, str], *, source_ip: str, port: int, proto: str, now_s: float
+) -> dict[str, str]:
+    """The upgrade's headers as API Gateway's edge passes them on: with an
+    ``X-Amzn-Trace-Id`` (``Root=1-<epoch seconds, hex>-<96 random bits, hex>``), and
+    ``X-Forwarded-For`` (the client's address appended to any it sent), ``-Port`` and
+    ``-Proto`` (locally the gateway's own port and scheme, where AWS says 443 and https)."""
+    passed = {k: v for k, v in headers.items() if not k.lower().startswith("x-forwarded-")}
+    sent = next((v for k, v in headers.items() if k.lower() == "x-forwarded-for"), "")
+    trace = f"Root=1-{int(now_s):08x}-{secrets.token_hex(12)}"
+    passed.setdefault("X-Amzn-Trace-Id", trace)
+    passed["X-Forwarded-For"] = f"{sent}, {source_ip}" if sent else source_ip
+    passed["X-Forwarded-Port"] = str(port)
+    passed["X-Forwarded-Proto"] = proto
+    return passed
 
 
 def connect_event(

@@ -177,7 +177,13 @@ class Gateway:
         )
         query_params = apigw.multi_query_parameters(query)
         label = (query_params or {}).get("client", [connection_id])[-1]
-        headers = dict(request.headers.raw_items())
+        headers = apigw.edge_headers(
+            dict(request.headers.raw_items()),
+            source_ip=source.source_ip,
+            port=self.port,
+            proto="http",
+            now_s=now / 1000,
+        )
         request_id = apigw.new_request_id()
         event = apigw.connect_event(
             source, headers=headers, query=query_params, request_id=request_id

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,18 @@ def test_split_frames_and_message_units() -> None:
     assert apigw.split_frames(b"") == [b""]
     assert [apigw.message_units(n) for n in (0, 1, 32768, 32769, 131072)] == [1, 1, 1, 2, 4]
     assert apigw.MAX_PAYLOAD_BYTES == 4 * apigw.FRAME_BYTES
+
+
+def test_the_edge_adds_a_trace_id_and_the_forwarded_headers() -> None:
+    """A real ``$connect`` event (``tests/events/apigw_connect.json``) carries
+    ``X-Amzn-Trace-Id`` and ``X-Forwarded-For/Port/Proto``, which the client never sent."""
+    real = json.loads((EVENTS / "apigw_connect.json").read_text())["headers"]
+    sent = {"Host": "h", "X-Forwarded-Port": "1", "X-Forwarded-For": "10.9.9.9"}
+    passed = apigw.edge_headers(sent, source_ip="127.0.0.1", port=9000, proto="http", now_s=1.7e9)
+    added = {k for k in real if k.startswith(("X-Amzn", "X-Forwarded"))}
+    assert added <= set(passed)
+    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24}", passed["X-Amzn-Trace-Id"])
+    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24}", real["X-Amzn-Trace-Id"])
+    assert passed["X-Amzn-Trace-Id"][7:15] == f"{int(1.7e9):08x}"
+    assert passed["X-Forwarded-For"] == "10.9.9.9, 127.0.0.1"  # the client's address appended
+    assert (passed["X-Forwarded-Port"], passed["X-Forwarded-Proto"]) == ("9000", "http")
