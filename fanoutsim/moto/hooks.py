@@ -34,10 +34,12 @@ import json
 import pickle
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from moto.core.exceptions import JsonRESTError
 from moto.events.exceptions import ValidationException
 
 from fanoutsim import tracing
@@ -160,19 +162,28 @@ class MotoHooks:
         records = PickledRecords(shard.items)
         self._patch(shard, "items", records, restore=lambda: list(records))  # all kept
 
-    def expire_shard_iterators(self, lifetime_s: float = ITERATOR_LIFETIME_S) -> None:
+    def expire_shard_iterators(
+        self, lifetime_s: float = ITERATOR_LIFETIME_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         """Forget each shard iterator ``lifetime_s`` after it was handed out, as DynamoDB
         Streams expires them after 15 minutes; moto keeps every one (about 1.6 KB, one per
         GetRecords) for as long as the process runs."""
         backend = self.account.streams_backend()
         self._patch(
-            backend, "shard_iterators", ExpiringIterators(backend.shard_iterators, lifetime_s)
+            backend,
+            "shard_iterators",
+            ExpiringIterators(backend.shard_iterators, lifetime_s, clock),
         )
 
 
 class ExpiringIterators(dict[str, Any]):
-    """moto's shard-iterator map, forgetting entries older than the lifetime as new ones
-    arrive (insertion order is age order, so this looks at the oldest only)."""
+    """moto's shard-iterator map, forgetting entries older than the lifetime: as new ones
+    arrive (insertion order is age order, so this looks at the oldest only) and when one is
+    used. Using an expired iterator raises ``ExpiredIteratorException`` and an unknown one
+    ``ValidationException``, as DynamoDB Streams answers, instead of moto's raw KeyError."""
+
+    #: How many expired iterators are remembered, to tell "expired" from "never issued".
+    REMEMBERED = 10_000
 
     def __init__(
         self,
@@ -184,6 +195,14 @@ class ExpiringIterators(dict[str, Any]):
         self._lifetime_s = lifetime_s
         self._clock = clock
         self._issued: dict[str, float] = dict.fromkeys(existing, clock())
+        self._expired: OrderedDict[str, None] = OrderedDict()
+
+    def _expire(self, arn: str) -> None:
+        del self._issued[arn]
+        self.pop(arn, None)
+        self._expired[arn] = None
+        while len(self._expired) > self.REMEMBERED:
+            self._expired.popitem(last=False)
 
     def __setitem__(self, arn: str, iterator: Any) -> None:
         now = self._clock()
@@ -191,10 +210,23 @@ class ExpiringIterators(dict[str, Any]):
             oldest, at = next(iter(self._issued.items()))
             if now - at < self._lifetime_s:
                 break
-            del self._issued[oldest]
-            self.pop(oldest, None)
+            self._expire(oldest)
         self._issued[arn] = now
         super().__setitem__(arn, iterator)
+
+    def __getitem__(self, arn: str) -> Any:
+        issued = self._issued.get(arn)
+        if issued is not None and self._clock() - issued >= self._lifetime_s:
+            self._expire(arn)
+        if arn in self._expired:
+            raise JsonRESTError(
+                "ExpiredIteratorException",
+                "The shard iterator has expired and can no longer be used to retrieve stream "
+                "records (an iterator expires 15 minutes after GetShardIterator returned it).",
+            )
+        if not super().__contains__(arn):
+            raise JsonRESTError("ValidationException", "Invalid ShardIterator")
+        return super().__getitem__(arn)
 
 
 class PickledRecord:

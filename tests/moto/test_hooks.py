@@ -194,8 +194,9 @@ def test_shard_iterators_are_forgotten_15_minutes_after_they_are_handed_out() ->
 
 def test_get_records_still_pages_through_the_stream_with_expiry_on(hooks: MotoHooks) -> None:
     """Each GetRecords hands out a new iterator; the chain still reads every record, and
-    the map holds only those handed out within the lifetime."""
-    hooks.expire_shard_iterators(lifetime_s=0.0)  # every older iterator expires at once
+    once the lifetime has passed the map holds only the newest."""
+    now = [0.0]
+    hooks.expire_shard_iterators(lifetime_s=900, clock=lambda: now[0])
     table = boto3.resource("dynamodb").Table(stack.FLIGHTS_TABLE)
     streams = boto3.client("dynamodbstreams")
     iterator = _trim_horizon(table.latest_stream_arn)
@@ -206,8 +207,26 @@ def test_get_records_still_pages_through_the_stream_with_expiry_on(hooks: MotoHo
         seen += [r["dynamodb"]["Keys"]["flightId"]["S"] for r in page["Records"]]
         iterator = page["NextShardIterator"]
     assert seen == [f"F{n}" for n in range(5)]
-    assert len(hooks.account.streams_backend().shard_iterators) == 1
+    now[0] = 901
     assert len(_read_all(table.latest_stream_arn)) == 5  # read records stay in the shard
+    assert len(hooks.account.streams_backend().shard_iterators) == 2  # that read's two
+
+
+def test_an_expired_or_unknown_iterator_gets_streams_own_error(hooks: MotoHooks) -> None:
+    """GetRecords with an iterator older than 15 minutes answers ExpiredIteratorException,
+    with one never issued ValidationException (moto raised a bare KeyError for both)."""
+    now = [0.0]
+    hooks.expire_shard_iterators(lifetime_s=900, clock=lambda: now[0])
+    table = boto3.resource("dynamodb").Table(stack.FLIGHTS_TABLE)
+    streams = boto3.client("dynamodbstreams")
+    iterator = _trim_horizon(table.latest_stream_arn)
+    now[0] = 900.5
+    with pytest.raises(ClientError) as expired:
+        streams.get_records(ShardIterator=iterator)
+    assert expired.value.response["Error"]["Code"] == "ExpiredIteratorException"
+    with pytest.raises(ClientError) as unknown:
+        streams.get_records(ShardIterator=iterator.replace("0", "1", 1) + "x")
+    assert unknown.value.response["Error"]["Code"] == "ValidationException"
 
 
 def test_concurrent_writers_get_unique_sequence_numbers(hooks: MotoHooks) -> None:
