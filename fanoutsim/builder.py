@@ -374,6 +374,7 @@ def _assemble(s: Stack) -> None:
     s.bus = EventBusDispatcher(s.runtime, s.delays, s.feed, s.loop.loop)
     bus = s.bus
     s.hooks.validate_put_events(s.admit)
+    s.hooks.validate_rules()
     s.hooks.deliver_rule(stack.BUS, stack.RULE, lambda event: bus.submit(stack.RULE_TARGET, event))
 
     # DynamoDB Streams: the mapping's state machine, the poller, and the commit hook that

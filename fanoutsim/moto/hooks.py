@@ -40,11 +40,12 @@ from datetime import datetime
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
-from moto.events.exceptions import ValidationException
+from moto.events.exceptions import InvalidEventPatternException, ValidationException
 
 from fanoutsim import tracing
 from fanoutsim.aws import eventbridge
 from fanoutsim.aws.patterns import matches, validate_pattern
+from fanoutsim.errors import FanoutsimError
 from fanoutsim.moto.account import MotoAccount
 
 __all__ = [
@@ -119,6 +120,23 @@ class MotoHooks:
             ]
 
         self._patch(backend, "put_events", validated)
+
+    def validate_rules(self) -> None:
+        """Refuse a ``PutRule`` whose event pattern EventBridge would refuse (moto stores any
+        pattern, and then matches unknown operators as true), from any caller."""
+        backend = self.account.events_backend()
+        put_rule: Callable[..., Any] = backend.put_rule
+
+        def validated(name: str, *args: Any, **kwargs: Any) -> Any:
+            text = kwargs.get("event_pattern")
+            if text:
+                try:
+                    validate_pattern(json.loads(text))
+                except (ValueError, FanoutsimError) as error:
+                    raise InvalidEventPatternException(str(error)) from None
+            return put_rule(name, *args, **kwargs)
+
+        self._patch(backend, "put_rule", validated)
 
     def deliver_rule(
         self, bus: str, rule_name: str, on_event: Callable[[dict[str, Any]], None]

@@ -100,6 +100,7 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
     rule = backend.describe_rule(stack.RULE, stack.BUS)
     shard = account.table(stack.FLIGHTS_TABLE).stream_shard
     before = (backend.put_events, rule.send_to_targets, shard.add)
+    put_rule = backend.put_rule
     hooks = MotoHooks(account)
     hooks.validate_put_events(lambda entry: None)
     hooks.deliver_rule(stack.BUS, stack.RULE, lambda event: None)
@@ -107,13 +108,16 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
     iterators = account.streams_backend().shard_iterators
     hooks.expire_shard_iterators()
     hooks.pickle_stream_records(stack.FLIGHTS_TABLE)
-    assert hooks.installed == 5 + 4  # put_events, rule, add, iterators, records, 4 writes
+    hooks.validate_rules()
+    assert hooks.installed == 6 + 4  # put_events, rule, add, iterators, records, put_rule,
+    # and 4 writes
     assert (backend.put_events, rule.send_to_targets, shard.add) != before
     assert isinstance(account.streams_backend().shard_iterators, ExpiringIterators)
     hooks.remove()
     hooks.remove()  # idempotent
     assert hooks.installed == 0
     assert (backend.put_events, rule.send_to_targets, shard.add) == before
+    assert backend.put_rule == put_rule
     assert not {"put_events", "send_to_targets", "add"} & (
         set(vars(backend)) | set(vars(rule)) | set(vars(shard))
     )
@@ -258,3 +262,19 @@ def test_concurrent_writers_get_unique_sequence_numbers(hooks: MotoHooks) -> Non
     assert sorted(committed) == sorted(
         (f"t{w}-{i}",) for w in range(writers) for i in range(writes)
     )
+
+
+def test_put_rule_refuses_a_pattern_eventbridge_refuses(hooks: MotoHooks) -> None:
+    """moto stores any pattern (and then matches an unknown operator as true); EventBridge
+    answers InvalidEventPatternException, from any caller."""
+    hooks.validate_rules()
+    events = boto3.client("events")
+    with pytest.raises(ClientError) as refused:
+        events.put_rule(
+            Name="bad",
+            EventBusName=stack.BUS,
+            EventPattern=json.dumps({"detail": {"x": [{"no-such-operator": 1}]}}),
+        )
+    assert refused.value.response["Error"]["Code"] == "InvalidEventPatternException"
+    good = {"source": ["flights.events"], "detail": {"x": [{"prefix": "F"}]}}
+    events.put_rule(Name="good", EventBusName=stack.BUS, EventPattern=json.dumps(good))
