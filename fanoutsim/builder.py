@@ -310,6 +310,7 @@ def _assemble(s: Stack) -> None:
     s.feed.subscribe(s.tracer.observe)
     s.feed.subscribe(s.deliveries.observe)
     s.deliveries.on_settled = s.tracer.settle
+    s.deliveries.settle_by_what_was_read = options.fanout == "per-flight"
     stream_arn = stack.create_tables(s.dynamodb)
     stack.create_bus(s.events, options.region)
 

@@ -53,6 +53,12 @@ class Deliveries:
         #: Called (outside the lock) with each update that owes nothing more, so the tracer
         #: can pack its stamps.
         self.on_settled: Callable[[str], None] = lambda _trace_id: None
+        #: Per-flight: who is owed an update is what the stream handler read (the flight's
+        #: subscribers at its Query), not who followed the flight at publish time. When an
+        #: invocation delivered its whole batch, owed clients it never posted to had
+        #: unsubscribed first, and count as left.
+        self.settle_by_what_was_read = False
+        self._posted: dict[str, set[str]] = {}  # trace -> clients posted to, while owed
 
     def expect(self, trace_id: str, clients: Iterable[str], audience: int | None = None) -> None:
         with self._done:
@@ -67,6 +73,12 @@ class Deliveries:
         if isinstance(event, Passed) and event.point == "receipt":
             for trace_id in event.trace_ids:
                 self.received(trace_id, event.key)
+        elif isinstance(event, Passed) and event.point == "post":
+            if self.settle_by_what_was_read:
+                with self._done:
+                    for trace_id in event.trace_ids:
+                        if trace_id in self._outstanding:
+                            self._posted.setdefault(trace_id, set()).add(event.key)
         elif isinstance(event, Dropped):
             for trace_id in event.trace_ids:
                 self.drop(trace_id, event.reason)
@@ -76,6 +88,12 @@ class Deliveries:
             if outcome in NOTHING_WRITTEN:
                 for trace_id in event.subject.trace_ids:
                     self.drop(trace_id, NOTHING_WRITTEN[outcome])
+            elif (
+                self.settle_by_what_was_read
+                and isinstance(result, dict)
+                and result.get("batchItemFailures") == []
+            ):  # a fan-out that delivered its whole batch: its audience is known
+                self._settle_unposted(event.subject.trace_ids)
 
     def received(self, trace_id: str, client: str) -> None:
         settled = False
@@ -85,6 +103,7 @@ class Deliveries:
                 waiting.discard(client)
                 if not waiting:
                     del self._outstanding[trace_id]
+                    self._posted.pop(trace_id, None)
                     self._done.notify_all()
                     settled = True
             else:  # a late receipt of a pair already given up on
@@ -96,10 +115,33 @@ class Deliveries:
         """The update will reach nobody more: its missing pairs become undelivered."""
         with self._done:
             waiting = self._outstanding.pop(trace_id, set())
+            self._posted.pop(trace_id, None)
             self._undelivered.setdefault(trace_id, set()).update(waiting)
             self.dropped.setdefault(trace_id, reason)
             self._done.notify_all()
         self.on_settled(trace_id)
+
+    def _settle_unposted(self, trace_ids: Iterable[str]) -> None:
+        """The fan-out of these updates is over: owed clients it never posted to were not
+        among the subscribers it read (they unsubscribed first): they count as left."""
+        settled: list[str] = []
+        with self._done:
+            for trace_id in trace_ids:
+                waiting = self._outstanding.get(trace_id)
+                posted = self._posted.pop(trace_id, set())
+                if waiting is None:
+                    continue
+                unread = waiting - posted
+                if unread:
+                    self._left += len(unread)
+                    waiting -= unread
+                if not waiting:
+                    del self._outstanding[trace_id]
+                    self._posted.pop(trace_id, None)
+                    settled.append(trace_id)
+            self._done.notify_all()
+        for trace_id in settled:
+            self.on_settled(trace_id)
 
     def forget_clients(self, clients: Iterable[str]) -> None:
         """Clients that left are owed nothing more: their missing pairs become left."""
@@ -113,6 +155,7 @@ class Deliveries:
                     self._outstanding[trace_id] -= gone
                     if not self._outstanding[trace_id]:
                         del self._outstanding[trace_id]
+                        self._posted.pop(trace_id, None)
                         settled.append(trace_id)
             self._done.notify_all()
         for trace_id in settled:

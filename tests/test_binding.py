@@ -17,7 +17,9 @@ SLOW_POSTS = load_profile("instant").with_delay(
 
 
 def test_a_backlog_behind_the_stream_handler_is_named() -> None:
-    with Simulator(profile=SLOW_POSTS, post_concurrency=1) as sim:
+    # ten statuses of one flight back to back, each written (none superseded): ten records
+    unordered = ("unordered-status-writes",)
+    with Simulator(profile=SLOW_POSTS, post_concurrency=1, seed_bugs=unordered) as sim:
         sim.add_clients(20)
         sim.load_flights()
         for _ in range(10):
