@@ -262,3 +262,26 @@ def test_the_seeds_stream_filter_keeps_flight_status_items_only() -> None:
         assert set(client.board) == {"FS101"}  # the Note never reached anyone
         assert seeded.stream_counters()["filtered"] >= 1
         assert seeded.mapping_config.batch_size == 1
+
+
+def test_the_seeds_signed_flights_request_gets_its_cors_preflight(sim: Simulator) -> None:
+    """The seed's frontend signs GET /flights with an identity pool's credentials (its API
+    uses IAM authorization), so the browser sends OPTIONS first: it used to get 404 and
+    the frontend's table stayed empty."""
+    import urllib.request
+
+    request = urllib.request.Request(
+        sim.endpoints["rest"] + "/flights",
+        method="OPTIONS",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization,x-amz-date,x-amz-security-token",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        allowed = answer.headers["Access-Control-Allow-Headers"].lower()
+        assert answer.status == 204 and answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert {"authorization", "x-amz-date", "x-amz-security-token"} <= {
+        h.strip() for h in allowed.split(",")
+    }

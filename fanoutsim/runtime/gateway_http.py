@@ -37,6 +37,19 @@ MISDIRECTED = Response(
     b"Misdirected Request: this server answers only to the addresses fanoutsim printed\n",
     _TEXT,
 )
+#: A CORS preflight on loopback: any origin, the headers a SigV4-signed request carries.
+_PREFLIGHT_ANY = Response(
+    204,
+    headers={
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Methods": "GET, OPTIONS",
+        "Access-Control-Allow-Headers": (
+            "Authorization, Content-Type, X-Amz-Date, X-Amz-Security-Token, "
+            "X-Amz-Content-Sha256, X-Amz-User-Agent"
+        ),
+        "Access-Control-Max-Age": "600",
+    },
+)
 _CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css"}
 
 
@@ -86,10 +99,17 @@ class GatewayHttp:
                 return _with_request_id(MISDIRECTED)
             if request.method == "OPTIONS":
                 return _with_request_id(self._preflight(request))
+        elif request.method == "OPTIONS" and self._is_rest(request.path):
+            # the seed's frontend signs GET /flights (IAM), so its browser asks first
+            return _with_request_id(_PREFLIGHT_ANY)
         answer = self._route(request)
         if isinstance(answer, Response):
             return _with_request_id(self._cors(request, answer))
         return _later_with_request_id(answer, lambda r: self._cors(request, r))
+
+    def _is_rest(self, path: str) -> bool:
+        local = path.removeprefix("/" + self.stage)
+        return any(route.split(" ", 1)[1] == local for route in self.rest_routes)
 
     def _origin(self, request: Request) -> str | None:
         """The request's ``Origin`` if it is one of this server's own pages."""
