@@ -124,42 +124,37 @@ class Deliveries:
     def _settle_unposted(self, trace_ids: Iterable[str]) -> None:
         """The fan-out of these updates is over: owed clients it never posted to were not
         among the subscribers it read (they unsubscribed first): they count as left."""
-        settled: list[str] = []
         with self._done:
-            for trace_id in trace_ids:
-                waiting = self._outstanding.get(trace_id)
-                posted = self._posted.pop(trace_id, set())
-                if waiting is None:
-                    continue
-                unread = waiting - posted
-                if unread:
-                    self._left += len(unread)
-                    waiting -= unread
-                if not waiting:
-                    del self._outstanding[trace_id]
-                    self._posted.pop(trace_id, None)
-                    settled.append(trace_id)
-            self._done.notify_all()
+            owed = {
+                t: self._outstanding.get(t, set()) - self._posted.pop(t, set()) for t in trace_ids
+            }
+            settled = self._left_first({t: names for t, names in owed.items() if names})
         for trace_id in settled:
             self.on_settled(trace_id)
 
     def forget_clients(self, clients: Iterable[str]) -> None:
         """Clients that left are owed nothing more: their missing pairs become left."""
         names = set(clients)
-        settled: list[str] = []
         with self._done:
-            for trace_id in list(self._outstanding):
-                gone = self._outstanding[trace_id] & names
-                if gone:
-                    self._left += len(gone)
-                    self._outstanding[trace_id] -= gone
-                    if not self._outstanding[trace_id]:
-                        del self._outstanding[trace_id]
-                        self._posted.pop(trace_id, None)
-                        settled.append(trace_id)
-            self._done.notify_all()
+            settled = self._left_first({t: owed & names for t, owed in self._outstanding.items()})
         for trace_id in settled:
             self.on_settled(trace_id)
+
+    def _left_first(self, gone: dict[str, set[str]]) -> list[str]:
+        """Count these owed pairs as left (under the lock); the updates now settled."""
+        settled = []
+        for trace_id, names in gone.items():
+            waiting = self._outstanding.get(trace_id)
+            if waiting is None or not names:
+                continue
+            self._left += len(names & waiting)
+            waiting -= names
+            if not waiting:
+                del self._outstanding[trace_id]
+                self._posted.pop(trace_id, None)
+                settled.append(trace_id)
+        self._done.notify_all()
+        return settled
 
     def outstanding(self) -> dict[str, set[str]]:
         with self._done:
