@@ -16,11 +16,13 @@ import ipaddress
 import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
 from fanoutsim.errors import ConfigError
 
 __all__ = [
+    "MISDIRECTED_TEXT",
     "Interfaces",
     "Reach",
     "advertised_hosts",
@@ -34,6 +36,12 @@ __all__ = [
     "reach",
     "url_host",
 ]
+
+#: The body of every listener's 421 (RFC 9110 section 15.5.20) to a request naming a host
+#: the stack did not advertise.
+MISDIRECTED_TEXT: Final = (
+    "Misdirected Request: this server answers only to the addresses fanoutsim printed\n"
+)
 
 #: An address in TEST-NET-1 (RFC 5737), never routed: connecting a UDP socket to it sends
 #: nothing, and only asks the kernel which source address its default route would use.

@@ -27,9 +27,20 @@ from fanoutsim.functions.stream_fanout import (
 from fanoutsim.runtime.function_runtime import FunctionSpec
 from fanoutsim.timing.profiles import TimingProfile
 
-__all__ = ["Options", "Ports", "Transport"]
+__all__ = ["Options", "Ports", "Transport", "bind_host", "reaches_others"]
 
 Transport = Literal["http", "in-process"]
+
+
+def bind_host(host: str | None, room: bool) -> str:
+    """Where to listen: ``host`` if given, else every interface for a room, else loopback."""
+    return host or ("0.0.0.0" if room else "127.0.0.1")
+
+
+def reaches_others(host: str, room: bool) -> bool:
+    """Whether other devices are meant to reach a stack bound to ``host`` (a room, or a bind
+    beyond loopback): then every listener checks ``Host`` and the keys are the run's own."""
+    return room or is_exposed(host)
 
 
 @dataclass(frozen=True)
@@ -105,9 +116,8 @@ class Options:
 
     @property
     def guarded(self) -> bool:
-        """Whether other devices are meant to reach this stack (a room, or a bind beyond
-        loopback): then every listener checks ``Host`` and the keys are this run's own."""
-        return self.room or is_exposed(self.host)
+        """Whether other devices are meant to reach this stack (:func:`reaches_others`)."""
+        return reaches_others(self.host, self.room)
 
     def routes_wired(self) -> dict[str, str]:
         """The route set with the seed's ``$disconnect`` bug applied if asked for."""

@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from fanoutsim import arguments, stack
-from fanoutsim.addresses import is_exposed
 from fanoutsim.errors import ConfigError
+from fanoutsim.options import bind_host, reaches_others
 from fanoutsim.qr import qr_text
 from fanoutsim.sample_flights import sample_flights, scripted_day
 
@@ -173,7 +173,7 @@ def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
 
 def exposure(host: str, room: bool) -> str | None:
     """What a bind beyond loopback exposes, in one paragraph (None on loopback)."""
-    if not (room or is_exposed(host)):
+    if not reaches_others(host, room):
         return None
     return (
         f"fanoutsim: listening on {host}: devices that can reach this machine can open the "
@@ -234,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
     from fanoutsim.builder import Ports
     from fanoutsim.simulator import Simulator
 
-    host = args.host or ("0.0.0.0" if args.room else "127.0.0.1")
+    host = bind_host(args.host, args.room)
     notice = exposure(host, args.room)
     if notice:
         print(notice, file=sys.stderr)

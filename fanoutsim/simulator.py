@@ -28,7 +28,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from fanoutsim import one_at_a_time, stack
-from fanoutsim.addresses import is_exposed
 from fanoutsim.aws.authorizer import AuthorizerConfig
 from fanoutsim.aws.esm import MappingConfig
 from fanoutsim.aws.quotas import GatewayQuotas
@@ -40,6 +39,7 @@ from fanoutsim.faults import FaultPlan
 from fanoutsim.feed import Changed, PipelineEvent
 from fanoutsim.functions import flight_model
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_ATTEMPTS, DEFAULT_POST_CONCURRENCY
+from fanoutsim.options import bind_host, reaches_others
 from fanoutsim.report import Report, RunSnapshot, build_report
 from fanoutsim.room import RoomSnapshot
 from fanoutsim.runtime.function_runtime import Handler, Invocation
@@ -55,9 +55,9 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 
-def _credentials_for(host: str | None, room: bool) -> tuple[str, str]:
+def _credentials_for(host: str, room: bool) -> tuple[str, str]:
     """The well-known testing keys on loopback; a pair made for this run otherwise."""
-    if room or (host is not None and is_exposed(host)):
+    if reaches_others(host, room):
         return ("AKFS" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30))
     return stack.DEFAULT_CREDENTIALS
 
@@ -126,6 +126,7 @@ class Simulator(ClientVerbs):
         self._version_lock = threading.Lock()
         self._last_version = 0
         one_at_a_time.claim(self)
+        bind = bind_host(host, room)
         try:
             options = Options(
                 profile=self.profile,
@@ -134,7 +135,7 @@ class Simulator(ClientVerbs):
                 seed=seed,
                 region=region,
                 connect_token=connect_token,
-                host=host or ("0.0.0.0" if room else "127.0.0.1"),
+                host=bind,
                 room=room,
                 public_host=public_host,
                 routes=routes,
@@ -143,7 +144,7 @@ class Simulator(ClientVerbs):
                 fanout=fanout,
                 post_concurrency=post_concurrency,
                 post_attempts=post_attempts,
-                credentials=credentials or _credentials_for(host, room),
+                credentials=credentials or _credentials_for(bind, room),
                 authorizer=AuthorizerConfig() if authorizer is True else authorizer or None,
                 denied_users=tuple(denied_users),
                 quotas=quotas or GatewayQuotas(),

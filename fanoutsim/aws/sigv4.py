@@ -52,6 +52,27 @@ def _forbidden(code: str, message: str) -> ManagementError:
     return error(code, message, 403)
 
 
+def _unknown_key() -> ManagementError:
+    return _forbidden(
+        "UnrecognizedClientException", "The security token included in the request is invalid."
+    )
+
+
+def _mismatch() -> ManagementError:
+    return _forbidden(
+        "InvalidSignatureException",
+        "The request signature we calculated does not match the signature you provided.",
+    )
+
+
+def _check_region(keys: SigningKeys, region: str) -> None:
+    if keys.region is not None and region != keys.region:
+        raise _forbidden(
+            "InvalidSignatureException",
+            f"Credential should be scoped to a valid region, not '{region}'.",
+        )
+
+
 def verify(
     keys: SigningKeys,
     *,
@@ -76,9 +97,7 @@ def verify(
         )
     secret = keys.secrets.get(parts["key"])
     if secret is None:
-        raise _forbidden(
-            "UnrecognizedClientException", "The security token included in the request is invalid."
-        )
+        raise _unknown_key()
     stamp = headers.get("x-amz-date", "")
     try:
         signed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
@@ -91,11 +110,7 @@ def verify(
             f"Signature expired: {stamp} is now earlier than "
             f"{(clock - MAX_SKEW):%Y%m%dT%H%M%SZ} ({clock:%Y%m%dT%H%M%SZ} - 5 min.)",
         )
-    if keys.region is not None and parts["region"] != keys.region:
-        raise _forbidden(
-            "InvalidSignatureException",
-            f"Credential should be scoped to a valid region, not '{parts['region']}'.",
-        )
+    _check_region(keys, parts["region"])
     claimed = headers.get("x-amz-content-sha256")
     if claimed is not None and claimed != hashlib.sha256(body).hexdigest():
         # the signature would otherwise cover the claimed hash, not the body that came
@@ -116,10 +131,7 @@ def verify(
         parts["service"],
     )
     if not hmac.compare_digest(expected, parts["signature"]):
-        raise _forbidden(
-            "InvalidSignatureException",
-            "The request signature we calculated does not match the signature you provided.",
-        )
+        raise _mismatch()
     return parts["key"]
 
 
@@ -138,17 +150,8 @@ def verify_credentials(keys: SigningKeys, access_key: str, secret: str, region: 
     unknown key, another secret or another region is refused with the same error."""
     known = keys.secrets.get(access_key)
     if known is None:
-        raise _forbidden(
-            "UnrecognizedClientException", "The security token included in the request is invalid."
-        )
-    if keys.region is not None and region != keys.region:
-        raise _forbidden(
-            "InvalidSignatureException",
-            f"Credential should be scoped to a valid region, not '{region}'.",
-        )
+        raise _unknown_key()
+    _check_region(keys, region)
     if not hmac.compare_digest(known.encode(), secret.encode()):
-        raise _forbidden(
-            "InvalidSignatureException",
-            "The request signature we calculated does not match the signature you provided.",
-        )
+        raise _mismatch()
     return access_key

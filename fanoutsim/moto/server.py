@@ -35,7 +35,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from fanoutsim.addresses import host_allowed
+from fanoutsim.addresses import MISDIRECTED_TEXT, host_allowed
 from fanoutsim.aws import sigv4
 from fanoutsim.aws.dynamodb_requests import request_error
 from fanoutsim.aws.limits import limit
@@ -109,7 +109,7 @@ class Guard:
         if self.allowed_hosts is not None and not host_allowed(
             environ.get("HTTP_HOST"), self.allowed_hosts
         ):
-            text = b"Misdirected Request: this server answers only to the addresses printed\n"
+            text = MISDIRECTED_TEXT.encode()
             return _answer(start_response, "421 Misdirected Request", text, "text/plain")
         if environ.get("HTTP_TRANSFER_ENCODING"):
             return _answer(start_response, "411 Length Required", b"", "text/plain")
@@ -195,7 +195,6 @@ class AwsEndpoint:
         count: Callable[[str, str], None],
         guard: Guard,
     ) -> None:
-        self._host = host
         app = DomainDispatcherApplication(create_backend_app)
 
         def counted(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -218,10 +217,6 @@ class AwsEndpoint:
     @property
     def port(self) -> int:
         return int(self._server.server_port)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._host}:{self._server.server_port}"
 
     def stop(self) -> None:
         self._server.shutdown()

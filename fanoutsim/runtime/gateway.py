@@ -30,7 +30,7 @@ from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 
 from fanoutsim import tracing
-from fanoutsim.addresses import host_allowed
+from fanoutsim.addresses import MISDIRECTED_TEXT, host_allowed
 from fanoutsim.aws import apigw
 from fanoutsim.aws import authorizer as auth
 from fanoutsim.aws.authorizer import AuthorizerCache, AuthorizerConfig
@@ -141,10 +141,6 @@ class Gateway:
         port: int = next(iter(self._server.sockets)).getsockname()[1]
         return port
 
-    @property
-    def url(self) -> str:
-        return f"ws://{self.host}:{self.port}/{self.stage}"
-
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
@@ -158,7 +154,7 @@ class Gateway:
         if self.allowed_hosts is not None and not (
             len(hosts) == 1 and host_allowed(hosts[0], self.allowed_hosts)
         ):
-            return ws.respond(421, "Misdirected Request: this server answers to its own name\n")
+            return ws.respond(421, MISDIRECTED_TEXT)
         if path.rstrip("/") != f"/{self.stage}":
             return ws.respond(404, f"No stage at {path}\n")
         if not self._new_connections.take():  # the account's new-connection rate

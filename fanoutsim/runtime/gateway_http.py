@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from fanoutsim.addresses import as_seen_from, host_allowed, host_name
+from fanoutsim.addresses import MISDIRECTED_TEXT, as_seen_from, host_allowed, host_name
 from fanoutsim.aws import apigw, management, sigv4
 from fanoutsim.aws.management import ConnectionRecord, ManagementApi
 from fanoutsim.errors import ManagementError
@@ -32,11 +32,7 @@ __all__ = ["MISDIRECTED", "WEB_ROOT", "GatewayHttp", "Sockets", "error_response"
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 _TEXT = {"Content-Type": "text/plain; charset=utf-8"}
 #: A request whose ``Host`` is not this server's (RFC 9110 section 15.5.20).
-MISDIRECTED = Response(
-    421,
-    b"Misdirected Request: this server answers only to the addresses fanoutsim printed\n",
-    _TEXT,
-)
+MISDIRECTED = Response(421, MISDIRECTED_TEXT.encode(), _TEXT)
 #: A CORS preflight on loopback: any origin, the headers a SigV4-signed request carries.
 _PREFLIGHT_ANY = Response(
     204,
