@@ -174,6 +174,7 @@ class Stack:
         counts = self.api.snapshot()
         duplicates, repeated = self.subscribers.duplicates() if self.subscribers else (0, 0)
         dropped = dict(self.deliveries.dropped)
+        timelines = self.tracer.timelines()
         return RunSnapshot(
             profile=self.options.profile.name,
             transport=self.options.transport,
@@ -183,9 +184,9 @@ class Stack:
             published_kinds=dict(self.published_kinds),
             status_updates_at=tuple(
                 at
-                for t in self.published
-                if self.kind_of.get(t) == flight_model.STATUS_UPDATED
-                and (at := self.tracer.timeline(t).points.get("put_events")) is not None
+                for timeline in timelines
+                if self.kind_of.get(timeline.trace_id) == flight_model.STATUS_UPDATED
+                and (at := timeline.points.get("put_events")) is not None
             ),
             stream_batches=tuple(
                 (len(i.event.get("Records", [])), i.duration_ms)
@@ -202,7 +203,8 @@ class Stack:
                 "posted": counts["posted"],
             },
             meter=self.meter.snapshot(time.time()),
-            timelines=tuple(self.tracer.timeline(t) for t in self.published if t not in dropped),
+            timelines=tuple(t for t in timelines if t.trace_id not in dropped),
+            stages_over=(len(timelines), self.tracer.forgotten),
             stream={
                 **self.mapping.counters(),
                 "discarded_records": self.poller.discarded,

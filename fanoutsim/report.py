@@ -44,6 +44,13 @@ class Report:
             "",
             f"{'stage':<18}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}",
         ]
+        window = d.get("stages_over", {})
+        if window.get("forgotten"):
+            lines.insert(
+                -1,
+                f"stages over the latest {window['updates']:,} updates (the "
+                f"{window['forgotten']:,} before them were forgotten to bound memory)",
+            )
         for name, stats in d["stages"].items():
             cells = [
                 f"{stats[k]:>10.2f}" if stats[k] is not None else f"{'-':>10}"
@@ -133,6 +140,9 @@ class RunSnapshot:
     status_updates_at: tuple[float, ...] = ()
     #: (records, duration ms) of each recent stream handler invocation.
     stream_batches: tuple[tuple[int, float], ...] = ()
+    #: (updates whose stamps the stages are over, older updates forgotten): the tracer's
+    #: window, see :class:`fanoutsim.tracing.Tracer`.
+    stages_over: tuple[int, int] = (0, 0)
     #: The room's devices (:meth:`fanoutsim.room.RoomSnapshot.to_dict`), with a room.
     room: dict[str, Any] | None = None
 
@@ -222,6 +232,7 @@ def build_report(run: RunSnapshot) -> Report:
         },
         "deliveries": dict(run.deliveries),
         "stages": {name: percentiles(samples[name]) for name, _, _ in STAGES},
+        "stages_over": {"updates": run.stages_over[0], "forgotten": run.stages_over[1]},
         "operations": dict(meter["operations"]),
         "outside_operations": dict(meter["outside_operations"]),
         "operations_by_function": dict(meter["operations_by_function"]),

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,10 +165,27 @@ class Timeline:
 
 
 class Tracer:
-    """Collects stamps from any thread; first stamp of a point wins (retries don't move it)."""
+    """Collects stamps from any thread; first stamp of a point wins (retries don't move it).
 
-    def __init__(self) -> None:
+    Memory is bounded: once an update settles its stamps are packed and it joins a queue of
+    settled updates; when those hold more than ``keep_stamps`` stamps, the oldest settled
+    updates are forgotten whole (:attr:`forgotten` counts them), so the report's stage
+    percentiles are exact over a window of the latest updates rather than approximate over
+    all. Updates still owed something are never forgotten.
+    """
+
+    #: About 16 bytes a packed stamp: the default window holds about 16 MB of stamps.
+    KEEP_STAMPS = 1_000_000
+
+    def __init__(self, keep_stamps: int = KEEP_STAMPS) -> None:
+        if keep_stamps < 1:
+            raise ValueError(f"keep_stamps must be at least 1, got {keep_stamps}")
         self._timelines: dict[str, Timeline] = {}
+        self._settled: OrderedDict[str, int] = OrderedDict()  # trace -> its stamps, oldest first
+        self._settled_stamps = 0
+        self._keep_stamps = keep_stamps
+        self._gone: OrderedDict[str, None] = OrderedDict()  # recently forgotten: late stamps
+        self.forgotten = 0
         self._lock = threading.Lock()
 
     def stamp(self, trace_id: str, point: str, at: float | None = None, key: str = "") -> None:
@@ -175,6 +193,8 @@ class Tracer:
             raise ValueError(f"unknown trace point {point!r}")
         at = time.perf_counter() if at is None else at
         with self._lock:
+            if trace_id in self._gone:  # a late stamp of a forgotten update stays forgotten
+                return
             timeline = self._timelines.setdefault(trace_id, Timeline(trace_id))
             if point in PER_CONNECTION:
                 if key not in timeline.per_connection[point]:  # first stamp wins
@@ -183,11 +203,27 @@ class Tracer:
                 timeline.points.setdefault(point, at)
 
     def settle(self, trace_id: str) -> None:
-        """The update owes nothing more: pack its per-connection stamps."""
+        """The update owes nothing more: pack its per-connection stamps, and forget the
+        oldest settled updates beyond the window."""
         with self._lock:
             timeline = self._timelines.get(trace_id)
-            if timeline is not None:
-                timeline.pack()
+            if timeline is None or trace_id in self._settled:
+                return
+            timeline.pack()
+            size = len(timeline.points) + sum(map(len, timeline.per_connection.values()))
+            self._settled[trace_id] = size
+            self._settled_stamps += size
+            while self._settled_stamps > self._keep_stamps and len(self._settled) > 1:
+                oldest, stamps = self._settled.popitem(last=False)
+                self._settled_stamps -= stamps
+                del self._timelines[oldest]
+                self._gone[oldest] = None
+                if len(self._gone) > self.REMEMBER_GONE:
+                    self._gone.popitem(last=False)
+                self.forgotten += 1
+
+    #: How many forgotten trace ids are remembered, so their late stamps are dropped.
+    REMEMBER_GONE = 10_000
 
     def observe(self, event: PipelineEvent) -> None:
         """Feed subscriber: stamp every :class:`~fanoutsim.feed.Passed` event."""
@@ -196,10 +232,12 @@ class Tracer:
                 self.stamp(trace_id, event.point, event.at, event.key)
 
     def timeline(self, trace_id: str) -> Timeline:
+        """The stamps of one update (empty for an id never stamped, or forgotten)."""
         with self._lock:
-            return self._timelines.setdefault(trace_id, Timeline(trace_id))
+            return self._timelines.get(trace_id) or Timeline(trace_id)
 
     def timelines(self) -> list[Timeline]:
+        """Every update the window holds, oldest first."""
         with self._lock:
             return list(self._timelines.values())
 

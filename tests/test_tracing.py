@@ -90,8 +90,8 @@ def test_a_settled_update_keeps_its_durations_in_packed_stamps() -> None:
 
 
 def test_packed_stamps_take_under_two_fifths_of_the_memory() -> None:
-    """A run of hours keeps every update's per-connection stamps for the report: 300
-    updates to 85 subscribers each retain under two fifths once packed (about 2.9 KB an
+    """The report's window of settled updates holds packed stamps: 300 updates to 85
+    subscribers each retain under two fifths once packed (about 2.9 KB an
     update against 7.8 KB loose)."""
     import gc
     import tracemalloc
@@ -110,3 +110,27 @@ def test_packed_stamps_take_under_two_fifths_of_the_memory() -> None:
     packed = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     assert packed < loose * 0.4, f"{packed} bytes packed against {loose} loose"
+
+
+def test_the_window_forgets_the_oldest_settled_updates_and_never_an_owed_one() -> None:
+    """Memory stays bounded over hours: past ``keep_stamps`` the oldest settled updates
+    go whole, an update still owed stays, and a late stamp cannot bring one back."""
+    labels = [f"client-{n}" for n in range(10)]  # 1 + 10 + 10 = 21 stamps an update
+    tracer = Tracer(keep_stamps=50)
+    _fan_out(tracer, "owed", labels)  # never settles: a pair still missing
+    for n in range(5):
+        _fan_out(tracer, f"t{n}", labels)
+        tracer.settle(f"t{n}")
+    kept = [t.trace_id for t in tracer.timelines()]
+    assert kept == ["owed", "t3", "t4"]
+    assert tracer.forgotten == 3
+    tracer.stamp("t0", "receipt", 9.0, key="late")
+    assert "t0" not in [t.trace_id for t in tracer.timelines()]
+    assert tracer.timeline("t0").per_connection["receipt"] == {}
+    samples = stage_samples(tracer.timelines())
+    assert len(samples["end_to_end"]) == 30  # exact over the window: 3 updates x 10 clients
+
+
+def test_a_window_of_no_stamps_is_refused() -> None:
+    with pytest.raises(ValueError, match="keep_stamps"):
+        Tracer(keep_stamps=0)
