@@ -17,6 +17,7 @@ import threading
 import time
 
 import boto3
+from websockets.sync.client import connect
 
 from fanoutsim import Simulator
 from fanoutsim.aws import apigw
@@ -52,6 +53,30 @@ def test_clients_the_server_closes_are_owed_nothing_more() -> None:
         sim.wait_for_deliveries(timeout=30)  # nothing is owed to the two that went
         assert trace in stays.first_receipt
         assert _balanced(sim)["missing"] == 0
+        closes = {(d["disconnectStatusCode"], d["disconnectReason"]) for d in _disconnects(sim)}
+        assert (1000, "Connection Closed Normally") in closes  # as AWS logs DeleteConnection
+        assert {code for code, _ in closes} == {1000, 1009}  # the gateway's 1009, not 1006
+
+
+def _disconnects(sim: Simulator) -> list[dict]:
+    deadline = time.monotonic() + 30
+    while True:
+        found = [
+            i.event["requestContext"] for i in sim.invocations() if i.function == "on_disconnect"
+        ]
+        if len(found) >= 2 or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
+
+def test_a_client_close_reports_its_own_code_and_a_missing_status_in_aws_words() -> None:
+    with Simulator() as sim:
+        url = sim.endpoints["websocket"]
+        with connect(f"{url}?client=plain") as plain, connect(f"{url}?client=bare") as bare:
+            plain.close(4001, "done here")
+            bare.socket.sendall(b"\x88\x80" + b"mask")  # a masked close frame, no status in it
+        closes = {(d["disconnectStatusCode"], d["disconnectReason"]) for d in _disconnects(sim)}
+    assert closes == {(4001, "done here"), (1005, "Client-side close frame status not set")}
 
 
 def test_clients_leaving_while_another_thread_publishes_are_never_left_owed() -> None:

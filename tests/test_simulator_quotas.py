@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Callable
 
+import boto3
 import pytest
 from websockets.sync.client import connect
 
@@ -48,6 +49,34 @@ def test_an_idle_client_is_closed_with_1001_and_its_row_deleted_a_chatty_one_sta
             assert idle.close_code == 1001
             assert chatty.close_code is None  # still open
             _until(lambda: len(sim.connections()) == 1)  # the idle client's row is gone
+
+
+def test_posts_to_a_client_reset_its_idle_timer_as_its_own_messages_do() -> None:
+    """The seed's browsers only receive: a client that hears posts stays open past the
+    idle timeout (the quota page counts no direction; services on API Gateway keep
+    receive-only clients open with server-sent keep-alives), one that hears nothing goes.
+    Posts go straight to @connections, so no pipeline delay stands between them."""
+    with Simulator(quotas=GatewayQuotas(idle_timeout_s=3.0)) as sim:
+        url = sim.endpoints["websocket"]
+        api = boto3.client(
+            "apigatewaymanagementapi",
+            endpoint_url=sim.endpoints["management"],
+            region_name=sim.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        with connect(f"{url}?client=hearing") as hearing:
+            _until(lambda: len(sim.connections()) == 1)
+            hearing_id = sim.connections()[0]["connectionId"]
+            with connect(f"{url}?client=deaf") as deaf:
+                while not _disconnects(sim):  # a keep-alive ten times faster than the timeout
+                    api.post_to_connection(ConnectionId=hearing_id, Data=b'{"ping":1}')
+                    time.sleep(0.3)
+                (closed,) = _disconnects(sim)
+                assert closed["disconnectStatusCode"] == 1001
+                assert deaf.close_code == 1001
+                assert hearing.close_code is None
+                assert hearing.recv(timeout=10) == '{"ping":1}'
 
 
 def test_the_maximum_duration_closes_even_a_chatty_client() -> None:

@@ -29,13 +29,16 @@ __all__ = [
     "CLOSE_UNSUPPORTED_DATA",
     "CONNECT_ROUTE",
     "DEFAULT_ROUTE",
+    "DELETED_REASON",
     "DISCONNECT_ROUTE",
     "FRAME_BYTES",
     "MAX_PAYLOAD_BYTES",
+    "NO_STATUS_REASON",
     "ConnectionId",
     "EventSource",
     "connect_event",
     "disconnect_event",
+    "disconnect_status",
     "edge_headers",
     "error_frame",
     "message_event",
@@ -236,6 +239,27 @@ def disconnect_event(
     )
 
 
+#: The reason ``$disconnect`` reports after ``DeleteConnection`` (code 1000), as AWS logs it.
+DELETED_REASON = "Connection Closed Normally"
+#: ... and after a client's close frame that carried no status (code 1005).
+NO_STATUS_REASON = "Client-side close frame status not set"
+
+Close = tuple[int, str]
+
+
+def disconnect_status(sent: Close | None, received: Close | None, received_first: bool) -> Close:
+    """The ``disconnectStatusCode`` and ``disconnectReason`` of a closed connection: the
+    close frame of whoever closed first (a 1009 the gateway sent stays 1009 even if the
+    client never answers), a client's frame without a status as 1005 with AWS's wording,
+    and 1006 with no reason when no close frame was exchanged (a cut connection)."""
+    if received is not None and (received_first or sent is None):
+        code, reason = received
+        return (code, NO_STATUS_REASON) if code == 1005 else (code, reason)
+    if sent is not None:
+        return sent
+    return 1006, ""
+
+
 def query_parameters(query: str) -> dict[str, str] | None:
     """Query-string parameters as API Gateway passes them (None when there are none)."""
     return dict(parse_qsl(query)) if query else None
@@ -253,15 +277,29 @@ def multi_query_parameters(query: str) -> dict[str, list[str]] | None:
 
 
 def _selected_value(body: str | bytes, path: list[str]) -> str | None:
-    try:
-        value: Any = json.loads(body)
+    try:  # numbers keep their JSON text: the route key is the value stringified
+        value: Any = json.loads(body, parse_int=str, parse_float=str)
     except (ValueError, UnicodeDecodeError, RecursionError):  # Recursion: nested too deep
         return None
     for key in path:
         if not isinstance(value, dict) or key not in value:
             return None
         value = value[key]
-    return value if isinstance(value, str) else None
+    return _stringified(value)
+
+
+def _stringified(value: Any) -> str | None:
+    """A selected JSON value as API Gateway stringifies it for route selection: numbers as
+    their text, booleans as ``true``/``false``, arrays as ``[a, b]``; null and objects
+    select nothing (the route page shows no form for them)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        items = [_stringified(item) for item in value]
+        return None if None in items else "[" + ", ".join(map(str, items)) + "]"
+    return None
 
 
 def select_route(
@@ -269,7 +307,8 @@ def select_route(
 ) -> str:
     """The route a message goes to under a ``$request.body.<path>`` selection expression.
 
-    Non-JSON bodies, non-objects, a missing or non-string key, or an unknown value fall back
+    The selected value is stringified (``{"action": 7}`` selects route ``7``). Non-JSON
+    bodies, non-objects, a missing key, a null or object value, or an unknown value fall back
     to ``$default``; without it :class:`RouteNotFound` is raised (AWS answers the client
     with an error frame, see :func:`error_frame`).
     """

@@ -56,7 +56,7 @@ class ClientSocket:
     not_before: float = 0.0  # loop time before which no delayed message may go out
     draining: bool = False
     opened_at: float = 0.0  # loop time of the upgrade
-    heard_at: float = 0.0  # loop time of the client's last message (idle timeout)
+    active_at: float = 0.0  # loop time of the last message either way (idle timeout)
     inbound: TokenBucket = field(
         default_factory=lambda: TokenBucket(MESSAGES_PER_S, MESSAGES_BURST)
     )
@@ -82,9 +82,12 @@ class ClientSocket:
 
     def deliver(self, data: bytes, spawn: Spawn) -> None:
         """Send in order; small messages go out synchronously, large ones as 32 KB frames
-        (``spawn`` starts the drain task on the loop)."""
+        (``spawn`` starts the drain task on the loop). A message to the client resets the
+        idle timer, as a client's message does: servers keep a receive-only client open
+        with keep-alive posts."""
         if self.overflowing():
             return
+        self.active_at = asyncio.get_running_loop().time()
         small = len(data) <= apigw.FRAME_BYTES
         ws = self.ws
         opened = ws.state.name == "OPEN"
@@ -97,12 +100,12 @@ class ClientSocket:
             spawn(self.drain())
 
     async def expire(self, quotas: GatewayQuotas) -> None:
-        """Close the connection when it has been idle (no client message) for the idle
+        """Close the connection when it has been idle (no message either way) for the idle
         timeout or open for the maximum duration, with 1001 as API Gateway does (its
         ``$disconnect`` then runs with that status); cut it meanwhile if it overflows."""
         loop = asyncio.get_running_loop()
         while True:
-            idle_end = self.heard_at + quotas.idle_timeout_s
+            idle_end = self.active_at + quotas.idle_timeout_s
             end = min(idle_end, self.opened_at + quotas.max_connection_s)
             if loop.time() >= end:
                 break

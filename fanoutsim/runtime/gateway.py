@@ -239,14 +239,14 @@ class Gateway:
             socket.draining = True
             self._spawn(socket.drain())
         self.feed.changed("connections")
-        socket.opened_at = socket.heard_at = asyncio.get_running_loop().time()
+        socket.opened_at = socket.active_at = asyncio.get_running_loop().time()
         name = self._room_names.get(record.id)
         if name is not None and self.room is not None:
             self.room.joined(record.id, record.label, name, time.perf_counter(), time.time())
         lifetime = asyncio.ensure_future(socket.expire(self.quotas))
         with contextlib.suppress(Exception):  # a broken client must not take the gateway down
             async for message in ws:
-                socket.heard_at = asyncio.get_running_loop().time()
+                socket.active_at = asyncio.get_running_loop().time()
                 try:
                     await self._on_message(socket, message)
                 except Exception as error:  # one bad message costs that message only
@@ -304,10 +304,17 @@ class Gateway:
                     await self._gone.wait()
 
     async def _disconnect(self, record: ConnectionRecord, ws: ServerConnection) -> None:
+        protocol = ws.protocol
+        sent, received = protocol.close_sent, protocol.close_rcvd
+        code, reason = apigw.disconnect_status(
+            (sent.code, sent.reason) if sent is not None else None,
+            (received.code, received.reason) if received is not None else None,
+            received_first=bool(protocol.close_rcvd_then_sent),
+        )
         event = apigw.disconnect_event(
             record.source,
-            status_code=ws.close_code if ws.close_code is not None else 1006,
-            reason=ws.close_reason or "",
+            status_code=code,
+            reason=reason,
             now_ms=_now_ms(),
             request_id=apigw.new_request_id(),
         )
@@ -403,7 +410,7 @@ class Gateway:
         """``DeleteConnection``: close the socket with 1000 and wait for the handshake."""
         socket = self._sockets.get(record.id)
         if socket is not None:
-            await socket.ws.close(1000, "Going away")
+            await socket.ws.close(1000, apigw.DELETED_REASON)
 
     def sever(self, label: str) -> None:
         """Cut a client's connection as a network failure would: ``$disconnect`` never runs

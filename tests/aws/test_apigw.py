@@ -123,6 +123,27 @@ def test_select_route(body: str | bytes, route: str) -> None:
     assert apigw.select_route(body, ROUTES) == route
 
 
+NUMBERED = ROUTES | {"7", "1.50", "true", "[a, 2]"}
+
+
+@pytest.mark.parametrize(
+    ("body", "route"),
+    [
+        ('{"action": 7}', "7"),
+        ('{"action": 1.50}', "1.50"),  # the number's own text
+        ('{"action": true}', "true"),
+        ('{"action": ["a", 2]}', "[a, 2]"),
+        ('{"action": null}', "$default"),
+        ('{"action": {"x": 1}}', "$default"),
+        ('{"action": 8}', "$default"),
+    ],
+)
+def test_a_selected_value_is_stringified_before_matching(body: str, route: str) -> None:
+    """https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-routes.html
+    says the result of the selection expression is stringified."""
+    assert apigw.select_route(body, NUMBERED) == route
+
+
 def test_nested_selection_expression() -> None:
     body = '{"meta": {"op": "subscribe"}, "action": "unsubscribe"}'
     assert apigw.select_route(body, ROUTES, "$request.body.meta.op") == "subscribe"
@@ -168,3 +189,25 @@ def test_the_edge_adds_a_trace_id_and_the_forwarded_headers() -> None:
     assert passed["X-Amzn-Trace-Id"][7:15] == f"{int(1.7e9):08x}"
     assert passed["X-Forwarded-For"] == "10.9.9.9, 127.0.0.1"  # the client's address appended
     assert (passed["X-Forwarded-Port"], passed["X-Forwarded-Proto"]) == ("9000", "http")
+
+
+@pytest.mark.parametrize(
+    ("sent", "received", "received_first", "reported"),
+    [
+        ((1000, apigw.DELETED_REASON), (1000, ""), False, (1000, apigw.DELETED_REASON)),
+        ((1009, "frame too big"), None, False, (1009, "frame too big")),  # no answer
+        ((1000, ""), (4001, "bye"), True, (4001, "bye")),
+        ((1005, ""), (1005, ""), True, (1005, apigw.NO_STATUS_REASON)),
+        (None, (1001, "tab closed"), True, (1001, "tab closed")),
+        (None, None, False, (1006, "")),  # cut: no close frame either way
+    ],
+)
+def test_disconnect_status_is_the_first_closer_s(
+    sent: apigw.Close | None,
+    received: apigw.Close | None,
+    received_first: bool,
+    reported: apigw.Close,
+) -> None:
+    """https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html
+    (the ``$disconnect`` route); the reasons are AWS's logged wording."""
+    assert apigw.disconnect_status(sent, received, received_first) == reported
