@@ -8,9 +8,17 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings
 
 from fanoutsim import stack
 from fanoutsim.moto.account import MotoAccount
+
+# CI replays the same examples on every run, so a red build always means a change broke
+# something; a laptop keeps exploring new examples (and saves what it finds in
+# .hypothesis/ to replay).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture

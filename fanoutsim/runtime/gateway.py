@@ -40,6 +40,7 @@ from fanoutsim.aws.quotas import GatewayQuotas
 from fanoutsim.errors import ValidationError
 from fanoutsim.feed import Feed
 from fanoutsim.room import ACK_ROUTE, RoomBook, clean_name
+from fanoutsim.runtime import descriptors
 from fanoutsim.runtime.client_socket import ClientSocket
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.function_runtime import FunctionRuntime, Invocation
@@ -157,6 +158,8 @@ class Gateway:
             return ws.respond(421, MISDIRECTED_TEXT)
         if path.rstrip("/") != f"/{self.stage}":
             return ws.respond(404, f"No stage at {path}\n")
+        if descriptors.running_short():  # answer now, while a descriptor is left to do it
+            return ws.respond(503, "Service Unavailable: out of file descriptors\n")
         if not self._new_connections.take():  # the account's new-connection rate
             self.api.rejected()
             return ws.respond(429, "Too Many Requests\n")

@@ -18,7 +18,7 @@ __all__ = ["LIMITED_LOGGERS", "RepeatFilter", "install"]
 
 #: The loggers that log per connection or per failed accept (a logger's filters see only
 #: its own records, not its children's, so each is named).
-LIMITED_LOGGERS = ("asyncio", "websockets.server", "websockets.client")
+LIMITED_LOGGERS = ("asyncio", "websockets.server", "websockets.client", "fanoutsim.descriptors")
 
 
 class RepeatFilter(logging.Filter):

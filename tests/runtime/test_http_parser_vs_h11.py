@@ -104,8 +104,9 @@ def _ours(head: bytes) -> Reading | None:
 def _documented_refusal(head: str) -> bool:
     """A head h11 accepts that the parser refuses on purpose (RFC 9112 lets a server refuse
     each): a ``Transfer-Encoding``, a line not ended by CRLF, a version other than 1.0 or
-    1.1, a repeated ``Content-Length`` even with equal values, a control character in a
-    value, a folded line."""
+    1.1, a repeated ``Content-Length`` even with equal values (as a second field or as a
+    list in one, RFC 9110 section 8.6 lets a recipient refuse both), a control character
+    in a value, a folded line."""
     if "\n" in head.replace("\r\n", "") or "\r" in head.replace("\r\n", ""):
         return True
     request_line, *lines = head.split("\r\n")
@@ -114,6 +115,7 @@ def _documented_refusal(head: str) -> bool:
         not request_line.endswith((" HTTP/1.0", " HTTP/1.1"))
         or "transfer-encoding" in names
         or names.count("content-length") > 1
+        or any(n == "content-length" and "," in line for n, line in zip(names, lines, strict=True))
         or any((ord(c) < 0x20 and c != "\t") or c == "\x7f" for c in "".join(lines))
         or any(line[:1] in (" ", "\t") for line in lines)
     )
