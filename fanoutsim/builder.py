@@ -351,6 +351,7 @@ def _assemble(s: Stack) -> None:
         endpoints=lambda: dict(s.endpoints),
         keys=keys,
         allowed_hosts=allowed,
+        signed_rest=options.rest_auth == "iam",
     )
     s.http = HttpServer(http.handle, options.host, options.ports.http)
     s.loop.run(s.http.start())

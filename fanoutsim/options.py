@@ -27,9 +27,10 @@ from fanoutsim.functions.stream_fanout import (
 from fanoutsim.runtime.function_runtime import FunctionSpec
 from fanoutsim.timing.profiles import TimingProfile
 
-__all__ = ["Options", "Ports", "Transport", "bind_host", "reaches_others"]
+__all__ = ["Options", "Ports", "RestAuth", "Transport", "bind_host", "reaches_others"]
 
 Transport = Literal["http", "in-process"]
+RestAuth = Literal["none", "iam"]
 
 
 def bind_host(host: str | None, room: bool) -> str:
@@ -89,12 +90,17 @@ class Options:
     room: bool = False
     #: The name or address to give other devices instead of the one found.
     public_host: str | None = None
+    #: ``"iam"``: ``GET /flights`` takes only SigV4-signed requests, as the seed's REST API
+    #: (``AWS_IAM``); ``"none"`` (the default): anyone may read the board.
+    rest_auth: RestAuth = "none"
 
     def __post_init__(self) -> None:
         if self.fanout not in stack.FANOUT_MODES:
             raise ConfigError(
                 f"fanout must be one of {', '.join(stack.FANOUT_MODES)}, not {self.fanout!r}"
             )
+        if self.rest_auth not in ("none", "iam"):
+            raise ConfigError(f"rest_auth must be 'none' or 'iam', not {self.rest_auth!r}")
         if not 1 <= self.post_concurrency <= MAX_POST_CONCURRENCY:
             raise ConfigError(f"post_concurrency must be from 1 to {MAX_POST_CONCURRENCY}")
         if not 1 <= self.post_attempts <= MAX_POST_ATTEMPTS:

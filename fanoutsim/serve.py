@@ -102,6 +102,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         action="store_true",
         help="put a token authorizer on $connect; prints a token (valid 8 hours) to connect with",
     )
+    serve.add_argument(
+        "--rest-auth",
+        choices=("none", "iam"),
+        default="none",
+        help="iam: GET /flights takes only requests signed with this run's keys (SigV4), as "
+        "the seed's IAM-authorised API; none (default): anyone may read the board",
+    )
     serve.add_argument("--json", action="store_true", help="first line: the endpoints as JSON")
 
 
@@ -253,6 +260,7 @@ def run(args: argparse.Namespace) -> int:
             public_host=args.public_host,
             fanout=args.fanout,
             authorizer=args.authorizer,
+            rest_auth=args.rest_auth,
         ) as sim,
     ):
         info = {**describe(sim.endpoints, sim.region, sim.credentials), "fanout": sim.fanout}

@@ -39,7 +39,7 @@ from fanoutsim.faults import FaultPlan
 from fanoutsim.feed import Changed, PipelineEvent
 from fanoutsim.functions import flight_model
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_ATTEMPTS, DEFAULT_POST_CONCURRENCY
-from fanoutsim.options import bind_host, reaches_others
+from fanoutsim.options import RestAuth, bind_host, reaches_others
 from fanoutsim.report import Report, RunSnapshot, build_report
 from fanoutsim.room import RoomSnapshot
 from fanoutsim.runtime.function_runtime import Handler, Invocation
@@ -90,6 +90,7 @@ class Simulator(ClientVerbs):
         timeouts: Mapping[str, float] | None = None,
         faults: FaultPlan | None = None,
         seed_bugs: bool | Sequence[str] = False,
+        rest_auth: RestAuth = "none",
     ) -> None:
         """``routes``: ``"fanoutsim"`` (``subscribe``/``unsubscribe`` and ``$default``),
         ``"seed"`` (only ``$connect``/``$disconnect``, as the seed's API) or a mapping route
@@ -115,7 +116,9 @@ class Simulator(ClientVerbs):
         rate and the @connections throttle (AWS's by default).
         ``timeouts``: function name -> timeout in seconds (1-900). ``faults``: what to
         break (:class:`FaultPlan`; change it later with :meth:`use_faults`). ``seed_bugs``:
-        reproduce the seed's defects (True for both, or names from ``stack.SEED_BUGS``)."""
+        reproduce the seed's defects (True for both, or names from ``stack.SEED_BUGS``).
+        ``rest_auth``: ``"iam"`` makes ``GET /flights`` take only requests signed with
+        ``credentials`` (SigV4), as the seed's IAM-authorised API does."""
         if transport not in ("http", "in-process"):
             raise SimulatorError(f"transport must be 'http' or 'in-process', not {transport!r}")
         self.profile = profile if isinstance(profile, TimingProfile) else load_profile(profile)
@@ -151,6 +154,7 @@ class Simulator(ClientVerbs):
                 timeouts=dict(timeouts or {}),
                 faults=faults or FaultPlan(),
                 seed_bugs=stack.SEED_BUGS if seed_bugs is True else tuple(seed_bugs or ()),
+                rest_auth=rest_auth,
             )
             self._stack: Stack = build(options)
         except BaseException:

@@ -76,6 +76,7 @@ class GatewayHttp:
         endpoints: Callable[[], dict[str, str]],
         keys: sigv4.SigningKeys,
         allowed_hosts: frozenset[str] | None = None,
+        signed_rest: bool = False,
     ) -> None:
         self.api = api
         self.sockets = sockets
@@ -86,6 +87,8 @@ class GatewayHttp:
         self.keys = keys
         #: ``Host`` names (and so page origins) answered; None: any, as on loopback.
         self.allowed_hosts = allowed_hosts
+        #: REST routes take only SigV4-signed requests (the seed's ``AWS_IAM``).
+        self.signed_rest = signed_rest
 
     def handle(self, request: Request) -> Response | Awaitable[Response]:
         """Answer ``request``; every answer carries a fresh ``x-amzn-RequestId``, as AWS's do
@@ -159,6 +162,11 @@ class GatewayHttp:
             f"{request.method} {request.path.removeprefix('/' + self.stage)}"
         )
         if route is not None:
+            try:
+                if self.signed_rest:
+                    self._verify(request)
+            except ManagementError as failure:
+                return error_response(failure)
             return self._rest(route, request)
         if request.path == "/config.json":  # where the page finds the APIs, as it saw us
             seen = as_seen_from(self.endpoints(), request.headers.get("host"))
@@ -170,7 +178,8 @@ class GatewayHttp:
         return static(request.path)
 
     def _verify(self, request: Request) -> None:
-        """The call's SigV4 signature, checked against the stage's keys (raises)."""
+        """The request's SigV4 signature, checked against the stage's keys (raises): one
+        verifier for the management API and, with IAM on, the REST routes."""
         host = request.headers.get("host", "")
         query = f"?{request.query}" if request.query else ""
         sigv4.verify(
