@@ -42,6 +42,7 @@ from fanoutsim.moto.server import AwsEndpoint, Guard
 from fanoutsim.options import Options, Ports, Transport
 from fanoutsim.report import RunSnapshot
 from fanoutsim.room import RoomBook
+from fanoutsim.runtime import descriptors
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.event_bus import EventBusDispatcher
 from fanoutsim.runtime.function_runtime import FunctionRuntime
@@ -340,6 +341,7 @@ def _assemble(s: Stack) -> None:
         quotas=options.quotas,
         allowed_hosts=allowed,
         room=s.room,
+        pipeline_descriptors=descriptors.pipeline_need(options.post_concurrency),
     )
     keys = SigningKeys({options.credentials[0]: options.credentials[1]}, options.region)
     http = GatewayHttp(

@@ -2,10 +2,14 @@
 
 A process at its descriptor limit cannot even accept a connection to refuse it: asyncio's
 accept fails with EMFILE and the client waits in the kernel's backlog until it times out
-(20 s and more with 256 descriptors, macOS's default). The gateway asks :func:`spare`
-before each upgrade and answers 503 while fewer than :data:`RESERVE` remain, so new
-clients hear "no" at once, the reserve keeps the running pipeline's own calls working, and
-new clients are let in again as soon as descriptors free.
+(20 s and more with 256 descriptors, macOS's default). So a gateway works out, when it
+starts, how many clients it can hold (:func:`client_budget`): the limit, less what is open
+then, less what the pipeline may still open (:func:`pipeline_need`, both ends of each
+loopback post in flight), less a :data:`RESERVE`. Past that it answers 503 at once, and
+lets new clients in again as soon as others leave. Counting clients rather than free
+descriptors keeps the answer the same however far the pipeline's pools have grown: free
+descriptors alone admitted clients while the pools were still small, and the pipeline
+then had to fight them for descriptors.
 """
 
 from __future__ import annotations
@@ -14,12 +18,20 @@ import logging
 import os
 import resource
 
-__all__ = ["RESERVE", "limit", "open_count", "running_short", "spare"]
+__all__ = [
+    "RESERVE",
+    "client_budget",
+    "limit",
+    "open_count",
+    "pipeline_need",
+    "running_short",
+    "spare",
+]
 
 _log = logging.getLogger("fanoutsim.descriptors")  # rate-limited: see log_limits
 
-#: Descriptors kept for the pipeline itself (its HTTP calls to @connections and the AWS
-#: endpoint use both ends of a loopback socket, up to a pool of 10 per client).
+#: Descriptors kept free beyond the pipeline's posts: a connection pool past its size
+#: (urllib3 opens and drops extra connections), subscribers, files, a second stack.
 RESERVE = 64
 
 _LISTINGS = ("/proc/self/fd", "/dev/fd")  # Linux, then macOS and the BSDs
@@ -47,11 +59,24 @@ def spare() -> int | None:
     return None if most is None or now is None else most - now
 
 
-def running_short() -> bool:
-    """True (and a log line saying so and what to do) while fewer than :data:`RESERVE`
-    descriptors are left."""
+def pipeline_need(post_concurrency: int) -> int:
+    """Descriptors the pipeline may hold on top of its listeners: each post in flight to
+    ``@connections`` is a loopback connection, both ends in this process."""
+    return 2 * post_concurrency
+
+
+def client_budget(pipeline: int) -> int | None:
+    """How many clients this process can take on now and still leave ``pipeline`` and
+    :data:`RESERVE` descriptors free, or None when the limit cannot be told."""
     left = spare()
-    if left is None or left >= RESERVE:
+    return None if left is None else max(0, left - pipeline - RESERVE)
+
+
+def running_short(clients: int, budget: int | None) -> bool:
+    """True (and a log line saying so and what to do) when ``clients`` fill ``budget`` or,
+    whatever the budget, fewer than half the :data:`RESERVE` descriptors are left."""
+    left = spare()
+    if (budget is None or clients < budget) and (left is None or left >= RESERVE // 2):
         return False
     _log.warning(
         "refusing new connections with 503: %s of %s file descriptors open (ulimit -n); "

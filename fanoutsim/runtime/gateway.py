@@ -75,6 +75,7 @@ class Gateway:
         quotas: GatewayQuotas | None = None,
         allowed_hosts: frozenset[str] | None = None,
         room: RoomBook | None = None,
+        pipeline_descriptors: int = 0,
     ) -> None:
         self.api = api
         self.runtime = runtime
@@ -101,6 +102,9 @@ class Gateway:
         self.region = region
         self.account = account
         self.quotas = quotas or GatewayQuotas()
+        #: Descriptors the pipeline may open while running (runtime/descriptors.py).
+        self.pipeline_descriptors = pipeline_descriptors
+        self._client_budget: int | None = None
         self._new_connections = self.quotas.connection_bucket()
         self._sockets: dict[str, ClientSocket] = {}
         self._severed: set[str] = set()
@@ -118,6 +122,7 @@ class Gateway:
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._client_budget = descriptors.client_budget(self.pipeline_descriptors)
         self._server = await serve(
             self._session,
             self.host,
@@ -158,7 +163,7 @@ class Gateway:
             return ws.respond(421, MISDIRECTED_TEXT)
         if path.rstrip("/") != f"/{self.stage}":
             return ws.respond(404, f"No stage at {path}\n")
-        if descriptors.running_short():  # answer now, while a descriptor is left to do it
+        if descriptors.running_short(len(self._sockets), self._client_budget):
             return ws.respond(503, "Service Unavailable: out of file descriptors\n")
         if not self._new_connections.take():  # the account's new-connection rate
             self.api.rejected()
