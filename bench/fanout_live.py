@@ -165,19 +165,19 @@ def phase_pipeline(n: int, updates: int, transport: str) -> dict[str, Any]:
 
     script = scripted_day()
     with Simulator(transport=transport) as sim:  # type: ignore[arg-type]
-        sim.load_flights()
+        sim.flights.load()
         subs = Subscribers(sim.endpoints["websocket"], n)
         sent: dict[str, float] = {}
         busy = 0.0
         for i in range(updates):
             flight_id, status, details = script[i % len(script)]
             start = time.perf_counter()
-            trace = sim.publish(flight_id, status, details)
+            trace = sim.flights.publish(flight_id, status, details)
             sent[trace] = sim.timeline(trace).points["put_events"]
             subs.wait_for(trace)
             busy += time.perf_counter() - start
         burst_start = time.perf_counter()
-        burst = [sim.publish(*script[i % len(script)]) for i in range(updates)]
+        burst = [sim.flights.publish(*script[i % len(script)]) for i in range(updates)]
         for _ in burst:
             subs.wait_for_any(burst)
         burst_s = time.perf_counter() - burst_start

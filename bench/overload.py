@@ -23,16 +23,16 @@ from fanoutsim.sample_flights import scripted_day
 def _run(clients: int, rate: float, seconds: float) -> tuple[int, int, float]:
     """(deliveries, duplicates, deliveries per second until all arrived)."""
     with Simulator() as sim:
-        sim.add_clients(clients)
-        sim.load_flights()
+        sim.clients.add(clients)
+        sim.flights.load()
         steps = scripted_day()
         start, published = time.perf_counter(), 0
         while time.perf_counter() - start < seconds:
             flight, status, details = steps[published % len(steps)]
-            sim.publish(flight, status, details)
+            sim.flights.publish(flight, status, details)
             published += 1
             time.sleep(max(0.0, start + published / rate - time.perf_counter()))
-        sim.wait_for_deliveries(timeout=900)
+        sim.wait(timeout=900)
         elapsed = time.perf_counter() - start
         deliveries = sim.report().to_dict()["deliveries"]
         delivered = published * clients
@@ -42,12 +42,12 @@ def _run(clients: int, rate: float, seconds: float) -> tuple[int, int, float]:
 def _capacity(clients: int) -> float:
     """Deliveries per second for a burst of 30 updates, measured here."""
     with Simulator() as sim:
-        sim.add_clients(clients)
-        sim.load_flights()
+        sim.clients.add(clients)
+        sim.flights.load()
         start = time.perf_counter()
         for flight, status, details in scripted_day()[:30]:
-            sim.publish(flight, status, details)
-        sim.wait_for_deliveries(timeout=600)
+            sim.flights.publish(flight, status, details)
+        sim.wait(timeout=600)
         return 30 * clients / (time.perf_counter() - start)
 
 

@@ -46,8 +46,8 @@ def _wait(predicate: Any, timeout: float, what: str) -> None:
 
 def run(pages: int, clients: int, updates: int) -> dict[str, Any]:
     with Simulator(room=True, host="127.0.0.2") as sim, chromium_browser() as browser:
-        sim.add_clients(clients)
-        sim.load_flights()
+        sim.clients.add(clients)
+        sim.flights.load()
         opened = []
         started = time.perf_counter()
         for i in range(pages):
@@ -60,8 +60,8 @@ def run(pages: int, clients: int, updates: int) -> dict[str, Any]:
         join_s = time.perf_counter() - started
         to_last_device, to_last_client = [], []
         for n in range(updates):
-            trace = sim.publish("FS101", "BOARDING", f"Group {n}")
-            sim.wait_for_deliveries(timeout=120)
+            trace = sim.flights.publish("FS101", "BOARDING", f"Group {n}")
+            sim.wait(timeout=120)
             _wait(lambda: len(sim.room().last_arrivals) == pages, 120, "acks missing")
             snap = sim.room()
             to_last_device.append(max(snap.last_arrivals.values()))

@@ -110,11 +110,11 @@ def run(
         """``n`` new clients, each following one random flight."""
         joined: list[str] = []
         for flight, k in sorted(Counter(rng.choice(flights) for _ in range(n)).items()):
-            joined += [c.name for c in sim.add_clients(k, flights=[flight])]
+            joined += [c.name for c in sim.clients.add(k, flights=[flight])]
         return joined
 
     with Simulator(faults=plan, fanout=fanout) as sim:
-        sim.load_flights()
+        sim.flights.load()
         names = join(sim, clients)
         started = time.monotonic()
         period_traces: list[str] = []
@@ -127,14 +127,14 @@ def run(
             for name in leaving:
                 names.remove(name)
                 if rng.random() < vanish:
-                    sim.sever_client(name)
+                    sim.clients.sever([name])
                 else:
-                    sim.clients_leave([name])
+                    sim.clients.leave([name])
             names += join(sim, len(leaving))
             for _ in range(max(1, round(rate))):
                 flight_id, status, details = script[step % len(script)]
                 step += 1
-                period_traces.append(sim.publish(flight_id, status, details))
+                period_traces.append(sim.flights.publish(flight_id, status, details))
             if time.monotonic() >= next_period:
                 row = _period_row(sim, period_traces, started)
                 result.rows.append(row)
@@ -144,12 +144,12 @@ def run(
                 next_period += period_s
             time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
         drained = time.monotonic()
-        sim.settle(timeout=900)
+        sim.wait("settled", timeout=900)
         result.drain_s = time.monotonic() - drained
-        sim.clients_leave(list(sim.subscribers()))
+        sim.clients.leave(list(sim.clients))
         for flight_id in flights:  # every vanished client's row meets a 410 and goes
-            sim.publish(flight_id, "SCHEDULED", "end of the soak")
-        sim.settle(timeout=120)
+            sim.flights.publish(flight_id, "SCHEDULED", "end of the soak")
+        sim.wait("settled", timeout=120)
         report = sim.report().to_dict()
         result.deliveries = dict(report["deliveries"])
         result.unaccounted = report["deliveries"]["missing"]

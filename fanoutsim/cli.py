@@ -87,20 +87,20 @@ def run_demo(args: argparse.Namespace) -> int:
             total=args.clients, desc="connecting", unit="client", disable=not progress
         ) as bar:
             for start in range(0, args.clients, 50):
-                bar.update(len(sim.add_clients(min(50, args.clients - start))))
-        sim.load_flights()
+                bar.update(len(sim.clients.add(min(50, args.clients - start))))
+        sim.flights.load()
         last = script[0]
         with tqdm(
             total=args.updates, desc="publishing", unit="update", disable=not progress
         ) as bar:
             for i in range(args.updates):
                 last = script[i % len(script)]
-                sim.publish(*last)
-                sim.wait_for_deliveries()
+                sim.flights.publish(*last)
+                sim.wait()
                 bar.update()
-        sim.wait_until_idle()
+        sim.wait("idle")
         report = sim.report()
-        name, first = next(iter(sim.subscribers().items()))
+        name, first = next(iter(sim.clients.items()))
         board = dict(first.board)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, default=str))

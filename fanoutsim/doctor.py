@@ -153,10 +153,10 @@ def check_simulator() -> Check:
     started = time.perf_counter()
     try:
         with Simulator() as sim:
-            sim.add_clients(1)
-            sim.load_flights()
-            sim.publish("FS101", "BOARDING", "Boarding group 1")
-            sim.wait_for_deliveries(timeout=30)
+            sim.clients.add(1)
+            sim.flights.load()
+            sim.flights.publish("FS101", "BOARDING", "Boarding group 1")
+            sim.wait(timeout=30)
             delivered = sim.delivery_counts()["delivered"]
     except (FanoutsimError, OSError) as error:
         return Check("simulator", False, str(error), "run make demo and read its error")

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fanoutsim.aws.management import ManagementApi, error
+from fanoutsim.aws.stream_records import StreamRecord
 from fanoutsim.errors import ConfigError, InjectedFault, ManagementError
 from fanoutsim.runtime.function_runtime import FunctionRuntime, Invocation, current_invocation
 from fanoutsim.runtime.instrumentation import session_events
@@ -38,6 +39,10 @@ class FaultPlan:
       (counted from 1) fails, once;
     - ``post_error_rate`` / ``post_throttle_rate``: the share of PostToConnection calls
       answered 500 ``InternalServerErrorException`` / 429 ``LimitExceededException``;
+    - ``fail_posts`` after ``fail_posts_after``: once that many posts went through, the
+      next N are answered 500 in a row (boto3 retries a 5xx by itself, three attempts in
+      its default ``standard`` mode, so it takes three in a row before the stream handler
+      sees an error: partial batch failures, retries and duplicate deliveries follow);
     - ``drop_clients`` after ``drop_after_posts``: that many clients lose their network
       (no ``$disconnect``) just before the run's N-th post, in the middle of a fan-out;
     - ``stall_invocations`` after ``stall_after_posts``: the first N stream handler
@@ -49,6 +54,8 @@ class FaultPlan:
     fail_on_record: int | None = None
     post_error_rate: float = 0.0
     post_throttle_rate: float = 0.0
+    fail_posts: int = 0
+    fail_posts_after: int = 0
     drop_clients: int = 0
     drop_after_posts: int = 1
     stall_invocations: int = 0
@@ -65,12 +72,14 @@ class FaultPlan:
             raise ConfigError("post_error_rate + post_throttle_rate must be at most 1")
         if self.fail_on_record is not None and self.fail_on_record < 1:
             raise ConfigError("fail_on_record counts from 1")
-        for name in ("drop_clients", "stall_invocations", "slow_clients"):
+        for name in ("drop_clients", "stall_invocations", "slow_clients", "fail_posts"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0")
         for name in ("drop_after_posts", "stall_after_posts"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1")
+        if self.fail_posts_after < 0:
+            raise ConfigError("fail_posts_after must be >= 0")
         if not 0.0 < self.slow_client_s <= 60.0:
             raise ConfigError("slow_client_s must be from 0 to 60 s")
 
@@ -107,6 +116,7 @@ class FaultInjector:
         self._records_seen = 0  # stream records the handler has been given, retries aside
         self._highest_seen = -1  # the highest sequence number among them
         self._posts = 0
+        self._verdicts = 0  # posts that reached @connections under this plan
         self._posts_by_invocation: dict[str, int] = {}
         self._events: Any = None
 
@@ -130,7 +140,7 @@ class FaultInjector:
             self._counts = _Counts()
             self._rng = random.Random(plan.seed)
             self._records_seen, self._highest_seen = 0, -1
-            self._posts = 0
+            self._posts = self._verdicts = 0
             self._posts_by_invocation.clear()
 
     def snapshot(self) -> dict[str, Any]:
@@ -149,7 +159,7 @@ class FaultInjector:
         with self._lock:
             # sequence numbers grow along the shard: a retry's records are not new
             numbers = [
-                int(r["dynamodb"]["SequenceNumber"]) for r in invocation.event.get("Records", [])
+                int(StreamRecord(r).sequence_number) for r in invocation.event.get("Records", [])
             ]
             fresh = [n for n in numbers if n > self._highest_seen]
             before = self._records_seen
@@ -167,10 +177,14 @@ class FaultInjector:
     def _verdict(self, connection_id: str) -> ManagementError | None:
         """The @connections answer to one post, if the plan breaks it."""
         plan = self.plan
-        if not (plan.post_error_rate or plan.post_throttle_rate):
+        if not (plan.post_error_rate or plan.post_throttle_rate or plan.fail_posts):
             return None
         with self._lock:
-            draw = self._rng.random()
+            seen, self._verdicts = self._verdicts, self._verdicts + 1
+            if plan.fail_posts_after <= seen < plan.fail_posts_after + plan.fail_posts:
+                self._counts.posts_failed += 1
+                return error("InternalServerErrorException", "Internal server error (injected)")
+            draw = self._rng.random() if plan.post_error_rate or plan.post_throttle_rate else 1
             if draw < plan.post_throttle_rate:
                 self._counts.posts_throttled += 1
                 return error("LimitExceededException", "Rate exceeded (injected)")

@@ -14,8 +14,8 @@ the components.
   ``"connections"``, ``"invocation"``); ``subject`` carries the invocation, if any.
 
 Events are published from the loop thread, the function workers and the caller's thread;
-subscribers must be thread-safe and quick. A subscriber that raises is recorded in
-:attr:`Feed.errors` and never breaks the publisher.
+listeners (a :data:`Listener` each) must be thread-safe and quick. A listener that
+raises is recorded in :attr:`Feed.errors` and never breaks the publisher.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from fanoutsim.stages import Point
 
-__all__ = ["ChangeKind", "Changed", "Dropped", "Feed", "Passed", "PipelineEvent", "Subscriber"]
+__all__ = ["ChangeKind", "Changed", "Dropped", "Feed", "Listener", "Passed", "PipelineEvent"]
 
 ChangeKind = Literal["message", "connections", "invocation"]
 
@@ -62,31 +62,31 @@ class Changed:
 
 
 PipelineEvent = Passed | Dropped | Changed
-Subscriber = Callable[[PipelineEvent], None]
+Listener = Callable[[PipelineEvent], None]
 
 MAX_ERRORS = 100
 
 
 class Feed:
-    """Fan-out of pipeline events to subscribers (thread-safe, copy-on-write)."""
+    """Fan-out of pipeline events to listeners (thread-safe, copy-on-write)."""
 
     def __init__(self) -> None:
-        self._subscribers: tuple[Subscriber, ...] = ()
+        self._listeners: tuple[Listener, ...] = ()
         self._lock = threading.Lock()
         self.errors: deque[str] = deque(maxlen=MAX_ERRORS)
 
-    def subscribe(self, subscriber: Subscriber) -> None:
+    def subscribe(self, listener: Listener) -> None:
         with self._lock:
-            self._subscribers = (*self._subscribers, subscriber)
+            self._listeners = (*self._listeners, listener)
 
-    def unsubscribe(self, subscriber: Subscriber) -> None:
+    def unsubscribe(self, listener: Listener) -> None:
         with self._lock:
-            self._subscribers = tuple(s for s in self._subscribers if s != subscriber)
+            self._listeners = tuple(s for s in self._listeners if s != listener)
 
     def publish(self, event: PipelineEvent) -> None:
-        for subscriber in self._subscribers:
+        for listener in self._listeners:
             try:
-                subscriber(event)
+                listener(event)
             except Exception as error:  # a broken observer must not break the pipeline
                 self.errors.append(f"{type(error).__name__}: {error}")
 

@@ -6,15 +6,17 @@ would set (:meth:`Options.environment`), so the simulator and a deployment agree
 
 from __future__ import annotations
 
+import difflib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
 
 from fanoutsim import stack
 from fanoutsim.addresses import is_exposed
 from fanoutsim.aws.authorizer import AuthorizerConfig
 from fanoutsim.aws.esm import MappingConfig
+from fanoutsim.aws.lambda_functions import FunctionSpec
 from fanoutsim.aws.quotas import GatewayQuotas
 from fanoutsim.errors import ConfigError
 from fanoutsim.faults import FaultPlan
@@ -24,8 +26,7 @@ from fanoutsim.functions.stream_fanout import (
     MAX_POST_ATTEMPTS,
     MAX_POST_CONCURRENCY,
 )
-from fanoutsim.runtime.function_runtime import FunctionSpec
-from fanoutsim.timing.profiles import TimingProfile
+from fanoutsim.timing.profiles import TimingProfile, load_profile
 
 __all__ = ["Options", "Ports", "RestAuth", "Transport", "bind_host", "reaches_others"]
 
@@ -44,6 +45,13 @@ def reaches_others(host: str, room: bool) -> bool:
     return room or is_exposed(host)
 
 
+def _credentials_for(host: str, room: bool) -> tuple[str, str]:
+    """The well-known testing keys on loopback; a pair made for this run otherwise."""
+    if reaches_others(host, room):
+        return ("AKFS" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30))
+    return stack.DEFAULT_CREDENTIALS
+
+
 @dataclass(frozen=True)
 class Ports:
     """Where to listen (0: any free port)."""
@@ -55,13 +63,28 @@ class Ports:
 
 @dataclass(frozen=True)
 class Options:
-    """What a simulator is built with."""
+    """What a simulator is built with: every setting, declared once.
+
+    ``Simulator(**settings)`` takes these fields by name (:meth:`of` reads the short
+    forms). ``profile``: the timing profile (``"instant"``, ``"aws"`` or a
+    :class:`TimingProfile`). ``transport``: how the stream handler reaches ``@connections``
+    (``"http"``, or ``"in-process"`` without sockets). ``mapping``: the event source
+    mapping's settings. ``seed``: the random seed of injected delays. ``routes``:
+    ``"fanoutsim"`` (``subscribe``/``unsubscribe`` and ``$default``), ``"seed"`` (only
+    ``$connect``/``$disconnect``, as the seed's API) or a mapping route key -> function.
+    ``host`` and ``ports``: where to listen (loopback and free ports unless told
+    otherwise). ``aws_endpoint``: also serve moto as an AWS endpoint for SDKs and the CLI.
+    ``fanout``: ``"broadcast"`` (everyone hears every flight, as the seed) or
+    ``"per-flight"`` (a flight's followers only). ``post_concurrency``: how many posts the
+    stream handler keeps in flight. The rest are described where they are declared.
+    """
 
     profile: TimingProfile
     transport: Transport = "http"
     mapping: MappingConfig = stack.DEFAULT_MAPPING
     seed: int | None = 0
     region: str = stack.REGION
+    #: A shared token ``$connect`` requires in the query string (None: none required).
     connect_token: str | None = None
     host: str = "127.0.0.1"
     routes: str | Mapping[str, str] = "fanoutsim"
@@ -95,6 +118,8 @@ class Options:
     rest_auth: RestAuth = "none"
 
     def __post_init__(self) -> None:
+        if self.transport not in ("http", "in-process"):
+            raise ConfigError(f"transport must be 'http' or 'in-process', not {self.transport!r}")
         if self.fanout not in stack.FANOUT_MODES:
             raise ConfigError(
                 f"fanout must be one of {', '.join(stack.FANOUT_MODES)}, not {self.fanout!r}"
@@ -119,6 +144,41 @@ class Options:
             raise ConfigError(
                 f"unknown seed bugs {', '.join(unknown)}; known: {', '.join(stack.SEED_BUGS)}"
             )
+
+    @classmethod
+    def of(cls, **settings: Any) -> Options:
+        """Options from a simulator's settings, each named once here as a field, in the
+        short forms people type: ``profile`` by name, ``authorizer=True``,
+        ``seed_bugs=True`` for all, ``host`` unset (loopback, or every interface with a
+        room), ``credentials`` unset (the testing keys on loopback, a pair made for this
+        run when others can reach it), None for any default. An unknown name is refused
+        with the list of known ones."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            near = {u: difflib.get_close_matches(u, known, n=1) for u in unknown}
+            hints = [
+                f"{u!r}" + (f" (did you mean {m[0]!r}?)" if m else "") for u, m in near.items()
+            ]
+            raise ConfigError(
+                f"unknown setting {', '.join(hints)}; the settings are: {', '.join(sorted(known))}"
+            )
+        given = {k: v for k, v in settings.items() if v is not None}
+        profile = given.get("profile", "instant")
+        given["profile"] = load_profile(profile) if isinstance(profile, str) else profile
+        room = bool(given.get("room", False))
+        given["host"] = bind_host(given.get("host"), room)
+        if "credentials" not in given:
+            given["credentials"] = _credentials_for(given["host"], room)
+        authorizer = given.get("authorizer")
+        if isinstance(authorizer, bool):
+            given["authorizer"] = AuthorizerConfig() if authorizer else None
+        bugs = given.get("seed_bugs", ())
+        given["seed_bugs"] = stack.SEED_BUGS if bugs is True else tuple(bugs or ())
+        for name in ("denied_users", "timeouts"):
+            if name in given:
+                given[name] = (tuple if name == "denied_users" else dict)(given[name])
+        return cls(**given)
 
     @property
     def guarded(self) -> bool:

@@ -16,17 +16,82 @@ from fanoutsim.stages import STAGES
 from fanoutsim.stats import percentiles
 from fanoutsim.tracing import Timeline, stage_samples
 
-__all__ = ["Report", "RunSnapshot", "build_report", "fanout_summary", "room_lines", "usage_of"]
+__all__ = [
+    "DeliveryOutcomes",
+    "Report",
+    "RunSnapshot",
+    "StageLatency",
+    "build_report",
+    "fanout_summary",
+    "room_lines",
+    "usage_of",
+]
+
+
+@dataclass(frozen=True)
+class DeliveryOutcomes:
+    """Every (update, client) pair the updates owed, by outcome (``expected = delivered +
+    left + undelivered + missing``), the repeats, and the ``@connections`` calls."""
+
+    expected: int
+    delivered: int
+    left: int
+    undelivered: int
+    missing: int
+    duplicates: int
+    repeated: int
+    posted: int
+    gone: int
+    failed: int
+    throttled: int
+
+
+@dataclass(frozen=True)
+class StageLatency:
+    """One stage's latency (ms) over the updates the report covers (None: no sample)."""
+
+    count: int
+    p50: float | None
+    p95: float | None
+    p99: float | None
 
 
 @dataclass(frozen=True)
 class Report:
-    """A snapshot of a run. ``print(report)`` for people, ``to_dict()`` for code."""
+    """A snapshot of a run. ``print(report)`` for people; typed fields for code
+    (``report.deliveries.missing``, ``report.stages["end_to_end"].p99``); ``to_dict()``
+    for JSON and everything else."""
 
     data: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
         return self.data
+
+    @property
+    def deliveries(self) -> DeliveryOutcomes:
+        fields = DeliveryOutcomes.__dataclass_fields__
+        return DeliveryOutcomes(
+            **{k: int(v) for k, v in self.data["deliveries"].items() if k in fields}
+        )
+
+    @property
+    def stages(self) -> dict[str, StageLatency]:
+        return {name: StageLatency(**figures) for name, figures in self.data["stages"].items()}
+
+    @property
+    def dropped_updates(self) -> dict[str, str]:
+        """Updates that reached nobody: trace id -> why."""
+        return dict(self.data["dropped_updates"])
+
+    @property
+    def binding(self) -> list[str]:
+        """What binds in this run, in the model's words."""
+        return list(self.data["binding"])
+
+    @property
+    def cost_usd(self) -> dict[str, float]:
+        """What the run cost, per service (USD, at the packaged prices)."""
+        return dict(self.data["cost_usd"])
 
     def __str__(self) -> str:
         d = self.data

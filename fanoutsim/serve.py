@@ -193,13 +193,13 @@ def exposure(host: str, room: bool) -> str | None:
 def _add_clients(sim: Any, n: int) -> None:
     """Broadcast: ``n`` clients. Per-flight: ``n`` clients, each following one sample
     flight in turn, so every flight has followers."""
-    if sim.fanout != "per-flight":
-        sim.add_clients(n)
+    if sim.options.fanout != "per-flight":
+        sim.clients.add(n)
         return
     flights = [f.flight_id for f in sample_flights()]
     for index, flight in enumerate(flights):
         count = n // len(flights) + (1 if index < n % len(flights) else 0)
-        sim.add_clients(count, flights=[flight])
+        sim.clients.add(count, flights=[flight])
 
 
 def busy_ports(host: str, ports: list[int]) -> list[int]:
@@ -263,12 +263,15 @@ def run(args: argparse.Namespace) -> int:
             rest_auth=args.rest_auth,
         ) as sim,
     ):
-        info = {**describe(sim.endpoints, sim.region, sim.credentials), "fanout": sim.fanout}
+        info = {
+            **describe(sim.endpoints, sim.options.region, sim.options.credentials),
+            "fanout": sim.options.fanout,
+        }
         if args.authorizer:
             info["token"] = sim.mint_token("attendee", ttl_s=TOKEN_TTL_S)
         print(json.dumps(info) if args.json else banner(info), flush=True)
         _add_clients(sim, args.clients)
-        sim.load_flights()
+        sim.flights.load()
         print("playing the scripted day; Ctrl-C to stop", file=sys.stderr, flush=True)
         steps = itertools.cycle(scripted_day())
         played = 0
@@ -276,7 +279,7 @@ def run(args: argparse.Namespace) -> int:
             while not stop.is_set():
                 if args.updates is None or played < args.updates:
                     flight_id, status, details = next(steps)
-                    sim.publish(flight_id, status, details)
+                    sim.flights.publish(flight_id, status, details)
                     played += 1
                     print(f"published {flight_id} {status} {details}".rstrip(), flush=True)
                 stop.wait(args.interval)

@@ -2,11 +2,17 @@
 small synchronous API for notebooks, widgets, the CLI and tests.
 
     with Simulator() as sim:
-        sim.add_clients(5)
-        sim.load_flights()
-        sim.publish("FS101", "BOARDING", "Boarding group 1")
-        sim.wait_for_deliveries()
+        sim.clients.add(5)
+        sim.flights.load()
+        sim.flights.publish("FS101", "BOARDING", "Boarding group 1")
+        sim.wait()
         print(sim.report())
+
+The surface is grouped by noun, as ``websockets``' connection and SimPy's environment keep
+theirs small: ``sim.clients`` (:class:`~fanoutsim.clients.Clients`), ``sim.flights``
+(:class:`~fanoutsim.flights.Flights`) and ``sim.stream``, one :meth:`Simulator.wait`, the
+settings as one record (``sim.options``), and read-only views (``report``, ``timeline``,
+``invocations``, ``connections``, ``room``).
 
 :mod:`fanoutsim.builder` builds the stack; this class only offers verbs over it. moto runs
 in-process; the gateway, stream poller and subscribers run on an asyncio loop in a
@@ -21,160 +27,89 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import secrets
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from fanoutsim import one_at_a_time, stack
-from fanoutsim.aws.authorizer import AuthorizerConfig
-from fanoutsim.aws.esm import MappingConfig
-from fanoutsim.aws.quotas import GatewayQuotas
-from fanoutsim.builder import Options, Ports, Stack, Transport, build
-from fanoutsim.client_verbs import ClientVerbs, open_only
-from fanoutsim.deploy.remote import RemoteStack
+from fanoutsim import one_at_a_time, provision, snapshot, stack
+from fanoutsim.aws.lambda_functions import Handler
+from fanoutsim.builder import Components, build
+from fanoutsim.clients import Clients
+from fanoutsim.deploy.remote import DeployedStack
 from fanoutsim.errors import DeliveryTimeout, SimulatorError
 from fanoutsim.faults import FaultPlan
 from fanoutsim.feed import Changed, PipelineEvent
-from fanoutsim.functions import flight_model
-from fanoutsim.functions.stream_fanout import DEFAULT_POST_ATTEMPTS, DEFAULT_POST_CONCURRENCY
-from fanoutsim.options import RestAuth, bind_host, reaches_others
-from fanoutsim.report import Report, RunSnapshot, build_report
+from fanoutsim.flights import LocalFlights
+from fanoutsim.functions import tokens
+from fanoutsim.open_guard import open_only
+from fanoutsim.options import Options, Transport
+from fanoutsim.report import Report, build_report
 from fanoutsim.room import RoomSnapshot
-from fanoutsim.runtime.function_runtime import Handler, Invocation
-from fanoutsim.runtime.instrumentation import producer_call
-from fanoutsim.sample_flights import sample_flights
-from fanoutsim.stages import TRACE_FIELD
-from fanoutsim.timing.profiles import TimingProfile, load_profile
-from fanoutsim.tracing import Timeline, new_trace_id
+from fanoutsim.runtime.function_runtime import Invocation
+from fanoutsim.tracing import Timeline
 
-__all__ = ["Simulator", "Transport"]
+__all__ = ["Simulator", "StreamView", "Transport", "Until"]
 
-T = TypeVar("T")
-P = ParamSpec("P")
+#: What :meth:`Simulator.wait` waits for.
+Until = Literal["delivered", "idle", "settled"]
 
 
-def _credentials_for(host: str, room: bool) -> tuple[str, str]:
-    """The well-known testing keys on loopback; a pair made for this run otherwise."""
-    if reaches_others(host, room):
-        return ("AKFS" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30))
-    return stack.DEFAULT_CREDENTIALS
+@dataclass(frozen=True)
+class StreamView:
+    """``sim.stream``: the flights table's stream as the event source mapping reads it."""
+
+    _c: Components
+
+    def records(self) -> list[dict[str, Any]]:
+        """The stream records the poller has read (the newest
+        :data:`~fanoutsim.runtime.poller.RECORDS_KEPT`), in Lambda's event shape."""
+        return list(self._c.poller.records_seen)
+
+    def counters(self) -> dict[str, int]:
+        """The event source mapping's counters: invocations, retries, bisections, ..."""
+        return self._c.mapping.counters()
 
 
-class Simulator(ClientVerbs):
+class Simulator:
     """Builds, runs and observes the stack. Use as a context manager or call :meth:`close`."""
 
-    def __init__(
-        self,
-        *,
-        profile: str | TimingProfile = "instant",
-        transport: Transport = "http",
-        mapping: MappingConfig | None = None,
-        seed: int | None = 0,
-        region: str = stack.REGION,
-        connect_token: str | None = None,
-        routes: str | Mapping[str, str] = "fanoutsim",
-        aws_endpoint: bool = False,
-        host: str | None = None,
-        ports: Ports | None = None,
-        room: bool = False,
-        public_host: str | None = None,
-        fanout: str = "broadcast",
-        post_concurrency: int = DEFAULT_POST_CONCURRENCY,
-        post_attempts: int = DEFAULT_POST_ATTEMPTS,
-        credentials: tuple[str, str] | None = None,
-        authorizer: bool | AuthorizerConfig = False,
-        denied_users: tuple[str, ...] = (),
-        quotas: GatewayQuotas | None = None,
-        timeouts: Mapping[str, float] | None = None,
-        faults: FaultPlan | None = None,
-        seed_bugs: bool | Sequence[str] = False,
-        rest_auth: RestAuth = "none",
-    ) -> None:
-        """``routes``: ``"fanoutsim"`` (``subscribe``/``unsubscribe`` and ``$default``),
-        ``"seed"`` (only ``$connect``/``$disconnect``, as the seed's API) or a mapping route
-        key -> function. ``aws_endpoint``: also serve moto as an AWS endpoint for SDKs and
-        the CLI (``endpoints["aws"]``). ``host`` and ``ports``: where to listen (loopback
-        and free ports unless told otherwise; ``0.0.0.0`` for every interface). ``room``:
-        open the room to other devices (listen on every interface unless ``host`` says
-        otherwise): phones that open ``endpoints["room"]`` subscribe to this pipeline and
-        :meth:`room` shows what each received. ``public_host``: the name or address to
-        give them (default: the address of the interface with the default route).
-        ``fanout``: ``"broadcast"`` (everyone hears every flight, as the seed) or
-        ``"per-flight"`` (a flight's followers only).
-        ``post_concurrency``: how many posts the stream handler keeps in flight.
-        ``post_attempts``: how many times its SDK tries a post (429 or 5xx) before the
-        record fails (1-10; 3, botocore's default).
-        ``credentials``: the access key id and secret that management API calls must be
-        signed with (SigV4; the handlers sign with them too): ``testing``/``testing`` on
-        loopback, a random pair made for this run when other devices can reach it.
-        ``authorizer``: put a REQUEST authorizer on ``$connect`` (True, or an
-        :class:`AuthorizerConfig` for identity sources and caching); clients then need a
-        token from :meth:`mint_token`, and ``denied_users`` get a Deny policy.
-        ``quotas``: idle timeout, maximum connection duration, new-connection
-        rate and the @connections throttle (AWS's by default).
-        ``timeouts``: function name -> timeout in seconds (1-900). ``faults``: what to
-        break (:class:`FaultPlan`; change it later with :meth:`use_faults`). ``seed_bugs``:
-        reproduce the seed's defects (True for both, or names from ``stack.SEED_BUGS``).
-        ``rest_auth``: ``"iam"`` makes ``GET /flights`` take only requests signed with
-        ``credentials`` (SigV4), as the seed's IAM-authorised API does."""
-        if transport not in ("http", "in-process"):
-            raise SimulatorError(f"transport must be 'http' or 'in-process', not {transport!r}")
-        self.profile = profile if isinstance(profile, TimingProfile) else load_profile(profile)
-        self.transport: Transport = transport
-        self.region = region
+    def __init__(self, **settings: Any) -> None:
+        """Every setting is a field of :class:`~fanoutsim.options.Options`, by name:
+        ``Simulator(fanout="per-flight", profile="aws")``. The ones most used: ``profile``,
+        ``fanout``, ``routes``, ``room``, ``authorizer``, ``quotas``, ``faults``,
+        ``seed_bugs``, ``aws_endpoint``. An unknown name is refused with the known ones."""
         self._closed = True  # until the stack is up
         self._watchers: dict[Callable[[str], None], Callable[[PipelineEvent], None]] = {}
-        self._version_lock = threading.Lock()
-        self._last_version = 0
         one_at_a_time.claim(self)
-        bind = bind_host(host, room)
         try:
-            options = Options(
-                profile=self.profile,
-                transport=transport,
-                mapping=mapping or stack.DEFAULT_MAPPING,
-                seed=seed,
-                region=region,
-                connect_token=connect_token,
-                host=bind,
-                room=room,
-                public_host=public_host,
-                routes=routes,
-                ports=ports or Ports(),
-                aws_endpoint=aws_endpoint,
-                fanout=fanout,
-                post_concurrency=post_concurrency,
-                post_attempts=post_attempts,
-                credentials=credentials or _credentials_for(bind, room),
-                authorizer=AuthorizerConfig() if authorizer is True else authorizer or None,
-                denied_users=tuple(denied_users),
-                quotas=quotas or GatewayQuotas(),
-                timeouts=dict(timeouts or {}),
-                faults=faults or FaultPlan(),
-                seed_bugs=stack.SEED_BUGS if seed_bugs is True else tuple(seed_bugs or ()),
-                rest_auth=rest_auth,
-            )
-            self._stack: Stack = build(options)
+            self.options: Options = Options.of(**settings)
+            self._c: Components = build(self.options)
         except BaseException:
             self._release()
             raise
         self._closed = False
-        self.endpoints = dict(self._stack.endpoints)
+        self.endpoints = dict(self._c.endpoints)
+        self.clients = Clients(self._c, lambda: self._closed)
+        self.flights = LocalFlights(self._c, lambda: self._closed, lambda: self.wait("settled"))
+        self.stream = StreamView(self._c)
         # The stack's long-lived objects (moto's models, botocore's service data) leave the
         # collector's view: otherwise a full collection stalls an update for ~70 ms.
         gc.collect()
         gc.freeze()
 
     @staticmethod
-    def attach(outputs: Mapping[str, str] | str, **options: Any) -> RemoteStack:
-        """The deployed stack with this class's verbs (:class:`RemoteStack`): ``outputs``
+    def attach(outputs: Mapping[str, str] | str, **options: Any) -> DeployedStack:
+        """The deployed stack with this class's verbs (:class:`DeployedStack`): ``outputs``
         as :func:`fanoutsim.deploy.cloudformation.deploy` returned them, or the name of a
         stack deployed from this machine (``region=`` too, unless it is the default)."""
         if isinstance(outputs, str):
-            return RemoteStack.from_stack(outputs, **options)
-        return RemoteStack(outputs, **options)
+            return DeployedStack.from_stack(outputs, **options)
+        return DeployedStack(outputs, **options)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     # ----------------------------------------------------------------- change feed
     @open_only
@@ -188,218 +123,97 @@ class Simulator(ClientVerbs):
                 callback(event.kind)
 
         self._watchers[callback] = forward
-        self._stack.feed.subscribe(forward)
+        self._c.feed.subscribe(forward)
 
     def off_change(self, callback: Callable[[str], None]) -> None:
         """Stop calling ``callback`` (e.g. when a widget is replaced)."""
         forward = self._watchers.pop(callback, None)
         if forward is not None:
-            self._stack.feed.unsubscribe(forward)
+            self._c.feed.unsubscribe(forward)
 
     @property
     def watcher_errors(self) -> list[str]:
         """Errors raised by change callbacks (they never break the pipeline)."""
-        return list(self._stack.feed.errors)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    @property
-    def post_concurrency(self) -> int:
-        """How many posts the stream handler keeps in flight (what a waterfall draws)."""
-        return self._stack.options.post_concurrency
-
-    @property
-    def published(self) -> list[str]:
-        """Trace ids of every update that entered the pipeline, from here or from outside
-        (an SDK or the CLI on the AWS endpoint), oldest first."""
-        return self._stack.published
-
-    # ----------------------------------------------------------------- producing
-    @open_only
-    def put_events(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
-        """Send raw ``PutEvents`` entries as a producer would; returns AWS's response."""
-        token = producer_call.set(True)
-        try:
-            response: dict[str, Any] = self._stack.events.put_events(Entries=entries)
-        finally:
-            producer_call.reset(token)
-        return response
-
-    def _publish(self, detail_type: str, detail: dict[str, Any]) -> str:
-        trace_id = new_trace_id()
-        # before the call: it stamps put_events
-        self._stack.expect(trace_id, detail.get("flightId"), detail_type)
-        entry = stack.event_entry(detail_type, {**detail, TRACE_FIELD: trace_id})
-        response = self.put_events([entry])
-        if response["FailedEntryCount"]:
-            error = response["Entries"][0]
-            reason = f"{error.get('ErrorCode')}: {error.get('ErrorMessage')}"
-            self._stack.feed.dropped((trace_id,), reason)
-        return trace_id
-
-    @open_only
-    def publish(self, flight_id: str, status: str, details: str = "") -> str:
-        """Publish a ``Flight status updated`` event; returns the update's trace id."""
-        detail = {
-            "flightId": flight_id,
-            "event": status,
-            "eventDetails": details,
-            "version": self._next_version(),  # the order published, whatever order it runs
-        }
-        return self._publish(flight_model.STATUS_UPDATED, detail)
-
-    def _next_version(self) -> int:
-        """Microseconds since the epoch, strictly growing within this simulator."""
-        with self._version_lock:
-            self._last_version = max(time.time_ns() // 1000, self._last_version + 1)
-            return self._last_version
-
-    @open_only
-    def schedule_flight(self, flight: dict[str, Any]) -> str:
-        """Publish a ``New flight scheduled`` event; returns the update's trace id."""
-        return self._publish(flight_model.NEW_FLIGHT, flight)
-
-    @open_only
-    def load_flights(self, wait: bool = True) -> list[str]:
-        """Schedule the sample flights (and wait until every client has them)."""
-        traces = [self.schedule_flight(f.flight) for f in sample_flights()]
-        if wait:
-            self.wait_for_deliveries()
-            self.wait_until_idle()  # the table holds them even with no client connected
-        return traces
+        return list(self._c.feed.errors)
 
     # ----------------------------------------------------------------- waiting
-    def delivery_counts(self) -> dict[str, int]:
-        """Owed pairs by outcome so far (cheap: what a live counter shows)."""
-        return self._stack.deliveries.pairs()
-
     @open_only
-    def missing(self) -> dict[str, set[str]]:
-        """Expected deliveries not yet received, per trace id."""
-        return self._stack.deliveries.outstanding()
-
-    @open_only
-    def wait_for_deliveries(self, timeout: float = 30.0) -> None:
-        """Block until every connected client has every update published while it was there
-        (updates that failed visibly are not waited for: see the report's dropped updates)."""
-        if not self._stack.deliveries.wait(timeout):
-            missing = self.missing()
+    def wait(self, until: Until = "delivered", timeout: float = 30.0) -> None:
+        """Block until ``"delivered"``: every connected client has every update published
+        while it was there (updates that failed visibly are not waited for: see the
+        report's dropped updates); ``"idle"``: no event is in flight, the stream is
+        drained, no batch runs and every closed connection's ``$disconnect`` has run;
+        ``"settled"``: both, in that order (the logs are then complete)."""
+        if until not in ("delivered", "idle", "settled"):
+            raise SimulatorError(f"wait until 'delivered', 'idle' or 'settled', not {until!r}")
+        if until in ("delivered", "settled") and not self._c.deliveries.wait(timeout):
+            missing = self._c.deliveries.outstanding()
             count = sum(len(v) for v in missing.values())
             raise DeliveryTimeout(
                 f"{count} deliveries of {len(missing)} updates missing after {timeout:.0f} s"
             )
-
-    @open_only
-    def wait_until_idle(self, timeout: float = 30.0) -> None:
-        """Block until no event is in flight, the stream is drained, no batch runs and every
-        closed connection's ``$disconnect`` has run."""
-        try:
-            self._run(asyncio.wait_for(self._stack.idle(), timeout), timeout=None)
-        except TimeoutError:
-            raise SimulatorError(f"the pipeline was still busy after {timeout:.0f} s") from None
-
-    @open_only
-    def settle(self, timeout: float = 30.0) -> None:
-        """Wait for every delivery, then for the pipeline to go idle (logs complete)."""
-        self.wait_for_deliveries(timeout)
-        self.wait_until_idle(timeout)
+        if until in ("idle", "settled"):
+            try:
+                self._c.loop.run(asyncio.wait_for(self._c.idle(), timeout), timeout=None)
+            except TimeoutError:
+                raise SimulatorError(f"the pipeline was still busy after {timeout:.0f} s") from None
 
     # ----------------------------------------------------------------- observing
-    @open_only
-    def boards(self) -> dict[str, dict[str, dict[str, Any]]]:
-        """Each client's flight board: client name -> flightId -> latest payload."""
-        return {name: dict(c.board) for name, c in self._subscribers.clients.items()}
+    def delivery_counts(self) -> dict[str, int]:
+        """Owed (update, client) pairs by outcome so far (cheap: what a live counter shows)."""
+        return self._c.deliveries.pairs()
 
     def timeline(self, trace_id: str) -> Timeline:
         """The stamps of one update (see :mod:`fanoutsim.tracing`)."""
-        return self._stack.tracer.timeline(trace_id)
-
-    def latest_trace(self) -> str | None:
-        """The trace id of the most recent publish, if any."""
-        return self.published[-1] if self.published else None
+        return self._c.tracer.timeline(trace_id)
 
     @open_only
     def connections(self) -> list[dict[str, Any]]:
         """The connections table's items."""
-        return stack.scan_all(self._stack.dynamodb, stack.CONNECTIONS_TABLE)
-
-    def connection_labels(self) -> dict[str, str]:
-        """Connection id -> client name, for the connections the gateway holds open."""
-        return self._stack.api.labels()
-
-    @open_only
-    def flights(self) -> list[dict[str, Any]]:
-        """The flights table's items (the view model)."""
-        return stack.scan_all(self._stack.dynamodb, stack.FLIGHTS_TABLE)
-
-    def stream_records(self) -> list[dict[str, Any]]:
-        """The stream records the poller has read (the newest
-        :data:`~fanoutsim.runtime.poller.RECORDS_KEPT`), in Lambda's event shape."""
-        assert self._stack.poller is not None
-        return list(self._stack.poller.records_seen)
-
-    def stream_counters(self) -> dict[str, int]:
-        """The event source mapping's counters: invocations, retries, bisections, ..."""
-        assert self._stack.mapping is not None
-        return self._stack.mapping.counters()
-
-    @property
-    def mapping_config(self) -> MappingConfig:
-        """The event source mapping's settings this simulator runs with."""
-        return self._stack.options.mapping
+        return provision.scan_all(self._c.dynamodb, stack.CONNECTIONS_TABLE)
 
     def invocations(self) -> list[Invocation]:
         """Recent function invocations (newest last)."""
-        return list(self._stack.runtime.log)
-
-    # ----------------------------------------------------------------- changing
-    @open_only
-    def replace_function(self, name: str, handler: Handler) -> None:
-        """Deploy ``handler`` as a new version of function ``name`` (cold starts follow)."""
-        self._stack.runtime.replace(name, handler)
-
-    @open_only
-    def use_faults(self, plan: FaultPlan) -> None:
-        """Break what ``plan`` says from now on (``FaultPlan()`` for nothing); the report
-        counts what was injected beside each pair's outcome."""
-        self._stack.use_faults(plan)
-
-    @property
-    def faults(self) -> FaultPlan:
-        """The fault plan in force."""
-        assert self._stack.faults is not None
-        return self._stack.faults.plan
-
-    @open_only
-    def inject_post_failures(self, count: int, *, after: int = 0, status: int = 500) -> None:
-        """After ``after`` good posts, fail the next ``count`` PostToConnection calls with
-        ``status`` (to show partial batch failures, retries and duplicate deliveries).
-
-        boto3 retries a 5xx by itself (three attempts in botocore's default ``standard``
-        retry mode, while its retry quota lasts), so it takes three failures in a row
-        before the stream handler sees an error."""
-        self._stack.api.inject_faults(count, after=after, status=status)
-
-    # ----------------------------------------------------------------- reporting
-    def snapshot(self) -> RunSnapshot:
-        """Everything a report is made of, as of now."""
-        return self._stack.snapshot()
+        return list(self._c.runtime.log)
 
     def report(self) -> Report:
         """Deliveries, per-stage latency and metered usage so far (and the room's devices,
         with a room)."""
-        return build_report(self.snapshot())
+        return build_report(snapshot.take(self._c))
 
     def room(self) -> RoomSnapshot:
         """The room's devices: name, when connected, updates received and missed, and
         latency p50/p99 from PutEvents to each device's acknowledgement; the last update's
         arrival on every device. Raises :class:`SimulatorError` without a room."""
-        book = self._stack.room
+        book = self._c.room
         if book is None:
             raise SimulatorError("this simulator has no room; open one with Simulator(room=True)")
         return book.snapshot(time.perf_counter())
+
+    # ----------------------------------------------------------------- changing
+    @open_only
+    def replace_function(self, name: str, handler: Handler) -> None:
+        """Deploy ``handler`` as a new version of function ``name`` (cold starts follow)."""
+        self._c.runtime.replace(name, handler)
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The fault plan in force; assign a new one to break what it says from now on
+        (``FaultPlan()`` for nothing). The report counts what was injected beside each
+        pair's outcome."""
+        return self._c.injector.plan
+
+    @faults.setter
+    def faults(self, plan: FaultPlan) -> None:
+        if self._closed:
+            raise SimulatorError("the simulator is closed: faults need an open one")
+        self._c.use_faults(plan)
+
+    @open_only
+    def mint_token(self, user: str, ttl_s: int = 3600) -> str:
+        """A ``$connect`` token for ``user``, valid ``ttl_s`` seconds, signed with this
+        simulator's secret (pass it as ``?token=`` or ``Authorization: Bearer``)."""
+        return tokens.mint(user, self.options.auth_secret, ttl_s=ttl_s)
 
     # ----------------------------------------------------------------- closing
     def close(self) -> None:
@@ -408,7 +222,7 @@ class Simulator(ClientVerbs):
             return
         self._closed = True
         try:
-            self._stack.close()
+            self._c.close()
         finally:
             gc.unfreeze()
             self._release()

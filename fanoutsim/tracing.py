@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fanoutsim.aws.stream_records import StreamRecord
 from fanoutsim.feed import Passed, PipelineEvent
 from fanoutsim.stages import POINTS, STAGES, TRACE_FIELD
 
@@ -62,7 +63,7 @@ def from_image(image: Mapping[str, Any] | None) -> str | None:
 
 def from_records(records: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
     """Trace ids carried by stream records (Lambda's shape), in record order."""
-    found = (from_image(record.get("dynamodb", {}).get("NewImage")) for record in records)
+    found = (from_image(StreamRecord(record).new_image) for record in records)
     return tuple(trace for trace in found if trace is not None)
 
 

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from hypothesis import settings
 
-from fanoutsim import stack
+from fanoutsim import provision, stack
 from fanoutsim.moto.account import MotoAccount
 
 # CI replays the same examples on every run, so a red build always means a change broke
@@ -26,8 +26,8 @@ def account() -> Iterator[MotoAccount]:
     """moto's account with both tables and the bus created, the handlers' environment set."""
     moto_account = MotoAccount(stack.REGION)
     try:
-        stack.create_tables(boto3.client("dynamodb", region_name=stack.REGION))
-        stack.create_bus(boto3.client("events", region_name=stack.REGION), stack.REGION)
+        provision.create_tables(boto3.client("dynamodb", region_name=stack.REGION))
+        provision.create_bus(boto3.client("events", region_name=stack.REGION), stack.REGION)
         yield moto_account
     finally:
         moto_account.stop()

@@ -31,26 +31,26 @@ def _balanced(sim: Simulator) -> dict[str, int]:
 
 def test_clients_the_server_closes_are_owed_nothing_more() -> None:
     with Simulator() as sim:
-        deleted, oversize, stays = sim.add_clients(3)
-        sim.load_flights()
-        ids = {label: cid for cid, label in sim.connection_labels().items()}
-        key, secret = sim.credentials
+        deleted, oversize, stays = sim.clients.add(3)
+        sim.flights.load()
+        ids = {label: cid for cid, label in sim.clients.labels().items()}
+        key, secret = sim.options.credentials
         boto3.client(
             "apigatewaymanagementapi",
             endpoint_url=sim.endpoints["management"],
-            region_name=sim.region,
+            region_name=sim.options.region,
             aws_access_key_id=key,
             aws_secret_access_key=secret,
         ).delete_connection(ConnectionId=ids[deleted.name])
         assert oversize.ws is not None
-        sim._run(oversize.ws.send("x" * (apigw.MAX_PAYLOAD_BYTES + 1)))
+        sim._c.loop.run(oversize.ws.send("x" * (apigw.MAX_PAYLOAD_BYTES + 1)))
         deadline = time.monotonic() + 30
-        while len(sim.subscribers()) > 1 and time.monotonic() < deadline:
+        while len(sim.clients) > 1 and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert list(sim.subscribers()) == [stays.name]
+        assert list(sim.clients) == [stays.name]
         assert oversize.ws.close_code == apigw.CLOSE_MESSAGE_TOO_BIG
-        trace = sim.publish("FS101", "BOARDING", "Group 1")
-        sim.wait_for_deliveries(timeout=30)  # nothing is owed to the two that went
+        trace = sim.flights.publish("FS101", "BOARDING", "Group 1")
+        sim.wait(timeout=30)  # nothing is owed to the two that went
         assert trace in stays.first_receipt
         assert _balanced(sim)["missing"] == 0
         closes = {(d["disconnectStatusCode"], d["disconnectReason"]) for d in _disconnects(sim)}
@@ -81,23 +81,23 @@ def test_a_client_close_reports_its_own_code_and_a_missing_status_in_aws_words()
 
 def test_clients_leaving_while_another_thread_publishes_are_never_left_owed() -> None:
     with Simulator() as sim:
-        sim.load_flights()
-        clients = sim.add_clients(40)
+        sim.flights.load()
+        clients = sim.clients.add(40)
         stop = threading.Event()
 
         def publish() -> None:
             while not stop.is_set():
-                sim.publish("FS202", "GATE_CHANGED", "New gate B44")
+                sim.flights.publish("FS202", "GATE_CHANGED", "New gate B44")
                 time.sleep(0.01)
 
         publisher = threading.Thread(target=publish)
         publisher.start()
         try:
-            sim.clients_leave([c.name for c in clients[:20]])
+            sim.clients.leave([c.name for c in clients[:20]])
         finally:
             stop.set()
             publisher.join()
-        sim.wait_for_deliveries(timeout=60)
+        sim.wait(timeout=60)
         d = _balanced(sim)
         # one flight's statuses published back to back may run out of order: a late one is
         # superseded (written by nobody, sent to nobody); nothing else goes undelivered
@@ -114,13 +114,13 @@ def test_an_accepted_entry_no_rule_matches_owes_nothing_and_says_why() -> None:
     from fanoutsim.functions import flight_model
 
     with Simulator() as sim:
-        sim.add_clients(2)
+        sim.clients.add(2)
         entry = {**stack.event_entry(flight_model.STATUS_UPDATED, {"flightId": "FS101"})}
-        answer = sim.put_events(
+        answer = sim.flights.put_events(
             [{**entry, "DetailType": "Flight delayed"}, {**entry, "Source": "x"}]
         )
         assert answer["FailedEntryCount"] == 0  # accepted: no rule is not an error
-        sim.wait_until_idle()
+        sim.wait("idle")
         report = sim.report().to_dict()
     assert report["deliveries"]["missing"] == 0
     assert report["deliveries"]["undelivered"] == 4

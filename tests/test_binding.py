@@ -20,11 +20,11 @@ def test_a_backlog_behind_the_stream_handler_is_named() -> None:
     # ten statuses of one flight back to back, each written (none superseded): ten records
     unordered = ("unordered-status-writes",)
     with Simulator(profile=SLOW_POSTS, post_concurrency=1, seed_bugs=unordered) as sim:
-        sim.add_clients(20)
-        sim.load_flights()
+        sim.clients.add(20)
+        sim.flights.load()
         for _ in range(10):
-            sim.publish("FS101", "BOARDING", "Group 1")
-        sim.settle(timeout=120)
+            sim.flights.publish("FS101", "BOARDING", "Group 1")
+        sim.wait("settled", timeout=120)
         notes = sim.report().to_dict()["binding"]
     assert len(notes) == 1 and notes[0].startswith("stream handler falls behind: ")
     assert "posts/s needed" in notes[0] and "/s achieved" in notes[0]
@@ -34,20 +34,20 @@ def test_a_backlog_behind_the_stream_handler_is_named() -> None:
 
 def test_updates_one_at_a_time_bind_nothing() -> None:
     with Simulator(profile=SLOW_POSTS, post_concurrency=1) as sim:
-        sim.add_clients(5)
-        sim.load_flights()
+        sim.clients.add(5)
+        sim.flights.load()
         for _ in range(3):
-            sim.publish("FS101", "BOARDING", "Group 1")
-            sim.settle(timeout=60)
+            sim.flights.publish("FS101", "BOARDING", "Group 1")
+            sim.wait("settled", timeout=60)
         assert sim.report().to_dict()["binding"] == []
         assert "what binds" not in str(sim.report())
 
 
 def test_throttling_is_named() -> None:
     with Simulator(quotas=GatewayQuotas(requests_per_s=5, requests_burst=2)) as sim:
-        sim.add_clients(10)
-        sim.load_flights(wait=False)
-        sim.wait_until_idle(timeout=120)
+        sim.clients.add(10)
+        sim.flights.load(wait=False)
+        sim.wait("idle", timeout=120)
         notes = sim.report().to_dict()["binding"]
     assert any(n.startswith("@connections throttle: ") for n in notes)
 

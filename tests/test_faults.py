@@ -56,9 +56,9 @@ def test_bad_plans_are_refused(kwargs: dict[str, Any]) -> None:
 
 def test_a_failing_handler_leaves_its_pairs_undelivered_with_the_reason() -> None:
     with Simulator(faults=FaultPlan(function_error_rate=1.0)) as sim:
-        sim.add_clients(3)
-        trace = sim.schedule_flight(FLIGHT)
-        sim.settle()
+        sim.clients.add(3)
+        trace = sim.flights.schedule(FLIGHT)
+        sim.wait("settled")
         pairs = _pairs(sim)
         assert (pairs["expected"], pairs["undelivered"], pairs["delivered"]) == (3, 3, 0)
         assert (
@@ -70,9 +70,9 @@ def test_a_failing_handler_leaves_its_pairs_undelivered_with_the_reason() -> Non
 
 def test_failing_on_a_record_once_is_retried_and_reaches_everyone() -> None:
     with Simulator(faults=FaultPlan(fail_on_record=1)) as sim:
-        sim.add_clients(3)
-        sim.schedule_flight(FLIGHT)
-        sim.settle()
+        sim.clients.add(3)
+        sim.flights.schedule(FLIGHT)
+        sim.wait("settled")
         pairs = _pairs(sim)
         assert (pairs["delivered"], pairs["missing"], pairs["duplicates"]) == (3, 0, 0)
         assert _injected(sim)["record_failures"] == 1
@@ -81,8 +81,8 @@ def test_failing_on_a_record_once_is_retried_and_reaches_everyone() -> None:
 def test_throttled_and_failing_posts_are_retried_and_accounted() -> None:
     plan = FaultPlan(post_throttle_rate=0.15, post_error_rate=0.05, seed=7)
     with Simulator(faults=plan) as sim:
-        sim.add_clients(10)
-        sim.load_flights()
+        sim.clients.add(10)
+        sim.flights.load()
         pairs = _pairs(sim)
         injected = _injected(sim)
         assert pairs["missing"] == 0 and pairs["undelivered"] == 0
@@ -97,9 +97,9 @@ def test_the_sdk_tries_a_failing_post_post_attempts_times_before_the_record_fail
     attempts: int,
 ) -> None:
     with Simulator(faults=FaultPlan(post_error_rate=1.0), post_attempts=attempts) as sim:
-        sim.add_clients(1)
-        sim.schedule_flight(FLIGHT)
-        sim.settle()
+        sim.clients.add(1)
+        sim.flights.schedule(FLIGHT)
+        sim.wait("settled")
         fanouts = [i for i in sim.invocations() if i.function == "stream_fanout"]
         assert len(fanouts) == 1 + 3  # the first invocation and the mapping's 3 retries
         assert _injected(sim)["posts_failed"] == attempts * len(fanouts)
@@ -114,12 +114,12 @@ def test_post_attempts_out_of_range_is_refused() -> None:
 def test_clients_dropped_mid_fan_out_end_as_left_and_their_rows_are_cleaned() -> None:
     plan = FaultPlan(drop_clients=3, drop_after_posts=5)
     with Simulator(faults=plan, post_concurrency=1) as sim:
-        clients = {c.name: c for c in sim.add_clients(10)}
-        trace = sim.schedule_flight(FLIGHT)
-        sim.settle()
+        clients = {c.name: c for c in sim.clients.add(10)}
+        trace = sim.flights.schedule(FLIGHT)
+        sim.wait("settled")
         pairs = _pairs(sim)
         dropped = _injected(sim)["clients_dropped"]
-        assert len(dropped) == 3 and not set(dropped) & set(sim.subscribers())
+        assert len(dropped) == 3 and not set(dropped) & set(sim.clients)
         # a dropped client heard the update if the fan-out reached it before the cut
         heard = [n for n in dropped if trace in clients[n].first_receipt]
         assert len(heard) <= 4  # only 4 posts went out before the cut
@@ -135,9 +135,9 @@ def test_clients_dropped_mid_fan_out_end_as_left_and_their_rows_are_cleaned() ->
 def test_a_stalled_invocation_is_cut_off_retried_and_its_posts_repeated() -> None:
     plan = FaultPlan(stall_invocations=1, stall_after_posts=3)
     with Simulator(faults=plan, timeouts={"stream_fanout": 1}, post_concurrency=1) as sim:
-        sim.add_clients(6)
-        sim.schedule_flight(FLIGHT)
-        sim.settle()
+        sim.clients.add(6)
+        sim.flights.schedule(FLIGHT)
+        sim.wait("settled")
         pairs = _pairs(sim)
         assert (pairs["delivered"], pairs["missing"]) == (6, 0)
         assert (pairs["repeated"], pairs["duplicates"]) == (3, 3)  # the first 3 heard it twice
@@ -146,19 +146,49 @@ def test_a_stalled_invocation_is_cut_off_retried_and_its_posts_repeated() -> Non
         assert [i.timed_out for i in fanouts] == [True, False]
         assert fanouts[1].cold  # its environment was not reused
         assert _injected(sim)["stalls"] == 1
-        sim.clients_leave([c.name for c in sim.subscribers().values()])
+        sim.clients.leave([c.name for c in sim.clients.values()])
         after = _pairs(sim)  # the clients have gone; what they counted has not
         assert (after["repeated"], after["duplicates"], after["delivered"]) == (3, 3, 6)
 
 
 def test_a_slow_client_hears_late_and_only_it() -> None:
     with Simulator(faults=FaultPlan(slow_clients=1, slow_client_s=1.0)) as sim:
-        clients = sim.add_clients(4)
-        trace = sim.schedule_flight(FLIGHT)
-        sim.settle()
+        clients = sim.clients.add(4)
+        trace = sim.flights.schedule(FLIGHT)
+        sim.wait("settled")
         slow, fast = clients[0], clients[1:]
         assert slow.read_delay_s == 1.0 and all(c.read_delay_s == 0 for c in fast)
         assert max(c.first_receipt[trace] for c in fast) < slow.first_receipt[trace]
-        sim.use_faults(FaultPlan())  # plans can change while running
+        sim.faults = FaultPlan()  # plans can change while running
         assert slow.read_delay_s == 0 and sim.faults == FaultPlan()
         assert sim.report().to_dict()["faults"] == {}
+
+
+def test_fail_posts_answers_500_to_the_posts_after_the_good_ones() -> None:
+    """The plan's burst of failures: after ``fail_posts_after`` posts, the next
+    ``fail_posts`` are answered 500 in a row, then posts go through again."""
+    from types import SimpleNamespace
+
+    from fanoutsim.aws import apigw
+    from fanoutsim.aws.management import ConnectionRecord, ManagementApi
+    from fanoutsim.errors import ManagementError
+    from fanoutsim.faults import FaultInjector
+
+    api = ManagementApi()
+    source = apigw.EventSource("abc=", 0, "api", "prod", "h", "192.0.2.1", "ua")
+    api.connected(ConnectionRecord(apigw.ConnectionId("abc="), source, "c1", 0))
+    injector = FaultInjector(SimpleNamespace(before_handler=None), api, lambda n: [])  # type: ignore[arg-type]
+    injector.install()
+    try:
+        injector.use(FaultPlan(fail_posts=2, fail_posts_after=1))
+        outcomes = []
+        for _ in range(4):
+            try:
+                api.post("abc=", b"x")
+                outcomes.append(200)
+            except ManagementError as failure:
+                outcomes.append(failure.status)
+    finally:
+        injector.uninstall()
+    assert outcomes == [200, 500, 500, 200]
+    assert injector.snapshot()["injected"]["posts_failed"] == 2

@@ -35,18 +35,18 @@ def test_an_entry_that_cannot_be_read_fails_alone(detail: str) -> None:
 
 def test_put_events_delivers_the_good_entries_beside_unreadable_ones() -> None:
     with Simulator() as sim:
-        client = sim.add_clients(1)[0]
+        client = sim.clients.add(1)[0]
         good = stack.event_entry(flight_model.NEW_FLIGHT, sim_flight())
         surrogate = {**good, "Detail": '{"flightId": "FS1\ud800"}'}
         deep = {**good, "Detail": DEEP}
-        answer = sim.put_events([surrogate, good, deep])
+        answer = sim.flights.put_events([surrogate, good, deep])
         assert answer["FailedEntryCount"] == 2
         assert [e.get("ErrorCode") for e in answer["Entries"]] == [
             "MalformedDetail",
             None,
             "MalformedDetail",
         ]
-        sim.settle()
+        sim.wait("settled")
         assert client.board["FS101"]["flightId"] == "FS101"
 
 

@@ -27,13 +27,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "html_text",
         "addresses",
         "qr",
+        "open_guard",
     ),
     ("aws", "functions", "timing", "tracing", "deliveries", "room"),
-    ("runtime", "model"),
-    ("stack",),
+    ("runtime", "stack"),
+    ("model", "provision", "ledger"),
     ("moto",),
-    ("report", "faults", "options", "builder"),
-    ("client_verbs", "one_at_a_time", "simulator", "deploy"),
+    ("report", "faults", "options", "builder", "snapshot"),
+    ("clients", "flights", "one_at_a_time", "simulator", "deploy"),
     ("notebook", "serve", "doctor", "cli", "__main__", "__init__"),
 )
 

@@ -10,7 +10,7 @@ SCRIPT = """
 from fanoutsim import one_at_a_time
 from fanoutsim.simulator import Simulator
 sim = Simulator()
-sim.add_clients(2)
+sim.clients.add(2)
 one_at_a_time._close_at_exit()
 print(sim.closed, len(one_at_a_time._open))
 """

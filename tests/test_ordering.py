@@ -45,15 +45,15 @@ def test_the_board_ends_on_the_last_status_published(
     seed_bugs: tuple[str, ...], final: str
 ) -> None:
     with Simulator(seed_bugs=seed_bugs) as sim:
-        sim.add_clients(3)
-        sim.load_flights()
+        sim.clients.add(3)
+        sim.flights.load()
         _last_takes_off_first(sim)
-        traces = [sim.publish("FS101", status, details) for status, details in SEQUENCE]
-        sim.wait_for_deliveries()
-        sim.wait_until_idle()
-        boards = sim.boards()
+        traces = [sim.flights.publish("FS101", status, details) for status, details in SEQUENCE]
+        sim.wait()
+        sim.wait("idle")
+        boards = sim.clients.boards()
         assert {board["FS101"]["event"] for board in boards.values()} == {final}
-        (row,) = [f for f in sim.flights() if f["flightId"] == "FS101"]
+        (row,) = [f for f in sim.flights.rows() if f["flightId"] == "FS101"]
         assert row["event"] == final
         report = sim.report().to_dict()
         assert report["deliveries"]["missing"] == 0

@@ -59,3 +59,24 @@ def test_a_report_that_forgot_nothing_says_nothing_of_a_window() -> None:
     tracer = Tracer()
     _settled(tracer, 5)
     assert "stages over the latest" not in _report(tracer)
+
+
+def test_the_typed_fields_read_the_same_figures_as_the_dict() -> None:
+    from fanoutsim import Simulator
+
+    with Simulator() as sim:
+        sim.clients.add(2)
+        sim.flights.load()
+        sim.flights.publish("FS101", "BOARDING", "Group 1")
+        sim.wait("settled")
+        report = sim.report()
+    d = report.to_dict()
+    outcomes = report.deliveries
+    assert outcomes.expected == d["deliveries"]["expected"] == 14  # 7 updates x 2 clients
+    assert outcomes.expected == outcomes.delivered + outcomes.left + outcomes.undelivered
+    assert outcomes.missing == 0 and outcomes.posted == d["deliveries"]["posted"]
+    end_to_end = report.stages["end_to_end"]
+    assert end_to_end.count == d["stages"]["end_to_end"]["count"] == 14
+    assert end_to_end.p50 is not None and end_to_end.p50 <= (end_to_end.p99 or 0)
+    assert report.dropped_updates == {} and report.binding == []
+    assert report.cost_usd == d["cost_usd"] and sum(report.cost_usd.values()) > 0

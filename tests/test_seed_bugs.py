@@ -20,7 +20,7 @@ FLIGHT = sample_flights()[0].flight
 
 
 def _first_page(sim: Simulator) -> set[str]:
-    page = sim._stack.dynamodb.scan(
+    page = sim._c.dynamodb.scan(
         TableName=stack.CONNECTIONS_TABLE, ProjectionExpression="connectionId"
     )
     assert "LastEvaluatedKey" in page  # more than one page
@@ -33,16 +33,16 @@ def test_the_unpaginated_scan_misses_exactly_the_subscribers_past_the_first_page
 ) -> None:
     bugs = ("unpaginated-scan",) if bug else ()
     with Simulator(seed_bugs=bugs) as sim:
-        sim.add_clients(20)
+        sim.clients.add(20)
         # 4 MB of rows, about 50 a page, their keys spread among the clients' (the table's
         # order is by key): some clients always fall past the first page, whatever the ids.
-        sim.add_stale_connections(200, pad_bytes=20_000)
+        sim.clients.add_stale(200, pad_bytes=20_000)
         first_page = _first_page(sim)
-        labels = sim.connection_labels()  # connection id -> client name
+        labels = sim.clients.labels()  # connection id -> client name
         on_first_page = {labels[c] for c in first_page if c in labels}
-        trace = sim.schedule_flight(FLIGHT)
-        sim.wait_until_idle()
-        heard = {n for n, c in sim.subscribers().items() if trace in c.first_receipt}
+        trace = sim.flights.schedule(FLIGHT)
+        sim.wait("idle")
+        heard = {n for n, c in sim.clients.items() if trace in c.first_receipt}
         if bug:
             assert heard == on_first_page and len(heard) < 20  # the rest, silently skipped
             assert sim.report().to_dict()["deliveries"]["missing"] == 20 - len(heard)
@@ -52,9 +52,9 @@ def test_the_unpaginated_scan_misses_exactly_the_subscribers_past_the_first_page
 
 def test_disconnect_wired_to_connect_never_deletes_a_row() -> None:
     with Simulator(seed_bugs=("disconnect-wired-to-connect",)) as sim:
-        sim.add_clients(3)
-        sim.remove_clients(2)
-        sim.wait_until_idle()
+        sim.clients.add(3)
+        sim.clients.leave(2)
+        sim.wait("idle")
         assert len(sim.connections()) == 3  # the connect handler wrote the rows back
         disconnects = [
             i.event["requestContext"]["eventType"]
@@ -63,14 +63,14 @@ def test_disconnect_wired_to_connect_never_deletes_a_row() -> None:
         ]
         assert disconnects.count("DISCONNECT") == 2
     with Simulator() as fixed:
-        fixed.add_clients(3)
-        fixed.remove_clients(2)
-        fixed.wait_until_idle()
+        fixed.clients.add(3)
+        fixed.clients.leave(2)
+        fixed.wait("idle")
         assert len(fixed.connections()) == 1
 
 
 def test_seed_bugs_true_means_all_and_unknown_names_are_refused() -> None:
     with Simulator(seed_bugs=True) as sim:
-        assert sim._stack.options.seed_bugs == stack.SEED_BUGS
+        assert sim._c.options.seed_bugs == stack.SEED_BUGS
     with pytest.raises(ConfigError, match="unknown seed bugs"):
         Simulator(seed_bugs=("no-such-bug",))

@@ -58,7 +58,7 @@ def test_the_seeds_events_through_the_aws_endpoint_reach_outside_clients_in_orde
     sim: Simulator,
 ) -> None:
     events = boto3.client(
-        "events", endpoint_url=sim.endpoints["aws"], region_name=sim.region, **CREDENTIALS
+        "events", endpoint_url=sim.endpoints["aws"], region_name=sim.options.region, **CREDENTIALS
     )
     flight = SEED_FLIGHT["flightId"]
     with connect(sim.endpoints["websocket"]) as first, connect(sim.endpoints["websocket"]) as other:
@@ -83,7 +83,7 @@ def test_the_seeds_events_through_the_aws_endpoint_reach_outside_clients_in_orde
             None,
             "MalformedDetail",
         ]
-        sim.settle()
+        sim.wait("settled")
         for ws in (first, other):
             created, delayed = _messages(ws, 2)
             assert (created["operation"], delayed["operation"]) == ("CREATE", "UPDATE")
@@ -94,16 +94,16 @@ def test_the_seeds_events_through_the_aws_endpoint_reach_outside_clients_in_orde
     report = sim.report().to_dict()
     assert report["outside_operations"] == {"events:PutEvents": 1}
     assert "events:PutEvents" not in report["operations"]  # the pipeline's own calls only
-    assert report["updates"] == 3  # the accepted entries, traced like sim.publish
+    assert report["updates"] == 3  # the accepted entries, traced like sim.flights.publish
     [reason] = report["dropped_updates"].values()  # the unknown status, seen in accounting
     assert "unknown flight status 'TELEPORTED'" in reason
     assert report["eventbridge_events"] == 3
 
 
 def test_an_outside_scan_sees_the_same_connections(sim: Simulator) -> None:
-    sim.add_clients(3)
+    sim.clients.add(3)
     dynamodb = boto3.client(
-        "dynamodb", endpoint_url=sim.endpoints["aws"], region_name=sim.region, **CREDENTIALS
+        "dynamodb", endpoint_url=sim.endpoints["aws"], region_name=sim.options.region, **CREDENTIALS
     )
     rows = dynamodb.scan(TableName=stack.CONNECTIONS_TABLE)["Items"]
     assert {r["connectionId"]["S"] for r in rows} == {c["connectionId"] for c in sim.connections()}
@@ -126,9 +126,9 @@ def _aws_cli(*args: str) -> str:
 
 
 def test_the_aws_cli_puts_an_event_and_posts_to_a_connection(sim: Simulator) -> None:
-    sim.load_flights()
+    sim.flights.load()
     with connect(sim.endpoints["websocket"] + "?client=cli-watcher") as ws:
-        sim.wait_until_idle()
+        sim.wait("idle")
         entries = json.dumps(
             [
                 _entry(
@@ -143,7 +143,7 @@ def test_the_aws_cli_puts_an_event_and_posts_to_a_connection(sim: Simulator) -> 
         assert json.loads(out)["FailedEntryCount"] == 0
         [update] = _messages(ws, 1)
         assert (update["flightId"], update["eventDetails"]) == ("FS101", "from the CLI")
-        labels = {label: cid for cid, label in sim.connection_labels().items()}
+        labels = {label: cid for cid, label in sim.clients.labels().items()}
         _aws_cli(
             "apigatewaymanagementapi",
             "post-to-connection",
@@ -166,7 +166,7 @@ def test_the_seed_route_set_answers_client_messages_with_the_forbidden_frame() -
         assert (frame["message"], frame["connectionId"]) == ("Forbidden", row["connectionId"])
         assert not [i for i in seed_api.invocations() if i.function == "on_default"]
         ws.close()
-        seed_api.settle()
+        seed_api.wait("settled")
         assert seed_api.connections() == []  # $disconnect ran
 
 
@@ -181,7 +181,10 @@ def test_a_wrong_stage_is_forbidden_and_every_answer_has_a_request_id(sim: Simul
     base = sim.endpoints["management"].rsplit("/", 1)[0]
     for endpoint in (base + "/dev", base):
         client = boto3.client(
-            "apigatewaymanagementapi", endpoint_url=endpoint, region_name=sim.region, **CREDENTIALS
+            "apigatewaymanagementapi",
+            endpoint_url=endpoint,
+            region_name=sim.options.region,
+            **CREDENTIALS,
         )
         with pytest.raises(ClientError) as refused:
             client.post_to_connection(ConnectionId="abc=", Data=b"x")
@@ -191,7 +194,7 @@ def test_a_wrong_stage_is_forbidden_and_every_answer_has_a_request_id(sim: Simul
     good = boto3.client(
         "apigatewaymanagementapi",
         endpoint_url=sim.endpoints["management"],
-        region_name=sim.region,
+        region_name=sim.options.region,
         **CREDENTIALS,
     )
     with pytest.raises(ClientError) as gone:
@@ -209,7 +212,7 @@ def test_lambda_events_name_the_management_endpoint_and_have_fresh_request_ids(
         for text in ("one", "two"):
             ws.send(text)
             ws.recv(timeout=15)
-    sim.settle()  # waits for the $disconnect too
+    sim.wait("settled")  # waits for the $disconnect too
     contexts = [
         i.event["requestContext"]
         for i in sim.invocations()
@@ -222,7 +225,7 @@ def test_lambda_events_name_the_management_endpoint_and_have_fresh_request_ids(
 
 
 def test_an_inbound_frame_over_32_kb_closes_that_client_with_1009_only(sim: Simulator) -> None:
-    sim.load_flights()
+    sim.flights.load()
     with (
         connect(sim.endpoints["websocket"]) as bystander,
         connect(sim.endpoints["websocket"], max_size=None) as sender,
@@ -231,7 +234,7 @@ def test_an_inbound_frame_over_32_kb_closes_that_client_with_1009_only(sim: Simu
         with pytest.raises(ConnectionClosed) as closed:
             sender.recv(timeout=15)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
-        sim.publish("FS101", "BOARDING", "still served")
+        sim.flights.publish("FS101", "BOARDING", "still served")
         assert _messages(bystander, 1)[0]["eventDetails"] == "still served"
 
 
@@ -253,15 +256,15 @@ def test_a_binary_frame_closes_the_client_with_1003(sim: Simulator) -> None:
 
 def test_the_seeds_stream_filter_keeps_flight_status_items_only() -> None:
     with Simulator(mapping=stack.SEED_MAPPING) as seeded:
-        seeded.load_flights()
-        [client] = seeded.add_clients(1)
+        seeded.flights.load()
+        [client] = seeded.clients.add(1)
         table = boto3.resource("dynamodb").Table(stack.FLIGHTS_TABLE)
         table.put_item(Item={"flightId": "NOT-A-FLIGHT", "type": "Note", "event": "BOARDING"})
-        seeded.publish("FS101", "BOARDING", "typed items pass")
-        seeded.settle()
+        seeded.flights.publish("FS101", "BOARDING", "typed items pass")
+        seeded.wait("settled")
         assert set(client.board) == {"FS101"}  # the Note never reached anyone
-        assert seeded.stream_counters()["filtered"] >= 1
-        assert seeded.mapping_config.batch_size == 1
+        assert seeded.stream.counters()["filtered"] >= 1
+        assert seeded.options.mapping.batch_size == 1
 
 
 def test_the_seeds_signed_flights_request_gets_its_cors_preflight(sim: Simulator) -> None:

@@ -31,7 +31,7 @@ def sim() -> Iterator[Simulator]:
 
 def _refused(sim: Simulator, query: str) -> int:
     with pytest.raises(ConnectRejected) as rejected:
-        sim.connect_client(query=query)
+        sim.clients.connect(query=query)
     return rejected.value.status
 
 
@@ -40,7 +40,7 @@ def _calls(sim: Simulator, function: str) -> list[dict]:
 
 
 def test_no_bad_or_expired_token_is_401_and_a_denied_user_403(sim: Simulator) -> None:
-    expired = tokens.mint("ana", sim._stack.options.auth_secret, ttl_s=1, now=time.time() - 5)
+    expired = tokens.mint("ana", sim._c.options.auth_secret, ttl_s=1, now=time.time() - 5)
     assert _refused(sim, "token=") == 401  # no token at all: the query value is empty
     assert _refused(sim, "token=forged.token") == 401
     assert _refused(sim, "token=%C3%A9.%C3%BC") == 401  # non-ASCII: 401, not the 500 it was
@@ -51,12 +51,12 @@ def test_no_bad_or_expired_token_is_401_and_a_denied_user_403(sim: Simulator) ->
 
 
 def test_the_context_reaches_connect_default_and_disconnect(sim: Simulator) -> None:
-    client = sim.connect_client(query=f"token={sim.mint_token('ana')}")
+    client = sim.clients.connect(query=f"token={sim.mint_token('ana')}")
     assert client.ws is not None
-    reply = sim._run(sim._subscribers.request(client.name, {"action": "hello"}))
+    reply = sim._c.loop.run(sim._c.subscribers.request(client.name, {"action": "hello"}))
     assert reply["error"] == "unsupported message"
-    sim.remove_clients(1)
-    sim.wait_until_idle()
+    sim.clients.leave(1)
+    sim.wait("idle")
     for function in ("on_connect", "on_default", "on_disconnect"):
         (event,) = _calls(sim, function)
         context = event["requestContext"]["authorizer"]
@@ -65,13 +65,13 @@ def test_the_context_reaches_connect_default_and_disconnect(sim: Simulator) -> N
 
 
 def test_the_simulators_own_clients_connect_with_minted_tokens(sim: Simulator) -> None:
-    sim.add_clients(3)
-    sim.load_flights()
-    trace = sim.publish("FS101", "DEPARTURE_DELAYED")
-    sim.wait_for_deliveries()
-    assert all(trace in c.first_receipt for c in sim.subscribers().values())
+    sim.clients.add(3)
+    sim.flights.load()
+    trace = sim.flights.publish("FS101", "DEPARTURE_DELAYED")
+    sim.wait()
+    assert all(trace in c.first_receipt for c in sim.clients.values())
     users = sorted(e["requestContext"]["authorizer"]["userId"] for e in _calls(sim, "on_connect"))
-    assert users == sorted(sim.subscribers())
+    assert users == sorted(sim.clients)
 
 
 def test_a_bearer_header_works_from_any_websocket_client(sim: Simulator) -> None:
@@ -86,7 +86,7 @@ def test_a_cached_decision_skips_the_function_until_the_ttl_ends() -> None:
     with Simulator(authorizer=config) as sim:
         token = sim.mint_token("ana")
         for _ in range(3):
-            sim.connect_client(query=f"token={token}")
+            sim.clients.connect(query=f"token={token}")
         assert len(_calls(sim, "authorizer")) == 1  # one identity, one call
         assert _refused(sim, "token=") == 401  # identity source empty: no call either
         assert len(_calls(sim, "authorizer")) == 1

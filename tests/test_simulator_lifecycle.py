@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from fanoutsim.errors import SimulatorError
+from fanoutsim.faults import FaultPlan
 from fanoutsim.simulator import Simulator
 
 
@@ -44,21 +45,21 @@ def _open_fds() -> int:
 
 
 def test_start_load_publish_close_cycles_on_busy_cpus_never_hang_or_duplicate() -> None:
-    """Before the moto stream hook, one cycle in about eight hung in load_flights (two
+    """Before the moto stream hook, one cycle in about eight hung in flights.load() (two
     concurrent flight writes got the same stream sequence number and the poller re-read
     one record forever), and boards showed duplicates with no fault injected."""
     with busy_cpus():
         with Simulator() as warm_up:  # imports and first-use caches are not leaks
-            warm_up.load_flights()
+            warm_up.flights.load()
         threads, fds = threading.active_count(), _open_fds()
         for cycle in range(10):
             with Simulator(seed=cycle) as sim:
-                sim.add_clients(3)
-                sim.load_flights()
+                sim.clients.add(3)
+                sim.flights.load()
                 for i in range(3):
-                    sim.publish("FS101", "BOARDING", f"group {i}")
-                sim.settle(timeout=60)
-                duplicates = {n: c.duplicates for n, c in sim.subscribers().items()}
+                    sim.flights.publish("FS101", "BOARDING", f"group {i}")
+                sim.wait("settled", timeout=60)
+                duplicates = {n: c.duplicates for n, c in sim.clients.items()}
                 assert set(duplicates.values()) == {0}, f"cycle {cycle}: {duplicates}"
                 assert sim.report().to_dict()["deliveries"]["missing"] == 0
         assert threading.active_count() <= threads
@@ -66,16 +67,18 @@ def test_start_load_publish_close_cycles_on_busy_cpus_never_hang_or_duplicate() 
 
 
 VERBS: list[tuple[str, Callable[[Simulator], Any]]] = [
-    ("publish", lambda s: s.publish("FS101", "BOARDING")),
-    ("put_events", lambda s: s.put_events([{"Source": "x", "DetailType": "y", "Detail": "{}"}])),
-    ("add_clients", lambda s: s.add_clients(1)),
-    ("load_flights", lambda s: s.load_flights()),
+    ("flights.publish", lambda s: s.flights.publish("FS101", "BOARDING")),
+    (
+        "flights.put_events",
+        lambda s: s.flights.put_events([{"Source": "x", "DetailType": "y", "Detail": "{}"}]),
+    ),
+    ("clients.add", lambda s: s.clients.add(1)),
+    ("flights.load", lambda s: s.flights.load()),
     ("connections", lambda s: s.connections()),
-    ("flights", lambda s: s.flights()),
-    ("wait_until_idle", lambda s: s.wait_until_idle()),
-    ("wait_for_deliveries", lambda s: s.wait_for_deliveries()),
-    ("inject_post_failures", lambda s: s.inject_post_failures(1)),
-    ("sever_client", lambda s: s.sever_client("c00001")),
+    ("flights.rows", lambda s: s.flights.rows()),
+    ("wait", lambda s: s.wait("idle")),
+    ("faults", lambda s: setattr(s, "faults", FaultPlan(fail_posts=1))),
+    ("clients.sever", lambda s: s.clients.sever(["c00001"])),
     ("on_change", lambda s: s.on_change(print)),
 ]
 
@@ -85,14 +88,15 @@ def test_a_closed_simulator_refuses_every_acting_verb(
     name: str, verb: Callable[[Simulator], Any]
 ) -> None:
     sim = Simulator()
-    sim.add_clients(1)
-    trace = sim.publish("FS101", "BOARDING")
+    sim.clients.add(1)
+    trace = sim.flights.publish("FS101", "BOARDING")
     sim.close()
-    with pytest.raises(SimulatorError, match=f"closed: {name}"):
+    method = name.rpartition(".")[2]
+    with pytest.raises(SimulatorError, match=rf"closed: {method}\b"):
         verb(sim)
     # the run's records stay readable
     assert sim.report().to_dict()["updates"] == 1
-    assert sim.latest_trace() == trace
+    assert sim.flights.latest == trace
     sim.close()  # closing twice is harmless
 
 

@@ -11,29 +11,29 @@ from __future__ import annotations
 
 import pytest
 
-from fanoutsim import stack
+from fanoutsim import provision, stack
 from fanoutsim.errors import ConfigError, ConnectRejected, SimulatorError
 from fanoutsim.simulator import Simulator
 
 
 def _subscription_rows(sim: Simulator) -> set[tuple[str, str]]:
-    items = stack.scan_all(sim._stack.dynamodb, stack.SUBSCRIPTIONS_TABLE)
-    labels = sim.connection_labels()
+    items = provision.scan_all(sim._c.dynamodb, stack.SUBSCRIPTIONS_TABLE)
+    labels = sim.clients.labels()
     return {(i["flightId"], labels.get(i["connectionId"], "?")) for i in items}
 
 
 def test_an_update_reaches_only_that_flights_subscribers() -> None:
     with Simulator(fanout="per-flight") as sim:
-        fs101 = [c.name for c in sim.add_clients(3, flights=["FS101"])]
-        both = [c.name for c in sim.add_clients(2, flights=["FS101", "FS202"])]
-        fs202 = [c.name for c in sim.add_clients(2, flights=["FS202"])]
-        nobody = [c.name for c in sim.add_clients(1)]
-        sim.load_flights()
-        trace = sim.publish("FS101", "BOARDING", "Group 1")
-        sim.settle()
-        heard = {n for n, c in sim.subscribers().items() if trace in c.first_receipt}
+        fs101 = [c.name for c in sim.clients.add(3, flights=["FS101"])]
+        both = [c.name for c in sim.clients.add(2, flights=["FS101", "FS202"])]
+        fs202 = [c.name for c in sim.clients.add(2, flights=["FS202"])]
+        nobody = [c.name for c in sim.clients.add(1)]
+        sim.flights.load()
+        trace = sim.flights.publish("FS101", "BOARDING", "Group 1")
+        sim.wait("settled")
+        heard = {n for n, c in sim.clients.items() if trace in c.first_receipt}
         assert heard == set(fs101 + both)
-        boards = sim.boards()
+        boards = sim.clients.boards()
         assert all("FS202" not in boards[n] for n in fs101)
         assert all(set(boards[n]) == {"FS202"} for n in fs202)
         assert boards[nobody[0]] == {}
@@ -49,50 +49,50 @@ def test_an_update_reaches_only_that_flights_subscribers() -> None:
 
 def test_subscribe_and_unsubscribe_change_what_a_client_hears() -> None:
     with Simulator(fanout="per-flight") as sim:
-        sim.load_flights()
-        [client] = sim.add_clients(1)
-        assert sim.subscribe(client.name, ["FS303", "FS404"]) == ["FS303", "FS404"]
-        first = sim.publish("FS303", "GATE_CHANGED", "New gate B44")
-        sim.settle()
+        sim.flights.load()
+        [client] = sim.clients.add(1)
+        assert sim.clients.subscribe(client.name, ["FS303", "FS404"]) == ["FS303", "FS404"]
+        first = sim.flights.publish("FS303", "GATE_CHANGED", "New gate B44")
+        sim.wait("settled")
         assert first in client.first_receipt
-        assert sim.unsubscribe(client.name, ["FS303"]) == ["FS404"]
-        second = sim.publish("FS303", "BOARDING")
-        third = sim.publish("FS404", "BOARDING")
-        sim.settle()
+        assert sim.clients.unsubscribe(client.name, ["FS303"]) == ["FS404"]
+        second = sim.flights.publish("FS303", "BOARDING")
+        third = sim.flights.publish("FS404", "BOARDING")
+        sim.wait("settled")
         assert second not in client.first_receipt and third in client.first_receipt
         with pytest.raises(SimulatorError, match="not a flight id"):
-            sim.subscribe(client.name, ["bad id"])
+            sim.clients.subscribe(client.name, ["bad id"])
         assert _subscription_rows(sim) == {("FS404", client.name)}
 
 
 def test_leaving_and_gone_clients_take_their_subscriptions_with_them() -> None:
     with Simulator(fanout="per-flight") as sim:
-        sim.load_flights()
-        stays, leaves, cut = (c.name for c in sim.add_clients(3, flights=["FS101"]))
-        sim.clients_leave([leaves])
-        sim.sever_client(cut)  # no $disconnect: its rows stay until a post answers 410
+        sim.flights.load()
+        stays, leaves, cut = (c.name for c in sim.clients.add(3, flights=["FS101"]))
+        sim.clients.leave([leaves])
+        sim.clients.sever([cut])  # no $disconnect: its rows stay until a post answers 410
         assert (("FS101", "?")) in _subscription_rows(sim)
-        sim.publish("FS101", "BOARDING")
-        sim.settle()
+        sim.flights.publish("FS101", "BOARDING")
+        sim.wait("settled")
         assert _subscription_rows(sim) == {("FS101", stays)}
-        assert [r["connectionId"] for r in sim.connections()] == list(sim.connection_labels())
+        assert [r["connectionId"] for r in sim.connections()] == list(sim.clients.labels())
         assert sim.report().to_dict()["deliveries"]["gone"] == 1
 
 
 def test_broadcast_ignores_subscriptions_as_the_seed_does() -> None:
     with Simulator() as sim:
-        sim.add_clients(2, flights=["FS101"])
-        sim.load_flights()
-        trace = sim.publish("FS202", "BOARDING")
-        sim.settle()
-        assert all(trace in c.first_receipt for c in sim.subscribers().values())
+        sim.clients.add(2, flights=["FS101"])
+        sim.flights.load()
+        trace = sim.flights.publish("FS202", "BOARDING")
+        sim.wait("settled")
+        assert all(trace in c.first_receipt for c in sim.clients.values())
         assert sim.report().to_dict()["fanout"]["saved_messages"] == 0
 
 
 def test_bad_flight_ids_at_connect_are_refused_with_400() -> None:
     with Simulator(fanout="per-flight") as sim:
         with pytest.raises(ConnectRejected) as refused:
-            sim.connect_client("flightId=two%20words")
+            sim.clients.connect("flightId=two%20words")
         assert refused.value.status == 400
         assert sim.connections() == []
 

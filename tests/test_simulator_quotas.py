@@ -61,7 +61,7 @@ def test_posts_to_a_client_reset_its_idle_timer_as_its_own_messages_do() -> None
         api = boto3.client(
             "apigatewaymanagementapi",
             endpoint_url=sim.endpoints["management"],
-            region_name=sim.region,
+            region_name=sim.options.region,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
@@ -93,9 +93,9 @@ def test_the_maximum_duration_closes_even_a_chatty_client() -> None:
 def test_connections_above_the_new_connection_rate_are_refused_with_429() -> None:
     quotas = GatewayQuotas(new_connections_per_s=0.001, new_connections_burst=2)
     with Simulator(quotas=quotas) as sim:
-        sim.add_clients(2)
+        sim.clients.add(2)
         with pytest.raises(ConnectRejected) as refused:
-            sim.connect_client()
+            sim.clients.connect()
         assert refused.value.status == 429
         assert len(sim.connections()) == 2
 
@@ -103,13 +103,13 @@ def test_connections_above_the_new_connection_rate_are_refused_with_429() -> Non
 def test_a_throttled_fan_out_retries_and_reaches_everyone() -> None:
     quotas = GatewayQuotas(requests_per_s=10, requests_burst=3)
     with Simulator(quotas=quotas) as sim:
-        sim.add_clients(8)
-        trace = sim.schedule_flight(sample_flights()[0].flight)
-        sim.settle(timeout=120)
+        sim.clients.add(8)
+        trace = sim.flights.schedule(sample_flights()[0].flight)
+        sim.wait("settled", timeout=120)
         report = sim.report().to_dict()
         deliveries = report["deliveries"]
         assert deliveries["throttled"] > 0  # 8 posts at once against 3 tokens
         assert deliveries["missing"] == 0
-        assert all(trace in c.first_receipt for c in sim.subscribers().values())
+        assert all(trace in c.first_receipt for c in sim.clients.values())
         # every post that got through is a delivery or a duplicate of one
         assert deliveries["posted"] == deliveries["delivered"] + deliveries["duplicates"]

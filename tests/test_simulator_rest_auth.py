@@ -26,7 +26,7 @@ from fanoutsim.errors import ConfigError
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(rest_auth="iam") as simulator:
-        simulator.load_flights()
+        simulator.flights.load()
         yield simulator
 
 
@@ -50,14 +50,14 @@ def _runs(sim: Simulator) -> int:
 
 def test_signed_with_the_run_s_keys_it_answers_and_otherwise_refuses(sim: Simulator) -> None:
     url = sim.endpoints["rest"] + "/flights"
-    key, secret = sim.credentials
-    status, _, flights = _get(url, (key, secret), sim.region)
+    key, secret = sim.options.credentials
+    status, _, flights = _get(url, (key, secret), sim.options.region)
     assert status == 200 and isinstance(flights, list) and len(flights) == 6
     runs = _runs(sim)
     for keys, region, code in [
-        (None, sim.region, "ForbiddenException"),  # "Missing Authentication Token"
-        (("AKIDSOMEONEELSE", "secret"), sim.region, "UnrecognizedClientException"),
-        ((key, "not the secret"), sim.region, "InvalidSignatureException"),
+        (None, sim.options.region, "ForbiddenException"),  # "Missing Authentication Token"
+        (("AKIDSOMEONEELSE", "secret"), sim.options.region, "UnrecognizedClientException"),
+        ((key, "not the secret"), sim.options.region, "InvalidSignatureException"),
         ((key, secret), "us-west-2", "InvalidSignatureException"),
     ]:
         status, error_type, body = _get(url, keys, region)
@@ -68,8 +68,10 @@ def test_signed_with_the_run_s_keys_it_answers_and_otherwise_refuses(sim: Simula
 
 def test_without_iam_anyone_reads_the_board() -> None:
     with Simulator() as open_sim:
-        open_sim.load_flights()
-        status, _, flights = _get(open_sim.endpoints["rest"] + "/flights", None, open_sim.region)
+        open_sim.flights.load()
+        status, _, flights = _get(
+            open_sim.endpoints["rest"] + "/flights", None, open_sim.options.region
+        )
     assert status == 200 and isinstance(flights, list) and len(flights) == 6
 
 

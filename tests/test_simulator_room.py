@@ -56,10 +56,10 @@ async def _phone(sim: Simulator, name: str, updates: int) -> list[dict[str, Any]
     config = json.loads(_get(sim.endpoints["page"] + "config.json")[2])
     replies = []
     async with connect(f"{config['websocket']}?client=room-{name}&room={name}") as ws:
-        while len(sim.connection_labels()) < 4:  # three simulated clients and this one
+        while len(sim.clients.labels()) < 4:  # three simulated clients and this one
             await asyncio.sleep(0.01)
         for _ in range(updates):
-            await asyncio.to_thread(sim.publish, "FS101", "BOARDING", "Group 1")
+            await asyncio.to_thread(sim.flights.publish, "FS101", "BOARDING", "Group 1")
             update = json.loads(await ws.recv())
             await ws.send(json.dumps({"action": "ack", "traceId": update["traceId"]}))
             replies.append(json.loads(await ws.recv()))
@@ -68,11 +68,11 @@ async def _phone(sim: Simulator, name: str, updates: int) -> list[dict[str, Any]
 
 def test_a_device_hears_the_pipeline_and_its_acks_become_its_latency(room: Simulator) -> None:
     assert room.endpoints["room"] == f"http://{HOST}:{room.endpoints['page'].split(':')[2]}room"
-    room.add_clients(3)
-    room.load_flights()
+    room.clients.add(3)
+    room.flights.load()
     before = room.invocations()
     replies = asyncio.run(_phone(room, "Alice", 2))
-    room.wait_for_deliveries()
+    room.wait()
     assert [r["type"] for r in replies] == ["ack", "ack"]
     assert all(r["latencyMs"] > 0 for r in replies)
     snap = room.room()
@@ -153,15 +153,15 @@ def _client(sim: Simulator, service: str, keys: tuple[str, str], endpoint: str) 
     return boto3.client(
         service,
         endpoint_url=endpoint,
-        region_name=sim.region,
+        region_name=sim.options.region,
         aws_access_key_id=keys[0],
         aws_secret_access_key=keys[1],
     )
 
 
 def test_keys_are_this_runs_own_and_the_testing_keys_are_refused(room: Simulator) -> None:
-    assert room.credentials != stack.DEFAULT_CREDENTIALS
-    room.add_clients(1)
+    assert room.options.credentials != stack.DEFAULT_CREDENTIALS
+    room.clients.add(1)
     ids = [row["connectionId"] for row in room.connections()]
     testing = _client(
         room, "apigatewaymanagementapi", stack.DEFAULT_CREDENTIALS, room.endpoints["management"]
@@ -169,7 +169,9 @@ def test_keys_are_this_runs_own_and_the_testing_keys_are_refused(room: Simulator
     with pytest.raises(ClientError) as refused:
         testing.get_connection(ConnectionId=ids[0])
     assert refused.value.response["Error"]["Code"] == "UnrecognizedClientException"
-    own = _client(room, "apigatewaymanagementapi", room.credentials, room.endpoints["management"])
+    own = _client(
+        room, "apigatewaymanagementapi", room.options.credentials, room.endpoints["management"]
+    )
     assert own.get_connection(ConnectionId=ids[0])["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
@@ -185,7 +187,7 @@ def test_the_aws_endpoint_checks_signatures_when_others_can_reach_it(room: Simul
         stranger.scan(TableName=stack.CONNECTIONS_TABLE)
     assert refused.value.response["Error"]["Code"] == "UnrecognizedClientException"
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    wrong = _client(room, "dynamodb", (room.credentials[0], "not-the-secret"), endpoint)
+    wrong = _client(room, "dynamodb", (room.options.credentials[0], "not-the-secret"), endpoint)
     with pytest.raises(ClientError) as bad:
         wrong.scan(TableName=stack.CONNECTIONS_TABLE)
     assert bad.value.response["Error"]["Code"] == "InvalidSignatureException"
@@ -195,9 +197,9 @@ def test_the_aws_endpoint_checks_signatures_when_others_can_reach_it(room: Simul
         method="POST",
     )
     assert status == 400 and b"MissingAuthenticationTokenException" in body
-    own = _client(room, "dynamodb", room.credentials, endpoint)
+    own = _client(room, "dynamodb", room.options.credentials, endpoint)
     assert own.scan(TableName=stack.CONNECTIONS_TABLE)["Count"] == 0
-    events = _client(room, "events", room.credentials, endpoint)
+    events = _client(room, "events", room.options.credentials, endpoint)
     assert events.list_event_buses()["EventBuses"]
 
 
@@ -214,7 +216,7 @@ def test_cors_answers_the_pages_own_origin_only(room: Simulator) -> None:
         method="OPTIONS",
     )
     assert status == 403 and "Access-Control-Allow-Origin" not in headers
-    room.load_flights()
+    room.flights.load()
     _, headers, _ = _get(room.endpoints["rest"] + "/flights", {"Origin": "http://x.example"})
     assert "Access-Control-Allow-Origin" not in headers  # the function's "*" is narrowed
     _, headers, _ = _get(room.endpoints["rest"] + "/flights", {"Origin": own})
@@ -222,6 +224,6 @@ def test_cors_answers_the_pages_own_origin_only(room: Simulator) -> None:
 
 
 def test_on_loopback_nothing_changes(sim: Simulator) -> None:
-    assert sim.credentials == stack.DEFAULT_CREDENTIALS
+    assert sim.options.credentials == stack.DEFAULT_CREDENTIALS
     status, _, _ = _get(sim.endpoints["page"] + "config.json", {"Host": "anything.example"})
     assert status == 200

@@ -2,7 +2,7 @@
 unsubscribe, leave and sever ends with every pair accounted for and none missing. Who is
 owed an update is what the stream handler read (the flight's subscribers at its Query), as
 on AWS, not a guess at publish time: a publish, then an unsubscribe and a resubscribe of
-the same client, used to leave its pair "missing" and ``wait_for_deliveries`` timing out
+the same client, used to leave its pair "missing" and ``wait()`` timing out
 although every client got exactly its messages.
 
 AWS page: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html
@@ -31,19 +31,19 @@ OPERATION = st.one_of(
 
 def _apply(sim: Simulator, operation: tuple[str, str, int]) -> None:
     verb, flight, who = operation
-    names = list(sim.subscribers())
+    names = list(sim.clients)
     if verb == "publish":
-        sim.publish(flight, "BOARDING", "Group 1")
+        sim.flights.publish(flight, "BOARDING", "Group 1")
         return
     if who >= len(names):
         return
     name = names[who]
     if verb in ("subscribe", "unsubscribe"):
-        getattr(sim, verb)(name, [flight])
+        getattr(sim.clients, verb)(name, [flight])
     elif verb == "leave":
-        sim.clients_leave([name])
+        sim.clients.leave([name])
     else:
-        sim.sever_client(name)
+        sim.clients.sever([name])
 
 
 def _balanced(sim: Simulator) -> dict[str, Any]:
@@ -54,14 +54,14 @@ def _balanced(sim: Simulator) -> dict[str, Any]:
 
 def test_publish_then_unsubscribe_and_resubscribe_five_times_leaves_nothing_missing() -> None:
     with Simulator(fanout="per-flight") as sim:
-        sim.load_flights()
-        sim.add_clients(3, flights=["FS101"])
-        first = next(iter(sim.subscribers()))
+        sim.flights.load()
+        sim.clients.add(3, flights=["FS101"])
+        first = next(iter(sim.clients))
         for _ in range(5):
-            sim.publish("FS101", "BOARDING", "Group 1")
-            sim.unsubscribe(first, ["FS101"])
-            sim.subscribe(first, ["FS101"])
-        sim.wait_for_deliveries(timeout=30)
+            sim.flights.publish("FS101", "BOARDING", "Group 1")
+            sim.clients.unsubscribe(first, ["FS101"])
+            sim.clients.subscribe(first, ["FS101"])
+        sim.wait(timeout=30)
         d = _balanced(sim)
         assert d["missing"] == 0 and d["duplicates"] == 0
 
@@ -70,11 +70,11 @@ def test_publish_then_unsubscribe_and_resubscribe_five_times_leaves_nothing_miss
 @given(st.lists(OPERATION, min_size=3, max_size=10))
 def test_any_interleaving_accounts_for_every_pair(operations: list[tuple[str, str, int]]) -> None:
     with Simulator(fanout="per-flight") as sim:
-        sim.load_flights()
-        sim.add_clients(2, flights=["FS101"])
-        sim.add_clients(2, flights=["FS202"])
+        sim.flights.load()
+        sim.clients.add(2, flights=["FS101"])
+        sim.clients.add(2, flights=["FS202"])
         for operation in operations:
             _apply(sim, operation)
-        sim.wait_for_deliveries(timeout=30)
+        sim.wait(timeout=30)
         d = _balanced(sim)
         assert d["missing"] == 0 and d["duplicates"] == 0

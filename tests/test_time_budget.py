@@ -27,8 +27,8 @@ def test_a_batch_bigger_than_the_timeout_is_split_by_time_and_delivered_once() -
     with Simulator(
         profile=profile, mapping=mapping, timeouts={"stream_fanout": 1}, post_concurrency=1
     ) as sim:
-        clients = sim.add_clients(4)  # 4 posts of 100 ms: 0.4 s a record, 2.4 s for six
-        sim.load_flights()
+        clients = sim.clients.add(4)  # 4 posts of 100 ms: 0.4 s a record, 2.4 s for six
+        sim.flights.load()
         fanouts = [i for i in sim.invocations() if i.function == "stream_fanout"]
         assert not any(i.timed_out for i in fanouts)
         assert any("time budget" in "".join(i.logs) for i in fanouts)  # it stopped early

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from fanoutsim.aws.patterns import MAX_FILTERS, filter_criteria_matches, validate_pattern
-from fanoutsim.aws.stream_records import stream_event
+from fanoutsim.aws.stream_records import StreamRecord, stream_event
 from fanoutsim.errors import ConfigError, SimulatorError
 
 __all__ = ["UNLIMITED", "Batch", "InvokeResult", "MappingConfig", "Record", "StreamMapping"]
@@ -277,7 +277,7 @@ class StreamMapping:
             return len(batch.records)
         if not isinstance(failures, list):
             return 0
-        positions = {str(r["dynamodb"]["SequenceNumber"]): i for i, r in enumerate(batch.records)}
+        positions = {StreamRecord(r).sequence_number: i for i, r in enumerate(batch.records)}
         lowest = len(batch.records)
         for failure in failures:
             identifier = failure.get("itemIdentifier") if isinstance(failure, Mapping) else None

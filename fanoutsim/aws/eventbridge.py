@@ -33,7 +33,6 @@ __all__ = [
     "TIME_FIELD_BYTES",
     "TOO_LARGE",
     "entry_size",
-    "envelope",
     "event_units",
     "iso_time",
     "max_entry_bytes",
@@ -117,32 +116,6 @@ def validate_request(entries: Sequence[Mapping[str, Any]]) -> None:
 def iso_time(epoch_s: float) -> str:
     """Event ``time`` as EventBridge writes it: ``2024-02-09T18:11:43Z`` (whole seconds)."""
     return datetime.fromtimestamp(int(epoch_s), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _entry_time(value: Any) -> str | None:
-    if isinstance(value, datetime):
-        return iso_time(value.timestamp())
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return iso_time(value)
-    return None
-
-
-def envelope(
-    entry: Mapping[str, Any], *, event_id: str, account: str, region: str, time_iso: str
-) -> dict[str, Any]:
-    """The event a rule target receives for a valid entry (``detail`` parsed). The entry's
-    own ``Time`` (datetime or epoch seconds), if any, wins over ``time_iso``."""
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": entry["DetailType"],
-        "source": entry["Source"],
-        "account": account,
-        "time": _entry_time(entry.get("Time")) or time_iso,
-        "region": region,
-        "resources": list(entry.get("Resources") or []),
-        "detail": json.loads(entry["Detail"]),
-    }
 
 
 def event_units(size_bytes: int) -> int:

@@ -28,7 +28,6 @@ __all__ = [
     "ERROR_STATUS",
     "ConnectionRecord",
     "ManagementApi",
-    "PostFaults",
     "connection_info",
     "error",
     "wire",
@@ -102,32 +101,12 @@ class ConnectionRecord:
     is_open: Callable[[], bool] = field(default=_always_open, repr=False)
 
 
-@dataclass
-class PostFaults:
-    """Fault injection for teaching retries: after ``after`` more good posts, fail the next
-    ``count`` posts with ``status``."""
-
-    count: int = 0
-    status: int = 500
-    after: int = 0
-
-    def take(self) -> bool:
-        """Count one post; True if it is to fail."""
-        if self.count > 0 and self.after > 0:
-            self.after -= 1
-        elif self.count > 0:
-            self.count -= 1
-            return True
-        return False
-
-
 class ManagementApi:
     """The registry and the verdicts of one stage's ``@connections`` API."""
 
     def __init__(self, throttle: TokenBucket | None = None) -> None:
         self._connections: dict[str, ConnectionRecord] = {}
         self._lock = threading.Lock()
-        self.faults = PostFaults()
         #: The account's request bucket every call takes from (None: never throttled).
         self.throttle = throttle
         #: A fault plan's answer to a post, if it breaks it (None: no plan).
@@ -165,12 +144,6 @@ class ManagementApi:
         """Connection id -> the client's label, for views."""
         return {record.id: record.label for record in self.records()}
 
-    def inject_faults(self, count: int, *, after: int = 0, status: int = 500) -> None:
-        if count < 0 or after < 0:
-            raise ValidationError("count and after must be >= 0")
-        with self._lock:
-            self.faults = PostFaults(count, status, after)
-
     # ----------------------------------------------------------------- verdicts
     def _admit(self) -> None:
         """Take a token from the account's bucket, or answer 429 (under the lock)."""
@@ -194,13 +167,6 @@ class ManagementApi:
             if broken is not None:
                 self.counts["throttled" if broken.status == 429 else "failed"] += 1
                 raise broken
-            if self.faults.take():
-                self.counts["failed"] += 1
-                raise error(
-                    "InternalServerErrorException",
-                    "Internal server error (injected fault)",
-                    self.faults.status,
-                )
             try:
                 record = self._live(connection_id)
             except ManagementError:

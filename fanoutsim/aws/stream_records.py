@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ __all__ = [
     "EVENT_SOURCE",
     "EVENT_VERSION",
     "KeyOnlyInsertFilter",
+    "StreamRecord",
     "drop_key_only_inserts",
     "stream_event",
     "to_lambda_record",
@@ -37,6 +39,44 @@ __all__ = [
 
 EVENT_VERSION = "1.1"
 EVENT_SOURCE = "aws:dynamodb"
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    """A read-only, typed view of one stream record in Lambda's shape (as Powertools'
+    ``DynamoDBRecord`` is), so code names what it reads instead of chaining raw keys. It
+    wraps the record; nothing is copied."""
+
+    raw: Mapping[str, Any]
+
+    @property
+    def event_id(self) -> str:
+        return str(self.raw["eventID"])
+
+    @property
+    def event_name(self) -> str:
+        """``INSERT``, ``MODIFY`` or ``REMOVE``."""
+        return str(self.raw.get("eventName", ""))
+
+    @property
+    def _dynamodb(self) -> Mapping[str, Any]:
+        block: Mapping[str, Any] = self.raw.get("dynamodb", {})
+        return block
+
+    @property
+    def sequence_number(self) -> str:
+        """The record's position in its shard (digits; compare as integers)."""
+        return str(self._dynamodb["SequenceNumber"])
+
+    @property
+    def keys(self) -> Mapping[str, Any] | None:
+        return self._dynamodb.get("Keys")
+
+    @property
+    def new_image(self) -> Mapping[str, Any] | None:
+        """The item after the change, typed (``{"flightId": {"S": ...}}``), if the stream
+        carries it."""
+        return self._dynamodb.get("NewImage")
 
 
 def _epoch_seconds(value: Any, *, precise: bool) -> float | int:
@@ -93,8 +133,8 @@ def stream_event(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def _is_key_only_insert(record: Mapping[str, Any]) -> bool:
-    stream = record.get("dynamodb", {})
-    return record.get("eventName") == "INSERT" and stream.get("NewImage") == stream.get("Keys")
+    view = StreamRecord(record)
+    return view.event_name == "INSERT" and view.new_image == view.keys
 
 
 def _is_moto_artefact(records: Sequence[Mapping[str, Any]], index: int) -> bool | None:
@@ -105,10 +145,10 @@ def _is_moto_artefact(records: Sequence[Mapping[str, Any]], index: int) -> bool 
     record = records[index]
     if not _is_key_only_insert(record):
         return False
-    keys = record["dynamodb"]["Keys"]
-    for later in records[index + 1 :]:
-        if later.get("dynamodb", {}).get("Keys") == keys:
-            return bool(later.get("eventName") == "INSERT")
+    keys = StreamRecord(record).keys
+    for later in map(StreamRecord, records[index + 1 :]):
+        if later.keys == keys:
+            return later.event_name == "INSERT"
     return None
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fanoutsim.deploy.remote import RemoteStack
+from fanoutsim.deploy.remote import DeployedStack
 from fanoutsim.sample_flights import sample_flights, scripted_day
 from fanoutsim.timing.calibration import Calibration, fit_profile, profile_toml
 from fanoutsim.timing.profiles import load_profile
@@ -21,7 +21,7 @@ __all__ = ["calibrate", "measure"]
 
 
 def measure(
-    remote: RemoteStack,
+    remote: DeployedStack,
     updates: int = 30,
     pings: int = 30,
     progress: Callable[[str], None] = print,
@@ -29,15 +29,15 @@ def measure(
     """End-to-end times (ms, PutEvents sent -> receipt) of ``updates`` updates to one
     probe subscriber of its own (following every sample flight, so per-flight fan-out sends
     it each one), and ``pings`` ping round trips (ms) from it."""
-    probe = remote.add_clients(1, flights=[f.flight_id for f in sample_flights()])[0]
+    probe = remote.clients.add(1, flights=[f.flight_id for f in sample_flights()])[0]
     try:
-        remote.load_flights()
+        remote.flights.load()
         script = scripted_day()
         latencies: list[float] = []
         for i in range(updates):
             flight_id, status, details = script[i % len(script)]
-            trace = remote.publish(flight_id, status, details)
-            remote.wait_for_deliveries()
+            trace = remote.flights.publish(flight_id, status, details)
+            remote.wait()
             timeline = remote.timeline(trace)
             received = timeline.per_connection["receipt"].get(probe.name)
             if received is not None:
@@ -46,11 +46,11 @@ def measure(
                 progress(f"measured {i + 1}/{updates} updates")
         return latencies, remote.ping_rtts(pings, client=probe.name)
     finally:
-        remote.clients_leave([probe.name])
+        remote.clients.leave([probe.name])
 
 
 def calibrate(
-    remote: RemoteStack,
+    remote: DeployedStack,
     region: str,
     out: Path,
     *,

@@ -104,10 +104,10 @@ def _calibrate(args: argparse.Namespace) -> int:
     import boto3
 
     from fanoutsim.deploy.calibrate import calibrate
-    from fanoutsim.deploy.remote import RemoteStack
+    from fanoutsim.deploy.remote import DeployedStack
 
     session = boto3.Session(profile_name=args.aws_profile, region_name=args.region)
     region = args.region or session.region_name or stack.REGION
-    with RemoteStack.from_stack(args.stack, region, session=session) as remote:
+    with DeployedStack.from_stack(args.stack, region, session=session) as remote:
         calibrate(remote, region, args.out or Path(f"{args.stack}.toml"), updates=args.updates)
     return 0

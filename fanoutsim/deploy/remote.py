@@ -5,7 +5,7 @@ HTTP API.
 What it can know, it measures on this side: who received which update and when (end to
 end, from sending ``PutEvents`` to the first receipt), the calls it made, the messages it
 got. What only AWS knows (invocations, durations, iterator age, API Gateway's message
-count) it reads from CloudWatch when asked (:meth:`RemoteStack.cloudwatch`), and says so.
+count) it reads from CloudWatch when asked (:meth:`DeployedStack.cloudwatch`), and says so.
 The same code drives the local simulator's endpoints in the tests, so the path that talks
 to AWS is the path that is tested.
 """
@@ -18,28 +18,36 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, Final
 
 from fanoutsim import stack
+from fanoutsim.clients import ClientPool
 from fanoutsim.deliveries import Deliveries
 from fanoutsim.deploy import state
 from fanoutsim.errors import DeliveryTimeout, DeployError
 from fanoutsim.feed import Changed, Feed, PipelineEvent
-from fanoutsim.functions import flight_model, tokens
+from fanoutsim.flights import Flights
+from fanoutsim.functions import tokens
+from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
 from fanoutsim.html_text import escape
 from fanoutsim.runtime.loop_thread import LoopThread
-from fanoutsim.runtime.subscribers import Subscriber, SubscriberPool
-from fanoutsim.sample_flights import sample_flights
+from fanoutsim.runtime.subscribers import SubscriberPool
 from fanoutsim.stages import TRACE_FIELD
 from fanoutsim.stats import percentiles
 from fanoutsim.tracing import Timeline, Tracer, new_trace_id
 
-__all__ = ["CLOUDWATCH_METRICS", "RemoteReport", "RemoteStack"]
+__all__ = [
+    "CLOUDWATCH_METRICS",
+    "DeployedClients",
+    "DeployedFlights",
+    "DeployedReport",
+    "DeployedStack",
+]
 
-#: What :meth:`RemoteStack.cloudwatch` reads: (namespace, metric, statistic, dimension).
+#: What :meth:`DeployedStack.cloudwatch` reads: (namespace, metric, statistic, dimension).
 CLOUDWATCH_METRICS: Final = (
     ("AWS/ApiGateway", "ConnectCount", "Sum", "ApiId"),
     ("AWS/ApiGateway", "MessageCount", "Sum", "ApiId"),
@@ -62,8 +70,8 @@ def _cell(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-class RemoteReport(dict[str, Any]):
-    """:meth:`RemoteStack.report`'s figures: a plain dict for code, a table in a notebook
+class DeployedReport(dict[str, Any]):
+    """:meth:`DeployedStack.report`'s figures: a plain dict for code, a table in a notebook
     and in ``print`` (floats rounded to 0.1)."""
 
     def rows(self) -> list[tuple[str, str]]:
@@ -82,7 +90,7 @@ class RemoteReport(dict[str, Any]):
         return f"<table>{cells}</table>"
 
 
-class RemoteStack:
+class DeployedStack:
     """A deployed stack's endpoints (``deploy()``'s outputs), with the verbs the
     notebooks' widgets use: add and remove clients, publish, wait, boards, report."""
 
@@ -106,8 +114,13 @@ class RemoteStack:
             "rest": outputs.get("ApiEndpoint", ""),
             "management": outputs.get("ManagementEndpoint", ""),
         }
-        self.fanout = outputs.get("FanoutMode", "broadcast")
-        self.profile = SimpleNamespace(name="deployed")  # what plot captions name
+        #: What the widgets read of a stack's settings (the profile names the source).
+        self.options = SimpleNamespace(
+            profile=SimpleNamespace(name="deployed"),
+            fanout=outputs.get("FanoutMode", "broadcast"),
+            region=region,
+            post_concurrency=DEFAULT_POST_CONCURRENCY,
+        )
         self._session = session or boto3.Session(region_name=region)
         self._endpoint_url = endpoint_url
         self._events = self._session.client("events", region_name=region, endpoint_url=endpoint_url)
@@ -118,8 +131,6 @@ class RemoteStack:
         self.feed.subscribe(self.deliveries.observe)
         self.feed.subscribe(self.tracer.observe)
         self._watchers: dict[Callable[[str], None], Callable[[PipelineEvent], None]] = {}
-        self._published: list[str] = []
-        self._lock = threading.Lock()
         self._loop = LoopThread("fanoutsim-remote")
         self._pool = SubscriberPool(self.endpoints["websocket"], self.feed)
         self._pool.on_left = self._left
@@ -127,9 +138,11 @@ class RemoteStack:
             self._pool.token_for = lambda name: tokens.mint(name, auth_secret)
         self.closed = False
         self.started = datetime.now(UTC)
+        self.clients = DeployedClients(self)
+        self.flights = DeployedFlights(self)
 
     @classmethod
-    def of_simulator(cls, sim: Any) -> RemoteStack:
+    def of_simulator(cls, sim: Any) -> DeployedStack:
         """A running :class:`~fanoutsim.simulator.Simulator` (started with
         ``aws_endpoint=True``) seen as a deployed stack: the same code path that talks to
         AWS, on this machine's endpoints (the tests and notebook 07's dry run use it)."""
@@ -137,27 +150,29 @@ class RemoteStack:
 
         if "aws" not in sim.endpoints:
             raise DeployError("the simulator needs aws_endpoint=True to be attached to")
-        key, secret = sim.credentials
+        key, secret = sim.options.credentials
         session = boto3.Session(
-            aws_access_key_id=key, aws_secret_access_key=secret, region_name=sim.region
+            aws_access_key_id=key, aws_secret_access_key=secret, region_name=sim.options.region
         )
         outputs = {
             "WebSocketEndpoint": sim.endpoints["websocket"],
             "ApiEndpoint": sim.endpoints["rest"],
             "ManagementEndpoint": sim.endpoints["management"],
             "EventBusName": stack.BUS,
-            "FanoutMode": sim.fanout,
+            "FanoutMode": sim.options.fanout,
         }
         return cls(
             outputs,
-            region=sim.region,
+            region=sim.options.region,
             session=session,
-            auth_secret=sim.auth_secret,
+            auth_secret=sim.options.auth_secret,
             endpoint_url=sim.endpoints["aws"],
         )
 
     @classmethod
-    def from_stack(cls, stack_name: str, region: str | None = None, **options: Any) -> RemoteStack:
+    def from_stack(
+        cls, stack_name: str, region: str | None = None, **options: Any
+    ) -> DeployedStack:
         """A stack deployed from this machine, by name (its outputs and secret were saved)."""
         import boto3
 
@@ -176,31 +191,12 @@ class RemoteStack:
         self.deliveries.forget_clients(names)
         self.feed.changed("connections")
 
-    def add_clients(self, n: int = 1, flights: Sequence[str] = ()) -> list[Subscriber]:
-        """Connect ``n`` subscribers to the deployed ``$connect``."""
-        added = self._loop.run(self._pool.add(n, flights), timeout=60 + n * 0.5)
-        self.calls["websocket:connect"] += n
-        self.feed.changed("connections")
-        return added
-
-    def remove_clients(self, n: int = 1) -> list[str]:
-        """Close the ``n`` newest subscribers normally."""
-        return self.clients_leave(list(self._pool.clients)[-n:] if n > 0 else [])
-
-    def clients_leave(self, names: list[str]) -> list[str]:
-        """Close the named subscribers normally (``$disconnect`` runs on the stack)."""
-        self._loop.run(self._pool.remove_named(list(names)))
-        return list(names)
-
-    def subscribers(self) -> dict[str, Subscriber]:
-        return dict(self._pool.clients)
-
     def ping_rtts(self, n: int, client: str | None = None, timeout_s: float = 10.0) -> list[float]:
         """``n`` WebSocket ping round trips (ms) from ``client`` (the oldest by default)."""
         clients = self._pool.clients
         chosen = clients.get(client) if client else next(iter(clients.values()), None)
         if chosen is None or chosen.ws is None:
-            raise DeployError("ping_rtts needs a connected client: add_clients(1) first")
+            raise DeployError("ping_rtts needs a connected client: clients.add(1) first")
         ws = chosen.ws
 
         async def measure() -> list[float]:
@@ -219,57 +215,10 @@ class RemoteStack:
                 f"no pong within {timeout_s:.0f} s: the endpoint does not answer pings"
             ) from None
 
-    def boards(self) -> dict[str, dict[str, dict[str, Any]]]:
-        return {name: dict(c.board) for name, c in self._pool.clients.items()}
-
-    # ----------------------------------------------------------------- producing
-    def _publish(self, detail_type: str, detail: dict[str, Any]) -> str:
-        trace_id = new_trace_id()
-        clients = dict(self._pool.clients)
-        flight_id = detail.get("flightId")
-        owed = [
-            n for n, c in clients.items() if self.fanout != "per-flight" or flight_id in c.flights
-        ]
-        self.deliveries.expect(trace_id, owed, audience=len(clients))
-        with self._lock:
-            self._published.append(trace_id)
-        entry = stack.event_entry(detail_type, {**detail, TRACE_FIELD: trace_id})
-        entry["EventBusName"] = self.outputs["EventBusName"]
-        self.feed.passed("put_events", (trace_id,))  # sent: a fast delivery beats the answer
-        response = self._events.put_events(Entries=[entry])
-        self.calls["events:PutEvents"] += 1
-        if response["FailedEntryCount"]:
-            error = response["Entries"][0]
-            self.feed.dropped((trace_id,), f"{error.get('ErrorCode')}: {error.get('ErrorMessage')}")
-        return str(trace_id)
-
-    def publish(self, flight_id: str, status: str, details: str = "") -> str:
-        """Publish a ``Flight status updated`` event on the deployed bus."""
-        detail = {"flightId": flight_id, "event": status, "eventDetails": details}
-        return self._publish(flight_model.STATUS_UPDATED, detail)
-
-    def schedule_flight(self, flight: dict[str, Any]) -> str:
-        return self._publish(flight_model.NEW_FLIGHT, flight)
-
-    def load_flights(self, wait: bool = True) -> list[str]:
-        """Schedule the sample flights the view model lacks (and wait until every client
-        has them). A flight scheduled twice changes nothing and reaches nobody, which only
-        the simulator can see, so the ones ``GET /flights`` already lists are skipped."""
-        present = {f.get("flightId") for f in self.flights()} if self.endpoints["rest"] else set()
-        traces = [
-            self.schedule_flight(f.flight) for f in sample_flights() if f.flight_id not in present
-        ]
-        if wait:
-            self.wait_for_deliveries()
-        return traces
-
-    @property
-    def published(self) -> list[str]:
-        with self._lock:
-            return list(self._published)
-
     # ----------------------------------------------------------------- waiting
-    def wait_for_deliveries(self, timeout: float = 30.0) -> None:
+    def wait(self, until: str = "delivered", timeout: float = 30.0) -> None:
+        """What this side can wait for, whatever ``until`` asks: every owed delivery
+        (AWS's queues are not visible from here)."""
         if not self.deliveries.wait(timeout):
             missing = self.deliveries.outstanding()
             count = sum(len(v) for v in missing.values())
@@ -279,19 +228,7 @@ class RemoteStack:
                 "is not visible from here: see cloudwatch() and the functions' logs)"
             )
 
-    def wait_until_idle(self, timeout: float = 30.0) -> None:
-        """What this side can wait for: every owed delivery (AWS's queues are not visible)."""
-        self.wait_for_deliveries(timeout)
-
     # ----------------------------------------------------------------- observing
-    def flights(self) -> list[dict[str, Any]]:
-        """The view model, from the deployed ``GET /flights``."""
-        url = self.endpoints["rest"].rstrip("/") + "/flights"
-        with urllib.request.urlopen(url, timeout=15) as response:
-            self.calls["http:GET /flights"] += 1
-            flights: list[dict[str, Any]] = json.loads(response.read())
-        return flights
-
     def timeline(self, trace_id: str) -> Timeline:
         """The stamps this side saw: ``put_events`` and each client's ``receipt``."""
         return self.tracer.timeline(trace_id)
@@ -313,18 +250,18 @@ class RemoteStack:
         """Owed pairs by outcome so far (cheap: what a live counter shows)."""
         return self.deliveries.pairs()
 
-    def report(self) -> RemoteReport:
+    def report(self) -> DeployedReport:
         """What this side measured: deliveries by outcome, end-to-end latency (PutEvents
         sent -> first receipt, ms), duplicates, and the calls it made."""
         latencies: list[float] = []
-        for trace in self.published:
+        for trace in self.flights.published:
             latencies.extend(self.tracer.timeline(trace).durations_ms("put_events", "receipt"))
-        return RemoteReport(
+        return DeployedReport(
             {
                 "source": "measured by the clients on this machine",
                 "endpoints": dict(self.endpoints),
                 "clients": len(self._pool.clients),
-                "updates": len(self.published),
+                "updates": len(self.flights.published),
                 "deliveries": self.deliveries.pairs(),
                 "dropped_updates": dict(self.deliveries.dropped),
                 "duplicates": self._pool.duplicates()[0],
@@ -373,8 +310,75 @@ class RemoteStack:
         finally:
             self._loop.stop()
 
-    def __enter__(self) -> RemoteStack:
+    def __enter__(self) -> DeployedStack:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class DeployedClients(ClientPool):
+    """The deployed stack's clients: real WebSocket clients on its endpoint."""
+
+    def __init__(self, deployed: DeployedStack) -> None:
+        super().__init__(deployed._pool, deployed._loop, lambda: deployed.closed)
+        self._deployed = deployed
+
+    def _joined(self, n: int) -> None:
+        self._deployed.calls["websocket:connect"] += n
+        self._deployed.feed.changed("connections")
+
+
+class DeployedFlights(Flights):
+    """The deployed stack's producer: ``PutEvents`` on its bus with boto3, the view model
+    from its ``GET /flights``."""
+
+    def __init__(self, deployed: DeployedStack) -> None:
+        super().__init__(lambda: deployed.closed)
+        self._deployed = deployed
+        self._published: list[str] = []
+        self._lock = threading.Lock()
+
+    def _send(self, detail_type: str, detail: dict[str, Any]) -> str:
+        d = self._deployed
+        trace_id = new_trace_id()
+        clients = dict(d._pool.clients)
+        flight_id = detail.get("flightId")
+        per_flight = d.options.fanout == "per-flight"
+        owed = [n for n, c in clients.items() if not per_flight or flight_id in c.flights]
+        d.deliveries.expect(trace_id, owed, audience=len(clients))
+        with self._lock:
+            self._published.append(trace_id)
+        entry = stack.event_entry(detail_type, {**detail, TRACE_FIELD: trace_id})
+        entry["EventBusName"] = d.outputs["EventBusName"]
+        d.feed.passed("put_events", (trace_id,))  # sent: a fast delivery beats the answer
+        response = d._events.put_events(Entries=[entry])
+        d.calls["events:PutEvents"] += 1
+        if response["FailedEntryCount"]:
+            error = response["Entries"][0]
+            d.feed.dropped((trace_id,), f"{error.get('ErrorCode')}: {error.get('ErrorMessage')}")
+        return str(trace_id)
+
+    def _present(self) -> set[str]:
+        # only the simulator sees a flight scheduled twice reach nobody: skip the ones
+        # GET /flights already lists
+        if not self._deployed.endpoints["rest"]:
+            return set()
+        return {str(f.get("flightId")) for f in self.rows()}
+
+    def _settle(self) -> None:
+        self._deployed.wait()
+
+    @property
+    def published(self) -> list[str]:
+        with self._lock:
+            return list(self._published)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The view model, from the deployed ``GET /flights``."""
+        d = self._deployed
+        url = d.endpoints["rest"].rstrip("/") + "/flights"
+        with urllib.request.urlopen(url, timeout=15) as response:
+            d.calls["http:GET /flights"] += 1
+            flights: list[dict[str, Any]] = json.loads(response.read())
+        return flights

@@ -12,12 +12,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Final
 
+from fanoutsim import stack
 from fanoutsim.aws.limits import limit
 from fanoutsim.aws.pricing import normalise_architecture
 from fanoutsim.errors import ConfigError
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
 
-__all__ = ["MINUTES_PER_MONTH", "STRATEGIES", "Quotas", "Scenario"]
+__all__ = ["MINUTES_PER_MONTH", "STRATEGIES", "Quotas", "Scenario", "stack_memory"]
 
 #: Fan-out strategies the model knows.
 STRATEGIES: Final = ("broadcast", "per-flight", "chunked")
@@ -78,16 +79,9 @@ class Scenario:
     updates: int = 1_000
     lambda_timeout_s: float = 900.0
     architecture: str = "x86_64"
-    memory_mb: dict[str, int] = field(
-        default_factory=lambda: {
-            "flight_events": 128,
-            "stream_fanout": 256,
-            "fanout_worker": 256,
-            "on_connect": 128,
-            "on_disconnect": 128,
-            "on_subscribe": 128,
-        }
-    )
+    #: Each function's memory: the stack's own (:data:`fanoutsim.stack.FUNCTIONS`), so the
+    #: model prices what the simulator runs and the template deploys.
+    memory_mb: dict[str, int] = field(default_factory=lambda: stack_memory())
     batch_size: int = 100
     cold_start: bool = True
     session_minutes: float = 120.0
@@ -159,3 +153,11 @@ class Scenario:
 
     def memory(self, function: str) -> int:
         return self.memory_mb.get(function, 128)
+
+
+def stack_memory() -> dict[str, int]:
+    """Memory (MB) of each of the stack's functions, plus the chunked strategy's workers,
+    which the model sizes as the fan-out function they split."""
+    memory = {name: spec.memory_mb for name, spec in stack.FUNCTIONS.items()}
+    memory["fanout_worker"] = memory["stream_fanout"]
+    return memory

@@ -45,7 +45,7 @@ from moto.events.exceptions import InvalidEventPatternException, ValidationExcep
 from fanoutsim import tracing
 from fanoutsim.aws import eventbridge
 from fanoutsim.aws.patterns import matches, validate_pattern
-from fanoutsim.errors import FanoutsimError
+from fanoutsim.errors import FanoutsimError, ValidationError
 from fanoutsim.moto.account import MotoAccount
 
 __all__ = [
@@ -105,10 +105,10 @@ class MotoHooks:
         put_events: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] = backend.put_events
 
         def validated(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            if len(entries) > eventbridge.MAX_ENTRIES:
-                return put_events(entries)  # moto raises AWS's ValidationException
-            if sum(eventbridge.entry_size(e) for e in entries) > eventbridge.max_entry_bytes():
-                raise ValidationException(eventbridge.TOO_LARGE[1])
+            try:  # the request as a whole: 1 to 10 entries, within the size cap
+                eventbridge.validate_request(entries)
+            except ValidationError as refused:
+                raise ValidationException(str(refused)) from None
             errors = [eventbridge.validate_entry(entry) for entry in entries]
             valid = [admit(e) for e, error in zip(entries, errors, strict=True) if error is None]
             accepted = iter(put_events(valid))

@@ -70,15 +70,15 @@ def live_modes(clients: int = 100, flights: int = 10, updates: int = 5) -> list[
     for mode in MODES:
         with Simulator(fanout=mode) as sim:
             for flight_id in ids:  # scheduled before anyone connects: only updates count
-                sim.schedule_flight(flight(flight_id))
-            sim.wait_until_idle()
+                sim.flights.schedule(flight(flight_id))
+            sim.wait("idle")
             for i, flight_id in enumerate(ids):
                 share = clients // flights + (1 if i < clients % flights else 0)
-                sim.add_clients(share, flights=[flight_id])
+                sim.clients.add(share, flights=[flight_id])
             before = sim.report().to_dict()
             for step in range(updates):
-                sim.publish(ids[step % flights], "DEPARTURE_DELAYED", f"step {step}")
-            sim.settle()
+                sim.flights.publish(ids[step % flights], "DEPARTURE_DELAYED", f"step {step}")
+            sim.wait("settled")
             after = sim.report().to_dict()
         op = "apigatewaymanagementapi:PostToConnection"
         posts = after["operations"].get(op, 0) - before["operations"].get(op, 0)

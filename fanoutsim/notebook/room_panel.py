@@ -125,7 +125,7 @@ class RoomPanel(LiveView):
         state = (trace, len(room.last_arrivals), len(simulated))
         self.count.value = (
             f'<span style="font-size:20px"><b>{room.connected}</b> phone(s) connected, '
-            f"<b>{len(self.sim.subscribers())}</b> simulated clients</span>"
+            f"<b>{len(self.sim.clients)}</b> simulated clients</span>"
         )
         self.table.value = device_table(room)
         if state != self.drawn:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
+from fanoutsim.aws.stream_records import StreamRecord
 from fanoutsim.html_text import escape
 from fanoutsim.stages import TRACE_FIELD
 
@@ -317,7 +318,7 @@ def batch_rows(invocations: Iterable[InvocationLike]) -> list[dict[str, Any]]:
         records = invocation.event.get("Records")
         if invocation.function != "stream_fanout" or records is None:
             continue
-        by_sequence = {r["dynamodb"]["SequenceNumber"]: _record_label(r) for r in records}
+        by_sequence = {StreamRecord(r).sequence_number: _record_label(r) for r in records}
         result = invocation.result if isinstance(invocation.result, Mapping) else {}
         failed = [
             by_sequence.get(f.get("itemIdentifier"), "?")
@@ -349,7 +350,7 @@ def _outcome(result: Any) -> str:
 
 def connections_view(sim: Simulator, max_rows: int = 20) -> Html:
     """The connections table now, with each row's client name (from the gateway)."""
-    labels = sim.connection_labels()
+    labels = sim.clients.labels()
     rows = connection_rows(sim.connections(), labels)
     return table(rows, max_rows=max_rows, caption="connections table")
 
@@ -357,7 +358,7 @@ def connections_view(sim: Simulator, max_rows: int = 20) -> Html:
 def flights_view(sim: Simulator, max_rows: int = 20) -> Html:
     """The flights table (the view model) now."""
     return table(
-        flight_rows(sim.flights()),
+        flight_rows(sim.flights.rows()),
         max_rows=max_rows,
         caption="flights table (createdAt and updatedAt: time of day, UTC; not shown: "
         + ", ".join(FLIGHT_HIDDEN)
@@ -367,7 +368,7 @@ def flights_view(sim: Simulator, max_rows: int = 20) -> Html:
 
 def stream_view(sim: Simulator, max_rows: int = 20) -> Html:
     """The newest stream records the event source mapping has read."""
-    rows = stream_rows(sim.stream_records())
+    rows = stream_rows(sim.stream.records())
     return table(rows, max_rows=max_rows, caption="stream records", newest_last=True)
 
 

@@ -148,7 +148,7 @@ def waterfall_figure(
 ) -> Figure:
     """A Gantt chart of one update: the shared stages, then one row per client (post, then
     delivery). ``source`` says where the times come from (see :func:`provenance`);
-    ``concurrency``: how many posts the handler keeps in flight (``sim.post_concurrency``).
+    ``concurrency``: how many posts the handler keeps in flight (``sim.options.post_concurrency``).
     ``width_in`` and ``fontsize``: draw it for the space it gets (at 80 dpi a figure 7
     inches wide fills 560 pixels without being scaled down); under 8 inches the stages
     get their short names."""

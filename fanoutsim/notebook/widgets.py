@@ -57,8 +57,8 @@ class ClientPanel(LiveView):
         self.count = w.HTML()
         self.message = w.HTML()
         self.grid = w.HTML()
-        self.add_button.on_click(lambda _: self._act(self.sim.add_clients, "connected"))
-        self.remove_button.on_click(lambda _: self._act(self.sim.remove_clients, "disconnected"))
+        self.add_button.on_click(lambda _: self._act(self.sim.clients.add, "connected"))
+        self.remove_button.on_click(lambda _: self._act(self.sim.clients.leave, "disconnected"))
         controls = w.HBox([self.how_many, self.add_button, self.remove_button, self.count])
         self.widget = w.VBox([controls, self.message, self.grid])
         super().__init__(sim)
@@ -73,7 +73,7 @@ class ClientPanel(LiveView):
         self.refresh()
 
     def refresh(self) -> None:
-        clients = list(self.sim.subscribers().values())
+        clients = list(self.sim.clients.values())
         self.count.value = f"<b>{len(clients)}</b> connected"
         self.grid.value = str(views.boards(clients, limit=self.max_boards))
 
@@ -120,18 +120,18 @@ class PublishPanel(LiveView):
 
     def _ensure_flights(self) -> int:
         """Schedule the sample flights the view model lacks; return how many."""
-        present = {f["flightId"] for f in self.sim.flights()}
+        present = {f["flightId"] for f in self.sim.flights.rows()}
         missing = [f.flight for f in sample_flights() if f.flight_id not in present]
         for flight in missing:
-            self.sim.schedule_flight(flight)
+            self.sim.flights.schedule(flight)
         if missing:
-            self.sim.wait_until_idle()
+            self.sim.wait("idle")
         return len(missing)
 
     def publish(self) -> str:
         """Publish the chosen update; return its trace id."""
         scheduled = self._ensure_flights()
-        trace = self.sim.publish(self.flight.value, self.status.value, self.details.value)
+        trace = self.sim.flights.publish(self.flight.value, self.status.value, self.details.value)
         first = f"scheduled {scheduled} sample flights, then " if scheduled else ""
         self.message.value = (
             f"{first}published {self.flight.value} {self.status.value}: trace <code>{trace}</code>"
@@ -155,7 +155,7 @@ class PublishPanel(LiveView):
                 if self._stop.is_set():
                     break
                 started = time.monotonic()
-                self.sim.publish(flight_id, status, details)
+                self.sim.flights.publish(flight_id, status, details)
                 self.progress.value += 1
                 self.message.value = f"day: {flight_id} {status} {details}".rstrip()
                 self._stop.wait(max(0.0, 1 / self.speed.value - (time.monotonic() - started)))
@@ -222,7 +222,7 @@ class WaterfallView(LiveView):
 
     def latest_trace(self) -> str | None:
         """The newest published update that has at least one post."""
-        for trace in reversed(list(self.sim.published)):
+        for trace in reversed(list(self.sim.flights.published)):
             if self.sim.timeline(trace).per_connection["post"]:
                 return trace
         return None
@@ -238,8 +238,8 @@ class WaterfallView(LiveView):
         figure = viz.waterfall_figure(
             timeline,
             max_clients=self.max_clients,
-            source=viz.provenance(self.sim.profile.name),
-            concurrency=self.sim.post_concurrency,
+            source=viz.provenance(self.sim.options.profile.name),
+            concurrency=self.sim.options.post_concurrency,
             width_in=self.width_in,
             fontsize=self.fontsize,
         )
@@ -263,8 +263,8 @@ class CounterStrip(LiveView):
     def refresh(self) -> None:
         pairs = self.sim.delivery_counts()
         cells = (
-            ("clients", len(self.sim.subscribers())),
-            ("published", len(self.sim.published)),
+            ("clients", len(self.sim.clients)),
+            ("published", len(self.sim.flights.published)),
             ("delivered", f"{pairs['delivered']:,} / {pairs['expected']:,}"),
             ("on the way", pairs["missing"]),
             ("left first", pairs["left"]),

@@ -33,7 +33,7 @@ from fanoutsim import tracing
 from fanoutsim.addresses import MISDIRECTED_TEXT, host_allowed
 from fanoutsim.aws import apigw
 from fanoutsim.aws import authorizer as auth
-from fanoutsim.aws.authorizer import AuthorizerCache, AuthorizerConfig
+from fanoutsim.aws.authorizer import AuthorizerConfig
 from fanoutsim.aws.management import ConnectionRecord, ManagementApi
 from fanoutsim.aws.metering import Meter
 from fanoutsim.aws.quotas import GatewayQuotas
@@ -41,9 +41,11 @@ from fanoutsim.errors import ValidationError
 from fanoutsim.feed import Feed
 from fanoutsim.room import ACK_ROUTE, RoomBook, clean_name
 from fanoutsim.runtime import descriptors
+from fanoutsim.runtime.authorizer_step import AuthorizerStep
 from fanoutsim.runtime.client_socket import ClientSocket
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.function_runtime import FunctionRuntime, Invocation
+from fanoutsim.runtime.outbox import Outbox
 
 __all__ = ["Gateway"]
 
@@ -97,10 +99,14 @@ class Gateway:
         #: ``https://{domain_name}/{stage}`` names the management endpoint, as on AWS (the
         #: builder sets it to the HTTP side's ``host:port``; the scheme is http locally).
         self.domain_name = domain_name or host
-        self.authorizer = authorizer
-        self.authorizer_cache = AuthorizerCache(authorizer.ttl_s if authorizer else 0)
         self.region = region
         self.account = account
+        #: The REQUEST authorizer, if one is attached (it decides before ``$connect``).
+        self.authorizer = (
+            AuthorizerStep(authorizer, runtime, auth.method_arn(region, account, api_id, stage))
+            if authorizer is not None
+            else None
+        )
         self.quotas = quotas or GatewayQuotas()
         #: Descriptors the pipeline may open while running (runtime/descriptors.py).
         self.pipeline_descriptors = pipeline_descriptors
@@ -112,16 +118,14 @@ class Gateway:
         self._pending: dict[ServerConnection, ClientSocket] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._server: Server | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._outgoing: deque[tuple[ClientSocket, bytes]] = deque()
-        self._flush_scheduled = False
+        self._outbox: Outbox | None = None
         self._gone = asyncio.Event()  # set whenever a connection has finished leaving
         #: Errors handling client messages (the latest ones; each cost only its message).
         self.errors: deque[str] = deque(maxlen=100)
 
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._outbox = Outbox(asyncio.get_running_loop(), self.delays, self._spawn)
         self._client_budget = descriptors.client_budget(self.pipeline_descriptors)
         self._server = await serve(
             self._session,
@@ -193,7 +197,7 @@ class Gateway:
             source, headers=headers, query=query_params, request_id=request_id
         )
         if self.authorizer is not None:
-            decision = await self._authorize(event)
+            decision = await self.authorizer.decide(event)
             if not decision.allowed:
                 self.api.rejected()
                 return ws.respond(decision.status, f"{decision.reason}\n")
@@ -218,26 +222,6 @@ class Gateway:
         self.api.connected(record)
         self._spawn(self._reap_if_never_opened(ws))
         return None
-
-    async def _authorize(self, event: dict[str, Any]) -> auth.Decision:
-        """API Gateway's authorizer step: identity sources, cache, function, verdict."""
-        config = self.authorizer
-        assert config is not None
-        key = auth.identity(
-            config.identity_sources, event["headers"], event.get("queryStringParameters")
-        )
-        if key is None:
-            return auth.Decision(401, reason="Unauthorized")
-        cached = self.authorizer_cache.get(key)
-        if cached is not None:
-            return cached
-        arn = auth.method_arn(self.region, self.account, self.api_id, self.stage)
-        invocation = await self.runtime.invoke_async(
-            config.function, auth.authorizer_event(event, arn)
-        )
-        decision = auth.decide(invocation.ok, invocation.error, invocation.result, arn)
-        self.authorizer_cache.put(key, decision)
-        return decision
 
     async def _session(self, ws: ServerConnection) -> None:
         socket = self._pending.pop(ws)
@@ -384,35 +368,14 @@ class Gateway:
     def send(self, record: ConnectionRecord, data: bytes) -> None:
         """Send a post the management API accepted (on the event loop's thread)."""
         socket = self._accepted(record, data)
-        if socket is not None:
-            self._send(socket, data)
+        if socket is not None and self._outbox is not None:
+            self._outbox.send(socket, data)
 
     def send_threadsafe(self, record: ConnectionRecord, data: bytes) -> None:
         """Like :meth:`send`, from a worker thread (the in-process transport)."""
         socket = self._accepted(record, data)
-        if socket is None:
-            return
-        self._outgoing.append((socket, data))
-        if not self._flush_scheduled:  # one loop wake-up per burst, not per post
-            self._flush_scheduled = True
-            assert self._loop is not None
-            self._loop.call_soon_threadsafe(self._flush)
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        while self._outgoing:
-            self._send(*self._outgoing.popleft())
-
-    def _send(self, socket: ClientSocket, data: bytes) -> None:
-        """Deliver after the profile's client network delay (order kept per connection)."""
-        delay = self.delays.draw_s("client_network")
-        if delay <= 0 and socket.not_before == 0.0:
-            socket.deliver(data, self._spawn)
-            return
-        assert self._loop is not None
-        at = max(self._loop.time() + delay, socket.not_before)
-        socket.not_before = at
-        self._loop.call_at(at, socket.deliver, data, self._spawn)
+        if socket is not None and self._outbox is not None:
+            self._outbox.send_threadsafe(socket, data)
 
     async def close_connection(self, record: ConnectionRecord) -> None:
         """``DeleteConnection``: close the socket with 1000 and wait for the handshake."""

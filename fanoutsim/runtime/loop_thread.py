@@ -2,15 +2,14 @@
 
 The gateway, the stream poller, the bus deliveries and the subscribers all live on this
 loop. Code on any other thread reaches them only through :meth:`LoopThread.run` (a
-coroutine, waited for) or :meth:`LoopThread.call` (a plain function, not waited for), so no
-asyncio object is touched from the caller's thread.
+coroutine, waited for), so no asyncio object is touched from the caller's thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from fanoutsim.runtime import log_limits
@@ -38,10 +37,6 @@ class LoopThread:
         except TimeoutError:
             future.cancel()
             raise
-
-    def call(self, function: Callable[..., Any], *args: Any) -> None:
-        """Schedule ``function(*args)`` on the loop."""
-        self.loop.call_soon_threadsafe(function, *args)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.loop.is_closed():

@@ -62,29 +62,6 @@ def test_oversized_post_is_413_before_anything_else() -> None:
     assert api.snapshot()["gone"] == 0
 
 
-def test_injected_faults_fail_the_posts_after_the_good_ones() -> None:
-    api = ManagementApi()
-    api.connected(_record())
-    api.inject_faults(2, after=1, status=503)
-    outcomes = []
-    for _ in range(4):
-        try:
-            api.post("abc=", b"x")
-            outcomes.append(200)
-        except ManagementError as failure:
-            outcomes.append(failure.status)
-    assert outcomes == [200, 503, 503, 200]
-    assert api.snapshot() == {
-        "posted": 2,
-        "gone": 0,
-        "failed": 2,
-        "throttled": 0,
-        "rejected_connects": 0,
-    }
-    with pytest.raises(ValidationError):
-        api.inject_faults(-1)
-
-
 def test_get_and_delete_answer_for_open_connections_only() -> None:
     api = ManagementApi()
     api.connected(_record())

@@ -192,8 +192,8 @@ def test_a_report_reads_no_file_so_it_works_out_of_descriptors(
     from fanoutsim.simulator import Simulator
 
     with Simulator() as sim:
-        sim.add_clients(1)
-        sim.load_flights()
+        sim.clients.add(1)
+        sim.flights.load()
 
         def out_of_descriptors(*_: object, **__: object) -> None:
             raise OSError(24, "Too many open files")

@@ -46,7 +46,7 @@ def _code(call: Any) -> str:
 
 def test_signed_calls_pass_forged_and_unknown_keys_are_refused_with_403() -> None:
     with Simulator(credentials=("AKIDWORKSHOP", "s3cret")) as sim:
-        sim.add_clients(1)
+        sim.clients.add(1)
         connection_id = sim.connections()[0]["connectionId"]
         good = _client(sim, "AKIDWORKSHOP", "s3cret")
         good.post_to_connection(ConnectionId=connection_id, Data=b'{"hello": 1}')
@@ -75,8 +75,8 @@ def test_a_signature_more_than_5_minutes_off_the_clock_is_refused() -> None:
 
 def test_the_pipelines_own_posts_are_signed_with_the_configured_keys() -> None:
     with Simulator(credentials=("AKIDPIPE", "other")) as sim:
-        sim.add_clients(2)
-        sim.load_flights()
+        sim.clients.add(2)
+        sim.flights.load()
         assert sim.report().to_dict()["deliveries"]["missing"] == 0
 
 
@@ -112,7 +112,7 @@ def test_the_signed_payload_hash_must_be_the_bodys() -> None:
 
 def test_a_client_configured_for_another_region_is_refused_by_the_stage() -> None:
     with Simulator() as sim:
-        sim.add_clients(1)
+        sim.clients.add(1)
         connection_id = sim.connections()[0]["connectionId"]
         elsewhere = boto3.client(
             "apigatewaymanagementapi",

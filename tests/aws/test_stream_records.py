@@ -134,3 +134,21 @@ def test_incomplete_record_is_a_validation_error() -> None:
     del broken["dynamodb"]["Keys"]
     with pytest.raises(ValidationError, match="Keys"):
         to_lambda_record(broken, stream_arn="arn", region=REGION)
+
+
+def test_the_typed_view_reads_a_lambda_record_without_copying_it() -> None:
+    from fanoutsim.aws.stream_records import StreamRecord
+
+    raw = {
+        "eventID": "e1",
+        "eventName": "MODIFY",
+        "dynamodb": {
+            "SequenceNumber": "000012",
+            "Keys": {"flightId": {"S": "FS1"}},
+            "NewImage": {"flightId": {"S": "FS1"}, "traceId": {"S": "t"}},
+        },
+    }
+    view = StreamRecord(raw)
+    assert (view.event_id, view.event_name, view.sequence_number) == ("e1", "MODIFY", "000012")
+    assert view.keys == {"flightId": {"S": "FS1"}} and view.new_image is raw["dynamodb"]["NewImage"]
+    assert StreamRecord({"eventID": "e2"}).new_image is None

@@ -11,17 +11,17 @@ from fanoutsim.simulator import Simulator
 
 
 def exercise_every_handler(sim: Simulator) -> None:
-    clients = sim.add_clients(3, flights=["FS101"])
-    sim.load_flights()
-    sim.subscribe(clients[0].name, ["FS202"])
-    sim.unsubscribe(clients[0].name, ["FS202"])
-    sim._run(clients[0].ws.send("hello"))  # no action: the $default route answers
-    sim.add_stale_connections(1)
-    sim.sever_client(clients[1].name)  # its row goes stale: the next post answers 410
+    clients = sim.clients.add(3, flights=["FS101"])
+    sim.flights.load()
+    sim.clients.subscribe(clients[0].name, ["FS202"])
+    sim.clients.unsubscribe(clients[0].name, ["FS202"])
+    sim._c.loop.run(clients[0].ws.send("hello"))  # no action: the $default route answers
+    sim.clients.add_stale(1)
+    sim.clients.sever([clients[1].name])  # its row goes stale: the next post answers 410
     for flight_id, status, details in scripted_day()[:2]:
-        sim.publish(flight_id, status, details)
-        sim.settle()
+        sim.flights.publish(flight_id, status, details)
+        sim.wait("settled")
     with urllib.request.urlopen(sim.endpoints["rest"] + "/flights", timeout=10) as answer:
         assert answer.status == 200
-    sim.clients_leave([clients[2].name])  # clients[0] stays: its events can be replayed
-    sim.wait_until_idle()
+    sim.clients.leave([clients[2].name])  # clients[0] stays: its events can be replayed
+    sim.wait("idle")

@@ -13,7 +13,7 @@ import pytest
 
 from fanoutsim.cli import main
 from fanoutsim.deploy.calibrate import calibrate
-from fanoutsim.deploy.remote import RemoteStack
+from fanoutsim.deploy.remote import DeployedStack
 from fanoutsim.simulator import Simulator
 from fanoutsim.timing.profiles import load_profile
 
@@ -22,7 +22,7 @@ def test_calibrate_measures_and_writes_a_profile(tmp_path: Path) -> None:
     with Simulator(aws_endpoint=True) as sim:
         progress: list[str] = []
         out = tmp_path / "mine.toml"
-        with RemoteStack.of_simulator(sim) as remote:
+        with DeployedStack.of_simulator(sim) as remote:
             result = calibrate(
                 remote, "eu-west-1", out, updates=10, pings=10, progress=progress.append
             )

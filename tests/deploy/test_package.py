@@ -107,7 +107,7 @@ def test_each_handler_runs_from_the_zip_with_only_boto3(tmp_path: Path) -> None:
     cases, simulated, sim = _simulated_events()
     try:
         (tmp_path / "cases.json").write_text(json.dumps(cases))
-        key, secret = sim.credentials
+        key, secret = sim.options.credentials
         env = {
             "PATH": "/usr/bin:/bin",
             "AWS_ENDPOINT_URL": sim.endpoints["aws"],
@@ -119,7 +119,7 @@ def test_each_handler_runs_from_the_zip_with_only_boto3(tmp_path: Path) -> None:
             "SUBSCRIPTIONS_TABLE": stack.SUBSCRIPTIONS_TABLE,
             "FLIGHTS_TABLE": stack.FLIGHTS_TABLE,
             "WEBSOCKET_ENDPOINT": sim.endpoints["management"],
-            "AUTH_SECRET": sim._stack.options.auth_secret,
+            "AUTH_SECRET": sim._c.options.auth_secret,
         }
         done = subprocess.run(
             [

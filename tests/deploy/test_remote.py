@@ -5,7 +5,7 @@ what the simulator gives: every owed update delivered, none twice, left clients 
 AWS page: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-mapping-template-reference.html
 is not involved here; the receipts are the clients' own. The AWS-side figures come from
 https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-logging.html
-(the WebSocket API's CloudWatch metrics), read by ``RemoteStack.cloudwatch``.
+(the WebSocket API's CloudWatch metrics), read by ``DeployedStack.cloudwatch``.
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ import pytest
 
 from fanoutsim import stack
 from fanoutsim.deploy import state
-from fanoutsim.deploy.remote import RemoteStack
+from fanoutsim.deploy.remote import DeployedStack
 from fanoutsim.errors import DeployError
 from fanoutsim.sample_flights import sample_flights
 from fanoutsim.simulator import Simulator
 
 
 @pytest.fixture(params=stack.FANOUT_MODES)
-def attached(request: pytest.FixtureRequest) -> Iterator[tuple[Simulator, RemoteStack]]:
+def attached(request: pytest.FixtureRequest) -> Iterator[tuple[Simulator, DeployedStack]]:
     fanout = request.param
     with Simulator(aws_endpoint=True, fanout=fanout, authorizer=True) as sim:
-        remote = RemoteStack.of_simulator(sim)
+        remote = DeployedStack.of_simulator(sim)
         try:
             yield sim, remote
         finally:
@@ -37,27 +37,27 @@ def attached(request: pytest.FixtureRequest) -> Iterator[tuple[Simulator, Remote
 
 
 def test_attached_clients_get_every_owed_update_once(
-    attached: tuple[Simulator, RemoteStack],
+    attached: tuple[Simulator, DeployedStack],
 ) -> None:
     sim, remote = attached
-    remote.add_clients(2, flights=["FS101"])
-    remote.add_clients(1, flights=["FS202"])
-    remote.load_flights()
-    assert {f["flightId"] for f in remote.flights()} == {f.flight_id for f in sample_flights()}
-    remote.publish("FS101", "BOARDING", "Boarding group 1")
-    remote.wait_for_deliveries()
-    left = remote.remove_clients(1)
-    remote.publish("FS202", "DEPARTURE_DELAYED", "Crew late")
-    remote.wait_for_deliveries()
+    remote.clients.add(2, flights=["FS101"])
+    remote.clients.add(1, flights=["FS202"])
+    remote.flights.load()
+    assert {f["flightId"] for f in remote.flights.rows()} == {f.flight_id for f in sample_flights()}
+    remote.flights.publish("FS101", "BOARDING", "Boarding group 1")
+    remote.wait()
+    left = remote.clients.leave(1)
+    remote.flights.publish("FS202", "DEPARTURE_DELAYED", "Crew late")
+    remote.wait()
     report = remote.report()
     pairs = report["deliveries"]
     assert pairs["missing"] == pairs["undelivered"] == 0 and report["duplicates"] == 0
     assert pairs["expected"] == pairs["delivered"] + pairs["left"]
-    everyone = 3 if remote.fanout == "broadcast" else 1
+    everyone = 3 if remote.options.fanout == "broadcast" else 1
     flights = len(sample_flights())
-    owed_loads = 3 * flights if remote.fanout == "broadcast" else 3  # FS101 x2, FS202 x1
+    owed_loads = 3 * flights if remote.options.fanout == "broadcast" else 3  # FS101 x2, FS202 x1
     assert pairs["expected"] == owed_loads + everyone + (
-        everyone - 1 if remote.fanout == "broadcast" else 1
+        everyone - 1 if remote.options.fanout == "broadcast" else 1
     )
     assert report["end_to_end_ms"]["count"] == pairs["delivered"]
     assert report["client_calls"]["events:PutEvents"] == flights + 2
@@ -66,18 +66,18 @@ def test_attached_clients_get_every_owed_update_once(
     assert html.startswith("<table>") and "end to end ms" in html and "source" in html
     (line,) = [row for row in str(report).splitlines() if row.startswith("end to end ms")]
     assert re.search(r"p50 [\d,]+\.\d, p95", line), line  # rounded to 0.1 ms
-    assert left[0] not in remote.boards()
-    board = remote.boards()[next(iter(remote.subscribers()))]
+    assert left[0] not in remote.clients.boards()
+    board = remote.clients.boards()[next(iter(remote.clients))]
     assert board["FS101"]["event"] == "BOARDING"
     assert sim.report().to_dict()["outside_operations"]["events:PutEvents"] == flights + 2
 
 
-def test_widgets_see_changes(attached: tuple[Simulator, RemoteStack]) -> None:
+def test_widgets_see_changes(attached: tuple[Simulator, DeployedStack]) -> None:
     _, remote = attached
     kinds: list[str] = []
     remote.on_change(kinds.append)
-    remote.add_clients(1, flights=["FS101"])
-    remote.load_flights()
+    remote.clients.add(1, flights=["FS101"])
+    remote.flights.load()
     remote.off_change(kinds.append)
     assert "connections" in kinds and "message" in kinds
     assert remote.ping_rtts(3) and all(r > 0 for r in remote.ping_rtts(3))
@@ -86,9 +86,9 @@ def test_widgets_see_changes(attached: tuple[Simulator, RemoteStack]) -> None:
 def test_outputs_and_names_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FANOUTSIM_STATE_DIR", str(tmp_path))
     with pytest.raises(DeployError, match="lack WebSocketEndpoint, EventBusName"):
-        RemoteStack({})
+        DeployedStack({})
     with pytest.raises(DeployError, match="no deployment of nowhere in eu-west-1"):
-        RemoteStack.from_stack("nowhere", "eu-west-1")
+        DeployedStack.from_stack("nowhere", "eu-west-1")
     state.save(
         "here", "eu-west-1", {"outputs": {"WebSocketEndpoint": "wss://x", "EventBusName": "b"}}
     )
@@ -114,7 +114,7 @@ def test_cloudwatch_figures_are_read_by_api_and_function(monkeypatch: pytest.Mon
             "EventBusName": "bus",
             "StreamFunctionName": "stack-StreamFanout-1",
         }
-        remote = RemoteStack(outputs, region="eu-west-1")
+        remote = DeployedStack(outputs, region="eu-west-1")
         try:
             cloudwatch = boto3.client("cloudwatch", region_name="eu-west-1")
             now = datetime.now(UTC)
@@ -144,10 +144,10 @@ def test_cloudwatch_figures_are_read_by_api_and_function(monkeypatch: pytest.Mon
 
 
 def test_loading_flights_twice_owes_nothing_for_the_second_time(
-    attached: tuple[Simulator, RemoteStack],
+    attached: tuple[Simulator, DeployedStack],
 ) -> None:
     _, remote = attached
-    remote.add_clients(1, flights=["FS101"])
-    assert len(remote.load_flights()) == len(sample_flights())
-    assert remote.load_flights() == []  # already in the view model: nobody would hear them
+    remote.clients.add(1, flights=["FS101"])
+    assert len(remote.flights.load()) == len(sample_flights())
+    assert remote.flights.load() == []  # already in the view model: nobody would hear them
     assert remote.report()["deliveries"]["missing"] == 0

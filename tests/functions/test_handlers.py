@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from fanoutsim import stack
+from fanoutsim import provision, stack
 from fanoutsim.aws import apigw
 from fanoutsim.errors import InvalidFlightEvent
 from fanoutsim.functions import (
@@ -39,7 +39,7 @@ COMMON = {
 
 
 def _items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
-    return stack.scan_all(dynamodb, table)
+    return provision.scan_all(dynamodb, table)
 
 
 def test_connect_then_disconnect_adds_and_removes_the_row(aws_tables: Any) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from fanoutsim import stack
+from fanoutsim import provision, stack
 from fanoutsim.aws import apigw
 from fanoutsim.errors import ValidationError
 from fanoutsim.functions import on_connect, on_disconnect, on_subscribe, subscriptions
@@ -24,7 +24,7 @@ SOURCE = apigw.EventSource("c1=", 1_700_000_000_000, "a", "prod", "d", "1.2.3.4"
 
 
 def _subscriptions(dynamodb: Any) -> set[tuple[str, str]]:
-    items = stack.scan_all(dynamodb, stack.SUBSCRIPTIONS_TABLE)
+    items = provision.scan_all(dynamodb, stack.SUBSCRIPTIONS_TABLE)
     return {(i["flightId"], i["connectionId"]) for i in items}
 
 
@@ -64,9 +64,9 @@ def test_flight_ids_keep_order_and_drop_repeats() -> None:
 def test_connect_with_flight_ids_writes_one_item_per_subscription(aws_tables: Any) -> None:
     assert _connect({"flightId": ["FS1", "FS2"], "client": ["x"]}) == {"statusCode": 200}
     assert _subscriptions(aws_tables) == {("FS1", "c1="), ("FS2", "c1=")}
-    [row] = stack.scan_all(aws_tables, stack.CONNECTIONS_TABLE)
+    [row] = provision.scan_all(aws_tables, stack.CONNECTIONS_TABLE)
     assert row["flights"] == {"FS1", "FS2"}
-    ttl = {i["ttl"] for i in stack.scan_all(aws_tables, stack.SUBSCRIPTIONS_TABLE)}
+    ttl = {i["ttl"] for i in provision.scan_all(aws_tables, stack.SUBSCRIPTIONS_TABLE)}
     assert ttl == {row["ttl"]}  # they expire together
 
 
@@ -75,7 +75,7 @@ def test_connect_with_a_bad_flight_id_is_refused_with_400_and_writes_nothing(
 ) -> None:
     answer = _connect({"flightId": ["no spaces please"]})
     assert answer["statusCode"] == 400 and "not a flight id" in answer["body"]
-    assert stack.scan_all(aws_tables, stack.CONNECTIONS_TABLE) == []
+    assert provision.scan_all(aws_tables, stack.CONNECTIONS_TABLE) == []
 
 
 def test_subscribe_and_unsubscribe_by_message(aws_tables: Any) -> None:
@@ -107,7 +107,7 @@ def test_disconnect_deletes_the_row_and_every_subscription(aws_tables: Any) -> N
     bye = apigw.disconnect_event(SOURCE, status_code=1000, reason="", now_ms=1, request_id="r")
     on_disconnect.handler(bye, None)
     assert _subscriptions(aws_tables) == {("FS1", "c2=")}
-    assert [r["connectionId"] for r in stack.scan_all(aws_tables, stack.CONNECTIONS_TABLE)] == [
+    assert [r["connectionId"] for r in provision.scan_all(aws_tables, stack.CONNECTIONS_TABLE)] == [
         "c2="
     ]
 

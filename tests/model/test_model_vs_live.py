@@ -1,7 +1,7 @@
 """Validation: for small N the virtual-time model agrees with a live run of the simulator.
 
 Counts must agree exactly: the model's per-update operations and invocations are what the
-live functions do, call for call, once the ``load_flights`` set-up is subtracted.
+live functions do, call for call, once the ``flights.load()`` set-up is subtracted.
 
 Latencies: the model predicts what the ``aws`` profile's delays add up to; it says nothing
 about this machine's own cost (moto calls, boto3 and HTTP per PostToConnection, thread
@@ -49,23 +49,21 @@ def _live_run(
     with Simulator(profile=profile, seed=1, fanout=fanout) as sim:
         if fanout == "per-flight":
             for flight in FLIGHTS:
-                sim.add_clients(subscribers // len(FLIGHTS), flights=[flight])
+                sim.clients.add(subscribers // len(FLIGHTS), flights=[flight])
         else:
-            sim.add_clients(subscribers)
-        sim.load_flights()
-        sim.wait_until_idle()
+            sim.clients.add(subscribers)
+        sim.flights.load()
+        sim.wait("idle")
         ops_before, inv_before = _counts(sim.report().to_dict())
         traces = []
         for i in range(updates):
-            traces.append(sim.publish("FS101", "BOARDING", f"Boarding group {i + 1}"))
-            sim.wait_for_deliveries()
-            sim.wait_until_idle()
+            traces.append(sim.flights.publish("FS101", "BOARDING", f"Boarding group {i + 1}"))
+            sim.wait()
+            sim.wait("idle")
         report = sim.report().to_dict()
         ops_after, inv_after = _counts(report)
         samples = stage_samples([sim.timeline(t) for t in traces])
-        delivered = sum(
-            1 for t in traces for c in sim.subscribers().values() if t in c.first_receipt
-        )
+        delivered = sum(1 for t in traces for c in sim.clients.values() if t in c.first_receipt)
     return {
         "operations": _delta(ops_after, ops_before),
         "invocations": _delta(inv_after, inv_before),
@@ -112,7 +110,7 @@ def test_latency_distribution_matches_a_live_run_under_the_aws_profile() -> None
     host = _live_run("instant", subscribers, updates)  # this machine's own cost, same work
     live = _live_run("aws", subscribers, updates)
     # spaced updates on warm functions, as in the live loop (its cold starts were spent
-    # on load_flights)
+    # on flights.load())
     scenario = Scenario(
         subscribers=subscribers, updates=2_000, updates_per_minute=4, cold_start=False
     )

@@ -3,7 +3,9 @@
 AWS behaviours checked here: PutEvents fails bad entries one by one
 (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html), a rule
 delivers only the events its pattern matches
-(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html), and a
+(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html) in the
+shape of a real event
+(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html), and a
 stream shard's records have increasing, unique sequence numbers
 (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_StreamRecord.html),
 and a shard iterator expires 15 minutes after it is returned
@@ -16,10 +18,12 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 import sys
 import threading
 import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -84,6 +88,14 @@ def test_a_request_over_the_size_limit_fails_whole(hooks: MotoHooks) -> None:
     assert refused.value.response["Error"]["Code"] == "ValidationException"
 
 
+def test_more_than_ten_entries_fail_whole_with_aws_s_message(hooks: MotoHooks) -> None:
+    hooks.validate_put_events(lambda entry: entry)
+    with pytest.raises(ClientError) as refused:
+        boto3.client("events").put_events(Entries=[_entry({"flightId": "A"})] * 11)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "length between 1 and 10 (got 11)" in refused.value.response["Error"]["Message"]
+
+
 def test_the_rule_delivers_matches_only_in_aws_envelope(hooks: MotoHooks) -> None:
     events: list[dict[str, Any]] = []
     hooks.deliver_rule(stack.BUS, stack.RULE, events.append)
@@ -93,6 +105,22 @@ def test_the_rule_delivers_matches_only_in_aws_envelope(hooks: MotoHooks) -> Non
     assert event["detail-type"] == "Flight status updated"
     assert event["time"].endswith("Z") and "T" in event["time"]  # ISO 8601, as AWS sends
     assert "ingestion-time" not in event
+
+
+def test_the_delivered_event_has_the_shape_of_a_real_one(hooks: MotoHooks) -> None:
+    """Against an event captured from EventBridge (tests/events/eventbridge_event.json):
+    the same fields with the same types, the detail as sent."""
+    real = json.loads((Path(__file__).parents[1] / "events" / "eventbridge_event.json").read_text())
+    events: list[dict[str, Any]] = []
+    hooks.deliver_rule(stack.BUS, stack.RULE, events.append)
+    sent = {"flightId": "A", "event": "BOARDING"}
+    boto3.client("events").put_events(Entries=[_entry(sent)])
+    [event] = events
+    assert {k: type(v) for k, v in event.items()} == {k: type(v) for k, v in real.items()}
+    assert event["version"] == real["version"] == "0"
+    assert event["detail"] == sent and event["source"] == "flights.events"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", real["time"])
 
 
 def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:

@@ -38,7 +38,7 @@ def _dynamodb(sim: Simulator, key: str, secret: str) -> Any:
     return boto3.client(
         "dynamodb",
         endpoint_url=sim.endpoints["aws"],
-        region_name=sim.region,
+        region_name=sim.options.region,
         aws_access_key_id=key,
         aws_secret_access_key=secret,
         config=Config(retries={"total_max_attempts": 1}),
@@ -70,13 +70,13 @@ def test_unsigned_and_made_up_keys_get_awss_json_errors_and_nothing_on_stderr(
         400,
         "UnrecognizedClientException",
     )
-    own = _dynamodb(sim, *sim.credentials)
+    own = _dynamodb(sim, *sim.options.credentials)
     assert own.scan(TableName=stack.CONNECTIONS_TABLE)["Count"] == 0
     assert capfd.readouterr().err == ""
 
 
 def test_batch_write_takes_at_most_25_requests_as_dynamodb_does(sim: Simulator) -> None:
-    own = _dynamodb(sim, *sim.credentials)
+    own = _dynamodb(sim, *sim.options.credentials)
 
     def puts(n: int) -> dict[str, Any]:
         rows = [{"PutRequest": {"Item": {"connectionId": {"S": f"c{i}"}}}} for i in range(n)]

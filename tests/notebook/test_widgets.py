@@ -96,21 +96,21 @@ def test_client_panel_adds_removes_and_follows_deliveries(sim: Simulator) -> Non
     assert "<b>0</b> connected" in panel.count.value
     panel.how_many.value = 3
     panel.add_button.click()
-    assert len(sim.subscribers()) == 3 and len(sim.connections()) == 3
+    assert len(sim.clients) == 3 and len(sim.connections()) == 3
     assert "<b>3</b> connected" in panel.count.value
     assert panel.grid.value.count(f'class="{views.BOARD_CLASS}"') == 3
     assert panel.message.value == "3 clients connected"
 
-    sim.load_flights()
-    sim.publish("FS101", "BOARDING", "Group 1")
-    sim.wait_for_deliveries()
+    sim.flights.load()
+    sim.flights.publish("FS101", "BOARDING", "Group 1")
+    sim.wait()
     # nobody calls refresh(): the panel follows the simulator's change feed
     _eventually(lambda: panel.grid.value.count(f'class="{views.UPDATED_CLASS}') == 3)
     assert panel.grid.value.count("FS606") == 3 and "Group 1" in panel.grid.value
 
     panel.how_many.value = 2
     panel.remove_button.click()
-    assert len(sim.subscribers()) == 1
+    assert len(sim.clients) == 1
     assert "<b>1</b> connected" in panel.count.value
     assert panel.grid.value.count(f'class="{views.BOARD_CLASS}"') == 1
 
@@ -133,11 +133,11 @@ def test_client_panel_shows_a_refused_connect() -> None:
 
 def test_frozen_panel_keeps_its_last_state(sim: Simulator) -> None:
     panel = ClientPanel(sim)
-    sim.add_clients(2)
+    sim.clients.add(2)
     panel.freeze()
     assert "<b>2</b> connected" in panel.count.value
     runs = panel.throttle.runs
-    sim.add_clients(2)
+    sim.clients.add(2)
     time.sleep(0.3)
     assert "<b>2</b> connected" in panel.count.value and panel.throttle.runs == runs
 
@@ -146,23 +146,23 @@ def test_frozen_panel_keeps_its_last_state(sim: Simulator) -> None:
 
 
 def test_publish_schedules_missing_flights_then_publishes(sim: Simulator) -> None:
-    sim.add_clients(2)
+    sim.clients.add(2)
     panel = PublishPanel(sim)
     panel.flight.value, panel.status.value, panel.details.value = "FS202", "LANDED", "Rwy 10"
     panel.publish_button.click()
-    trace = sim.published[-1]
-    assert len(sim.published) == 7  # six sample flights first, then the update
+    trace = sim.flights.published[-1]
+    assert len(sim.flights.published) == 7  # six sample flights first, then the update
     assert "scheduled 6 sample flights" in panel.message.value and trace in panel.message.value
-    sim.wait_for_deliveries()
-    for client in sim.subscribers().values():
+    sim.wait()
+    for client in sim.clients.values():
         assert client.board["FS202"]["event"] == "LANDED"
         assert client.board["FS202"]["eventDetails"] == "Rwy 10"
     panel.publish_button.click()  # flights exist now: nothing scheduled again
-    assert len(sim.published) == 8 and "scheduled" not in panel.message.value
+    assert len(sim.flights.published) == 8 and "scheduled" not in panel.message.value
 
 
 def test_scripted_day_plays_every_update_with_progress(sim: Simulator) -> None:
-    sim.add_clients(2)
+    sim.clients.add(2)
     panel = PublishPanel(sim)
     panel.speed.value = 100
     panel.day_button.click()
@@ -171,12 +171,12 @@ def test_scripted_day_plays_every_update_with_progress(sim: Simulator) -> None:
     panel.day_thread.join(30)
     script = scripted_day()
     assert panel.progress.value == panel.progress.max == len(script)
-    assert len(sim.published) == len(sample_flights()) + len(script)
+    assert len(sim.flights.published) == len(sample_flights()) + len(script)
     assert f"done: {len(script)} updates" in panel.message.value
     assert not panel.day_button.disabled and panel.stop_button.disabled
-    sim.wait_for_deliveries()
+    sim.wait()
     last = {flight: (status, details) for flight, status, details in script}
-    board = next(iter(sim.subscribers().values())).board
+    board = next(iter(sim.clients.values())).board
     assert {f: (p["event"], p["eventDetails"]) for f, p in board.items()} == last
 
 
@@ -198,9 +198,9 @@ def test_stop_ends_the_scripted_day_early(sim: Simulator) -> None:
 def test_tables_view_follows_the_tables_stream_and_log(sim: Simulator) -> None:
     tables = TablesView(sim)
     assert "(empty)" in tables.panes["Connections"].value
-    clients = sim.add_clients(2)
-    sim.load_flights()
-    sim.wait_until_idle()
+    clients = sim.clients.add(2)
+    sim.flights.load()
+    sim.wait("idle")
     _eventually(
         lambda: (
             "FS606" in tables.panes["Stream records"].value
@@ -218,10 +218,10 @@ def test_tables_view_follows_the_tables_stream_and_log(sim: Simulator) -> None:
 def test_waterfall_view_redraws_for_the_newest_update(sim: Simulator) -> None:
     view = WaterfallView(sim)
     assert bytes(view.image.value) == b"" and view.drawn is None
-    sim.add_clients(3)
-    sim.load_flights()
-    trace = sim.publish("FS404", "CANCELLED", "Rebooked")
-    sim.wait_for_deliveries()
+    sim.clients.add(3)
+    sim.flights.load()
+    trace = sim.flights.publish("FS404", "CANCELLED", "Rebooked")
+    sim.wait()
     _eventually(lambda: view.drawn == (trace, 3))
     assert bytes(view.image.value).startswith(b"\x89PNG") and trace in view.caption.value
     runs = view.throttle.runs
@@ -233,7 +233,7 @@ def test_dashboard_displays_and_freezes_every_view(sim: Simulator) -> None:
     dashboard = Dashboard(sim, max_boards=4)
     bundle: Any = dashboard._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    sim.add_clients(5)
+    sim.clients.add(5)
     assert dashboard.wait(5)
     dashboard.freeze()
     assert all(not view.live for view in dashboard.views)
@@ -247,10 +247,10 @@ def test_the_compact_dashboards_waterfall_is_drawn_for_its_slot(sim: Simulator) 
     import struct
 
     dashboard = Dashboard(sim)
-    sim.add_clients(3)
-    sim.load_flights()
-    sim.publish("FS101", "BOARDING", "Group 1")
-    sim.wait_for_deliveries()
+    sim.clients.add(3)
+    sim.flights.load()
+    sim.flights.publish("FS101", "BOARDING", "Group 1")
+    sim.wait()
     dashboard.waterfall.refresh()
     image = dashboard.waterfall.image
     width = struct.unpack(">I", image.value[16:20])[0]  # the PNG header's width
@@ -262,10 +262,10 @@ def test_the_compact_dashboards_waterfall_is_drawn_for_its_slot(sim: Simulator) 
 def test_compact_dashboard_counts_and_highlights_the_changed_row(sim: Simulator) -> None:
     dashboard = Dashboard(sim, max_boards=4, projector=True)
     assert "fanoutsim-projector" in dashboard.widget._dom_classes
-    sim.add_clients(3)
-    sim.load_flights()
-    sim.publish("FS303", "GATE_CHANGED", "New gate B44")
-    sim.wait_for_deliveries()
+    sim.clients.add(3)
+    sim.flights.load()
+    sim.flights.publish("FS303", "GATE_CHANGED", "New gate B44")
+    sim.wait()
     assert dashboard.wait(5)
     strip = dashboard.counters.widget.value
     assert "clients <b>3</b>" in strip and "published <b>7</b>" in strip

@@ -8,10 +8,11 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from fanoutsim.aws.lambda_functions import FunctionSpec
 from fanoutsim.aws.metering import Meter
 from fanoutsim.feed import Feed, PipelineEvent
 from fanoutsim.runtime.delays import Delays
-from fanoutsim.runtime.function_runtime import FunctionRuntime, FunctionSpec
+from fanoutsim.runtime.function_runtime import FunctionRuntime
 from fanoutsim.stages import TRACE_FIELD
 from fanoutsim.timing.profiles import load_profile
 

@@ -48,13 +48,15 @@ def test_a_client_that_never_reads_is_cut_off_and_the_others_hear_everything() -
     # 120 statuses of one flight back to back: written as they come (the seed's way), so
     # none is superseded by a newer one that ran first and every one is owed to everyone
     with Simulator(seed_bugs=("unordered-status-writes",)) as sim:
-        sim.load_flights()
-        listeners = sim.add_clients(3)
+        sim.flights.load()
+        listeners = sim.clients.add(3)
         deaf = _deaf_client(sim.endpoints["websocket"])
         try:
             details = "x" * 100_000  # 100 KB updates: 12 MB in all, more than buffers hold
-            traces = [sim.publish("FS101", "BOARDING", f"{i} {details}") for i in range(120)]
-            sim.wait_for_deliveries(timeout=120)
+            traces = [
+                sim.flights.publish("FS101", "BOARDING", f"{i} {details}") for i in range(120)
+            ]
+            sim.wait(timeout=120)
             _until(lambda: any(i.function == "on_disconnect" for i in sim.invocations()))
             (gone,) = [i for i in sim.invocations() if i.function == "on_disconnect"]
             assert gone.event["requestContext"]["disconnectStatusCode"] == 1006
@@ -68,8 +70,8 @@ def test_a_flooding_client_is_throttled_and_told_once(monkeypatch: pytest.Monkey
     monkeypatch.setattr(client_socket, "MESSAGES_PER_S", 0.001)
     monkeypatch.setattr(client_socket, "MESSAGES_BURST", 5.0)
     with Simulator() as sim:
-        sim.load_flights()
-        bystander = sim.add_clients(1)[0]
+        sim.flights.load()
+        bystander = sim.clients.add(1)[0]
         with connect(sim.endpoints["websocket"]) as ws:
             for _ in range(50):
                 ws.send("hello")
@@ -77,8 +79,8 @@ def test_a_flooding_client_is_throttled_and_told_once(monkeypatch: pytest.Monkey
             throttled = [r for r in replies if r.get("message") == "Too Many Requests"]
             answered = [r for r in replies if r.get("error") == "unsupported message"]
             assert (len(answered), len(throttled)) == (5, 1)
-            trace = sim.publish("FS101", "BOARDING", "Group 1")
-            sim.wait_for_deliveries()  # the flood cost the others nothing
+            trace = sim.flights.publish("FS101", "BOARDING", "Group 1")
+            sim.wait()  # the flood cost the others nothing
             assert trace in bystander.first_receipt
             # the next message is the update: the other 44 were dropped unanswered
             assert json.loads(ws.recv(timeout=15))["flightId"] == "FS101"

@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
+from fanoutsim.aws.lambda_functions import FunctionSpec
 from fanoutsim.aws.metering import Meter
 from fanoutsim.errors import ConfigError
 from fanoutsim.feed import Changed, Feed, Passed
 from fanoutsim.runtime.delays import Delays
-from fanoutsim.runtime.function_runtime import FunctionRuntime, FunctionSpec, current_invocation
+from fanoutsim.runtime.function_runtime import FunctionRuntime, current_invocation
 from fanoutsim.timing.profiles import load_profile
 
 

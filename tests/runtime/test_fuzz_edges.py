@@ -48,17 +48,17 @@ CLOSE_CODES = {1000, 1002, 1003, 1007, 1008, 1009}
 @pytest.fixture(scope="module")
 def live() -> Iterator[tuple[Simulator, object]]:
     with Simulator() as sim:
-        sim.load_flights()
-        watcher = sim.add_clients(1)[0]
+        sim.flights.load()
+        watcher = sim.clients.add(1)[0]
         yield sim, watcher
-        sim.clients_leave(list(sim.subscribers()))
-        sim.wait_until_idle()
+        sim.clients.leave(list(sim.clients))
+        sim.wait("idle")
         assert sim.connections() == []  # nothing left after everyone leaves
 
 
 def _still_served(sim: Simulator, watcher: object) -> None:
-    trace = sim.publish("FS101", "BOARDING", "still here")
-    sim.wait_for_deliveries(timeout=30)
+    trace = sim.flights.publish("FS101", "BOARDING", "still here")
+    sim.wait(timeout=30)
     assert trace in watcher.first_receipt  # type: ignore[attr-defined]
 
 
@@ -152,12 +152,12 @@ entries = st.fixed_dictionaries(
 @given(batch=st.lists(entries, min_size=1, max_size=10))
 def test_arbitrary_entries_fail_one_by_one(live: tuple[Simulator, object], batch) -> None:  # type: ignore[no-untyped-def]
     sim, watcher = live
-    answer = sim.put_events(batch)
+    answer = sim.flights.put_events(batch)
     assert len(answer["Entries"]) == len(batch)
     failed = [e for e in answer["Entries"] if "ErrorCode" in e]
     assert answer["FailedEntryCount"] == len(failed)
     assert all(e.get("ErrorMessage") for e in failed)
-    sim.wait_until_idle(timeout=60)
+    sim.wait("idle", timeout=60)
     _still_served(sim, watcher)
 
 

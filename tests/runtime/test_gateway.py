@@ -35,7 +35,7 @@ def _wait(predicate: Any, timeout: float = 5.0) -> None:
 
 
 def test_post_get_delete_through_boto3(sim: Simulator) -> None:
-    [client] = sim.add_clients(1)
+    [client] = sim.clients.add(1)
     [row] = sim.connections()
     connection_id = row["connectionId"]
     assert connection_id.endswith("=")  # ids travel URL-encoded as %3D
@@ -46,7 +46,7 @@ def test_post_get_delete_through_boto3(sim: Simulator) -> None:
     assert info["Identity"]["SourceIp"] == "127.0.0.1"
     assert info["ConnectedAt"].year >= 2024
     api.delete_connection(ConnectionId=connection_id)
-    _wait(lambda: not sim.connection_labels())
+    _wait(lambda: not sim.clients.labels())
     with pytest.raises(ClientError) as gone:
         api.post_to_connection(ConnectionId=connection_id, Data=b"x")
     assert gone.value.response["Error"]["Code"] == "GoneException"
@@ -54,7 +54,7 @@ def test_post_get_delete_through_boto3(sim: Simulator) -> None:
 
 
 def test_unknown_id_is_gone_and_oversize_is_413(sim: Simulator) -> None:
-    sim.add_clients(1)
+    sim.clients.add(1)
     api = _management(sim)
     with pytest.raises(ClientError) as gone:
         api.post_to_connection(ConnectionId="nope=", Data=b"x")
@@ -76,7 +76,7 @@ def test_unsigned_calls_are_forbidden(sim: Simulator) -> None:
 
 
 def test_large_message_arrives_whole_after_32k_frames(sim: Simulator) -> None:
-    [client] = sim.add_clients(1)
+    [client] = sim.clients.add(1)
     connection_id = sim.connections()[0]["connectionId"]
     message = {"flightId": "BIG", "blob": "y" * 100_000}
     _management(sim).post_to_connection(ConnectionId=connection_id, Data=json.dumps(message))

@@ -47,10 +47,10 @@ def test_clients_gone_before_the_101_leave_no_row_and_no_state() -> None:
 
         while calls("on_connect") < 20 and time.monotonic() < deadline:
             time.sleep(0.05)
-        sim.wait_until_idle()  # every closed connection's $disconnect has run
-        gateway = sim._stack.gateway
+        sim.wait("idle")  # every closed connection's $disconnect has run
+        gateway = sim._c.gateway
         assert gateway is not None
-        assert sim.connections() == [] and sim._stack.api.records() == []
+        assert sim.connections() == [] and sim._c.api.records() == []
         assert gateway._pending == {} and gateway._sockets == {}
         disconnects = [i for i in sim.invocations() if i.function == "on_disconnect"]
         assert len(disconnects) == 20

@@ -53,7 +53,7 @@ _AT_THE_LIMIT = textwrap.dedent(
     logging.getLogger().addHandler(Keep())
     from fanoutsim import Simulator
     sim = Simulator()
-    sim.add_clients(3)
+    sim.clients.add(3)
     socks, refused = [], 0
     for key in ("websocket", "management"):
         url = urlsplit(sim.endpoints[key])
@@ -65,8 +65,8 @@ _AT_THE_LIMIT = textwrap.dedent(
     time.sleep(3)
     for s in socks:
         s.close()
-    sim.add_clients(2)  # the limit is gone: the server accepts again
-    print(refused > 0, len(warnings), len(sim.subscribers()))
+    sim.clients.add(2)  # the limit is gone: the server accepts again
+    print(refused > 0, len(warnings), len(sim.clients))
     sim.close()
     """
 )

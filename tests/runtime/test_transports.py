@@ -16,7 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from fanoutsim.aws import apigw
+from fanoutsim.aws import apigw, management
 from fanoutsim.aws.management import ConnectionRecord, ManagementApi
 from fanoutsim.aws.sigv4 import SigningKeys
 from fanoutsim.feed import Feed
@@ -143,7 +143,7 @@ def test_injected_faults_reach_boto3_as_server_errors(
     stage: tuple[ManagementApi, FakeSockets, str],
 ) -> None:
     api, _, endpoint = stage
-    api.inject_faults(1, status=503)
+    api.chaos = lambda _id: management.error("InternalServerErrorException", "injected", 503)
     with pytest.raises(ClientError) as failure:
         _client(endpoint).post_to_connection(ConnectionId="abc=", Data=b"x")
     assert failure.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503

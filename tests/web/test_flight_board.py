@@ -18,13 +18,13 @@ CELLS = """(flight) => [...document.querySelectorAll(`tr[data-flight-id="${fligh
 
 
 def test_page_shows_flights_and_applies_pushed_updates(sim: Simulator) -> None:
-    sim.load_flights()
+    sim.flights.load()
     with chromium_page() as page:
         page.goto(sim.endpoints["page"])
         page.wait_for_selector("#status.open", timeout=15_000)
         before = {f: page.evaluate(CELLS, f) for f in ("FS303", "FS101")}
         assert before["FS303"][:5] == ["FS303", "DEN → LAX", "B31", "2", "SCHEDULED"]
-        sim.publish("FS303", "GATE_CHANGED", "New gate B44")
+        sim.flights.publish("FS303", "GATE_CHANGED", "New gate B44")
         page.wait_for_function(
             """() => document.querySelector('tr[data-flight-id="FS303"] td.event')
                      .textContent === 'GATE_CHANGED'""",
@@ -48,26 +48,26 @@ def test_page_shows_flights_and_applies_pushed_updates(sim: Simulator) -> None:
 
 
 def test_page_reconnects_after_the_server_drops_it(sim: Simulator) -> None:
-    sim.load_flights()
-    key, secret = sim.credentials
+    sim.flights.load()
+    key, secret = sim.options.credentials
     management = boto3.client(
         "apigatewaymanagementapi",
         endpoint_url=sim.endpoints["management"],
-        region_name=sim.region,
+        region_name=sim.options.region,
         aws_access_key_id=key,
         aws_secret_access_key=secret,
     )
     with chromium_page() as page:
         page.goto(sim.endpoints["page"])
         page.wait_for_selector("#status.open", timeout=15_000)
-        (first,) = [c for c, name in sim.connection_labels().items() if name == "browser"]
+        (first,) = [c for c, name in sim.clients.labels().items() if name == "browser"]
         management.delete_connection(ConnectionId=first)
         page.wait_for_selector("#status.waiting", timeout=15_000)
         assert "reconnecting in" in page.inner_text("#status")
         page.wait_for_selector("#status.open", timeout=15_000)
-        (second,) = [c for c, name in sim.connection_labels().items() if name == "browser"]
+        (second,) = [c for c, name in sim.clients.labels().items() if name == "browser"]
         assert second != first
-        sim.publish("FS101", "BOARDING", "Group 1")
+        sim.flights.publish("FS101", "BOARDING", "Group 1")
         page.wait_for_function(
             """() => document.querySelector('tr[data-flight-id="FS101"] td.event')
                      .textContent === 'BOARDING'""",

@@ -27,8 +27,8 @@ def room() -> Iterator[Simulator]:
 
 
 def test_a_phone_joins_by_name_sees_updates_and_the_projector_shows_it(room: Simulator) -> None:
-    room.add_clients(3)
-    room.load_flights()
+    room.clients.add(3)
+    room.flights.load()
     url = room.endpoints["room"]
     assert url.startswith("http://127.0.0.2:")
     with chromium_page(viewport=PHONE, is_mobile=True) as page:
@@ -44,7 +44,7 @@ def test_a_phone_joins_by_name_sees_updates_and_the_projector_shows_it(room: Sim
         page.wait_for_function(
             "() => [...document.querySelectorAll('#flights li')].length === 6", timeout=15_000
         )
-        room.publish("FS303", "GATE_CHANGED", "New gate B44")
+        room.flights.publish("FS303", "GATE_CHANGED", "New gate B44")
         page.wait_for_function(
             """() => document.querySelector('li[data-flight-id="FS303"] .event')
                      .textContent === 'GATE_CHANGED'""",
@@ -57,7 +57,7 @@ def test_a_phone_joins_by_name_sees_updates_and_the_projector_shows_it(room: Sim
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "room_phone.png"))
-        room.wait_for_deliveries()
+        room.wait()
         snap = room.room()
         ada = [d for d in snap.devices if d.name == "Ada"]
         assert len(ada) == 1 and ada[0].received == 1 and ada[0].connected
