@@ -2,17 +2,21 @@
 
     fanoutsim template [--fanout per-flight] [--authorizer] [--routes seed] > stack.json
     fanoutsim deploy --stack NAME [--region R] [--aws-profile P] [--fanout ...] [--authorizer]
+                     [--subscribers N] [--yes]
     fanoutsim calibrate --stack NAME [--updates 30] [--out calibrated.toml]
-    fanoutsim teardown --stack NAME
+    fanoutsim teardown --stack NAME [--yes]
 
 ``template`` touches nothing; the others use the AWS credentials of ``--aws-profile`` (or the
-usual AWS environment) and say what they do as they go.
+usual AWS environment) and say what they do as they go. ``deploy`` and ``teardown`` first
+show the account, region, changes and costs, then ask (``--yes`` answers for scripts; without
+a terminal to ask at, they only show).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +46,21 @@ def _aws_options(parser: argparse.ArgumentParser) -> None:
     arguments.add_aws_profile(parser)
 
 
+def _consent_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--yes", action="store_true", help="go ahead without asking (after showing the changes)"
+    )
+
+
+def _confirm(args: argparse.Namespace) -> Any:
+    """``--yes``, else a question at the terminal, else no (the changes are only shown)."""
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        return False
+    return lambda question: input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
 def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add ``template``, ``deploy``, ``teardown`` and ``calibrate``."""
     template = subparsers.add_parser(
@@ -58,13 +77,22 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     _aws_options(deploy)
     _stack_options(deploy)
+    _consent_option(deploy)
     deploy.add_argument("--bucket", help="an existing S3 bucket for the code (default: own)")
+    deploy.add_argument(
+        "--subscribers",
+        type=arguments.whole_at_least(1),
+        default=100,
+        help="audience to price one update for in the preview (100)",
+    )
     teardown = subparsers.add_parser(
         "teardown",
         help="delete the deployed stack",
-        description="Delete the deployed stack and the code bucket fanoutsim made for it.",
+        description="Delete the deployed stack and the code bucket fanoutsim made for it "
+        "(only a stack fanoutsim made; it shows what will go and asks first).",
     )
     _aws_options(teardown)
+    _consent_option(teardown)
     calibrate = subparsers.add_parser(
         "calibrate",
         help="measure the deployed stack and write a timing profile",
@@ -89,14 +117,23 @@ def run(args: argparse.Namespace) -> int:
     from fanoutsim.deploy import cloudformation
 
     if args.command == "deploy":
-        cloudformation.deploy(
-            args.stack, args.region, args.aws_profile, options=options, bucket=args.bucket
+        done = cloudformation.deploy(
+            args.stack,
+            args.region,
+            args.aws_profile,
+            options=options,
+            bucket=args.bucket,
+            confirm=_confirm(args),
+            subscribers=args.subscribers,
         )
-        return 0
+        return 0 if done.applied else 1
     if args.command == "teardown":
-        if not cloudformation.teardown(args.stack, args.region, args.aws_profile):
+        removed = cloudformation.teardown(
+            args.stack, args.region, args.aws_profile, confirm=_confirm(args)
+        )
+        if removed.applied and not removed:
             print(f"{args.stack}: nothing to tear down")
-        return 0
+        return 0 if removed.applied else 1
     return _calibrate(args)
 
 

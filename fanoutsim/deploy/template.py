@@ -218,7 +218,9 @@ def _mapping(config: MappingConfig) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "EventSourceArn": {"Fn::GetAtt": ["FlightsTable", "StreamArn"]},
         "FunctionName": {"Ref": "StreamFanoutFunction"},
-        "StartingPosition": "LATEST",
+        # The oldest record, as the seed's mapping starts: a new mapping can take minutes
+        # to begin polling, and from LATEST the first updates after a deploy were skipped.
+        "StartingPosition": "TRIM_HORIZON",
         "BatchSize": config.batch_size,
         "MaximumBatchingWindowInSeconds": math.ceil(config.maximum_batching_window_s),
         "MaximumRetryAttempts": config.maximum_retry_attempts,

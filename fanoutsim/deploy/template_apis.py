@@ -6,12 +6,21 @@ with the tables, bus and functions.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 from fanoutsim import stack
 
-__all__ = ["ROUTE_SELECTION", "TWO_WAY_ROUTES", "function_id", "http_api", "websocket_api"]
+__all__ = [
+    "ROUTE_SELECTION",
+    "TWO_WAY_ROUTES",
+    "deployment_id",
+    "function_id",
+    "http_api",
+    "websocket_api",
+]
 
 #: The expression the simulator's gateway selects routes with (``{"action": ...}``).
 ROUTE_SELECTION: Final = "$request.body.action"
@@ -110,9 +119,10 @@ def websocket_api(routes: Mapping[str, str], authorizer: bool) -> dict[str, Any]
                 },
             }
         resources[route_id] = {"Type": "AWS::ApiGatewayV2::Route", "Properties": properties}
-    resources["Deployment"] = {
+    deployment = deployment_id(resources)
+    resources[deployment] = {
         "Type": "AWS::ApiGatewayV2::Deployment",
-        "DependsOn": route_ids,
+        "DependsOn": sorted(name for name in resources if name != "WebSocketApi"),
         "Properties": {"ApiId": api},
     }
     resources["Stage"] = {
@@ -120,10 +130,19 @@ def websocket_api(routes: Mapping[str, str], authorizer: bool) -> dict[str, Any]
         "Properties": {
             "ApiId": api,
             "StageName": stack.STAGE,
-            "DeploymentId": {"Ref": "Deployment"},
+            "DeploymentId": {"Ref": deployment},
         },
     }
     return resources
+
+
+def deployment_id(live: Mapping[str, Any]) -> str:
+    """The Deployment's logical id, carrying a digest of everything the live stage serves
+    (routes, route responses, integrations, the authorizer). A Deployment is a snapshot
+    taken when it is created: under a fixed id, CloudFormation updates the routes but never
+    redeploys the stage, so a new authorizer or route set would not be in force."""
+    digest = hashlib.sha256(json.dumps(live, sort_keys=True).encode()).hexdigest()[:12]
+    return f"Deployment{digest}"
 
 
 def http_api(rest_routes: Mapping[str, str]) -> dict[str, Any]:

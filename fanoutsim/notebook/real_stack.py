@@ -94,13 +94,17 @@ def dry_run(stack_name: str, region: str, options: StackOptions | None = None) -
     return "\n".join(
         [
             f"dry run: deploy({stack_name!r}, region={region!r}) would",
-            f"  1. check the credentials (sts:GetCallerIdentity) and make s3://{bucket}",
-            f"  2. upload {package.key} ({len(package.data):,} bytes, {len(package.files)} files)",
-            f"  3. create a change set for {stack_name} from a {len(body):,}-byte template:",
+            "  1. check the credentials (sts:GetCallerIdentity) and that a stack of that name,",
+            "     if any, carries fanoutsim's tag (it refuses one that does not)",
+            f"  2. create a change set for {stack_name} from a {len(body):,}-byte template:",
             f"     {len(template['Resources'])} resources ("
             + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
             + ")",
-            "  4. execute it, print each resource's progress, then the outputs",
+            "  3. show the account, region, partition, each change and what the stack costs,",
+            "     and go on only with confirm=True (--yes, or yes at the prompt, from a terminal)",
+            f"  4. make s3://{bucket} (private, tagged) and upload {package.key}",
+            f"     ({len(package.data):,} bytes, {len(package.files)} files)",
+            "  5. execute the change set, print each new event, then the outputs",
             "set FANOUTSIM_DEPLOY=1 (and AWS credentials) before starting Jupyter to do it.",
         ]
     )

@@ -11,43 +11,25 @@ from __future__ import annotations
 
 import ast
 import json
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from fanoutsim import stack
-from fanoutsim.deploy import state
+from fanoutsim.deploy import consent, state
 from fanoutsim.deploy.cloudformation import bucket_name, deploy, teardown
 from fanoutsim.deploy.template import StackOptions
 from fanoutsim.errors import DeployError
-
-REGION = stack.REGION
-NAME = "fanoutsim-test"
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[str]]:
-    """moto's whole AWS, test credentials, a private state folder; yields the progress."""
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "FANOUTSIM_STATE_DIR": str(tmp_path / "state"),
-    }.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # moto skips the API Gateway v2 types, and says so
-        yield []
+from tests.deploy.conftest import NAME, REGION
 
 
 def _deploy(progress: list[str], **options: Any) -> Any:
-    return deploy(NAME, REGION, options=StackOptions(**options), progress=progress.append)
+    return deploy(
+        NAME, REGION, options=StackOptions(**options), progress=progress.append, confirm=True
+    )
 
 
 def test_deploy_creates_the_resources_moto_supports(aws: list[str]) -> None:
@@ -118,22 +100,22 @@ def test_second_deploy_is_no_changes_and_a_new_option_is_an_update(aws: list[str
 
 def test_teardown_deletes_the_stack_and_its_bucket_and_can_run_twice(aws: list[str]) -> None:
     result = _deploy(aws)
-    assert teardown(NAME, REGION, progress=aws.append)
+    assert teardown(NAME, REGION, progress=aws.append, confirm=True)
     assert f"{NAME}: deleted" in aws
     stacks = boto3.client("cloudformation", region_name=REGION).list_stacks()["StackSummaries"]
     assert {s["StackStatus"] for s in stacks if s["StackName"] == NAME} == {"DELETE_COMPLETE"}
     buckets = boto3.client("s3", region_name=REGION).list_buckets()["Buckets"]
     assert result.bucket not in {b["Name"] for b in buckets}
     assert state.load(NAME, REGION) == {}
-    assert teardown(NAME, REGION, progress=aws.append) is False
+    assert not teardown(NAME, REGION, progress=aws.append, confirm=True)
 
 
 def test_a_given_bucket_is_used_and_never_deleted(aws: list[str]) -> None:
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="my-code")
-    result = deploy(NAME, REGION, bucket="my-code", progress=aws.append)
+    result = deploy(NAME, REGION, bucket="my-code", progress=aws.append, confirm=True)
     assert (result.bucket, result.created_bucket) == ("my-code", False)
-    teardown(NAME, REGION, progress=aws.append)
+    teardown(NAME, REGION, progress=aws.append, confirm=True)
     assert "my-code" in {b["Name"] for b in s3.list_buckets()["Buckets"]}
     with pytest.raises(DeployError, match="bucket missing-bucket cannot be used"):
         deploy(NAME, REGION, bucket="missing-bucket", progress=aws.append)
@@ -162,8 +144,11 @@ class StubbedSession:
     def client(self, service: str, **_: Any) -> Any:
         return self.clients.get(service) or self.stub(service)
 
-    def get_available_regions(self, service: str) -> list[str]:
-        return self._real.get_available_regions(service)
+    def get_available_partitions(self) -> list[str]:
+        return list(self._real.get_available_partitions())
+
+    def get_available_regions(self, service: str, partition_name: str = "aws") -> list[str]:
+        return list(self._real.get_available_regions(service, partition_name=partition_name))
 
 
 def _ready_to_upload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Stubber]:
@@ -175,6 +160,10 @@ def _ready_to_upload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[A
     s3.add_response("head_bucket", {})
     s3.add_response("put_object", {})
     return session, session.stub("cloudformation")
+
+
+#: The tags of a stack fanoutsim made.
+OURS = [{"Key": consent.MADE_BY, "Value": "fanoutsim 0.1.0"}]
 
 
 def _identity(session: StubbedSession) -> None:
@@ -221,11 +210,12 @@ def test_rollback_complete_says_to_tear_down(
                     "StackName": NAME,
                     "StackStatus": "ROLLBACK_COMPLETE",
                     "CreationTime": "2026-01-01",
+                    "Tags": OURS,
                 }
             ]
         },
     )
-    with pytest.raises(DeployError, match=r"ROLLBACK_COMPLETE: .* run teardown"):
+    with pytest.raises(DeployError, match=r"ROLLBACK_COMPLETE: .* run `fanoutsim teardown"):
         deploy(NAME, REGION, session=session)
 
 
@@ -260,6 +250,7 @@ def test_a_failed_creation_names_the_resource(
     )
     cfn.add_response("create_change_set", {"Id": "cs", "StackId": "sid"})
     cfn.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "ChangeSetName": "cs"})
+    cfn.add_response("describe_stack_events", {"StackEvents": []})
     cfn.add_response("execute_change_set", {})
     stacks = {
         "Stacks": [
@@ -284,7 +275,7 @@ def test_a_failed_creation_names_the_resource(
         DeployError,
         match="ended ROLLBACK_COMPLETE: StreamFanoutRole: missing permission iam:CreateRole",
     ):
-        deploy(NAME, REGION, session=session, progress=lambda _: None)
+        deploy(NAME, REGION, session=session, progress=lambda _: None, confirm=True)
 
 
 def test_change_set_with_no_changes_is_success(
@@ -297,6 +288,7 @@ def test_change_set_with_no_changes_is_success(
                 "StackName": NAME,
                 "StackStatus": "UPDATE_COMPLETE",
                 "CreationTime": "2026-01-01",
+                "Tags": OURS,
                 "Outputs": [{"OutputKey": "FanoutMode", "OutputValue": "broadcast"}],
             }
         ]

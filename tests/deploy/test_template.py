@@ -7,7 +7,9 @@ AWS pages: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigatew
 https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html
 (``FunctionResponseTypes: ReportBatchItemFailures``) and
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-authorizer.html
-(a REQUEST authorizer on ``$connect``).
+(a REQUEST authorizer on ``$connect``) and
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-deployment.html
+(a Deployment is a snapshot of the API; the stage serves the one it names).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def test_mapping_carries_the_simulator_settings() -> None:
     mapping = build_template()["Resources"]["StreamMapping"]["Properties"]
     config = stack.DEFAULT_MAPPING
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"  # as the seed's, and the simulator's
     assert mapping["BatchSize"] == config.batch_size
     assert mapping["MaximumRetryAttempts"] == config.maximum_retry_attempts
     assert mapping["BisectBatchOnFunctionError"] == config.bisect_batch_on_function_error
@@ -101,10 +104,32 @@ def test_routes_and_route_responses(routes: str) -> None:
     assert len(responses) == len(two_way)
     api = template["Resources"]["WebSocketApi"]["Properties"]
     assert api["RouteSelectionExpression"] == "$request.body.action"
-    assert template["Resources"]["Stage"]["Properties"]["StageName"] == "prod"
-    assert set(template["Resources"]["Deployment"]["DependsOn"]) == {
-        k for k, r in _of_type(template, "AWS::ApiGatewayV2::Route").items() if "Http" not in k
+    stage = template["Resources"]["Stage"]["Properties"]
+    assert stage["StageName"] == "prod"
+    deployment = template["Resources"][stage["DeploymentId"]["Ref"]]
+    routes_and_responses = {
+        k
+        for kind in ("AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::RouteResponse")
+        for k in _of_type(template, kind)
+        if "Http" not in k
     }
+    assert routes_and_responses <= set(deployment["DependsOn"])  # replies not lost at first
+
+
+def _deployment_of(options: StackOptions) -> str:
+    ref: str = build_template(options)["Resources"]["Stage"]["Properties"]["DeploymentId"]["Ref"]
+    return ref
+
+
+def test_every_change_to_what_the_stage_serves_is_a_new_deployment() -> None:
+    """A Deployment snapshots the API when created; a fixed logical id would never redeploy
+    the stage, so the authorizer asked for would not be in force. Anything else (the
+    fan-out mode is a function setting) keeps the stage's deployment."""
+    plain = _deployment_of(StackOptions())
+    assert _deployment_of(StackOptions(authorizer=True)) != plain
+    assert _deployment_of(StackOptions(routes="seed")) != plain
+    assert _deployment_of(StackOptions(fanout="per-flight")) == plain
+    assert _deployment_of(StackOptions()) == plain  # the same template, the same id
 
 
 def test_authorizer_guards_connect_only() -> None:
