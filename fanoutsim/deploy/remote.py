@@ -27,6 +27,7 @@ from fanoutsim import stack
 from fanoutsim.clients import ClientPool
 from fanoutsim.deliveries import Deliveries
 from fanoutsim.deploy import state
+from fanoutsim.deploy.template import FUNCTION_NAMES_OUTPUT
 from fanoutsim.errors import DeliveryTimeout, DeployError
 from fanoutsim.feed import Changed, Feed, PipelineEvent
 from fanoutsim.flights import Flights
@@ -272,22 +273,31 @@ class DeployedStack:
 
     def cloudwatch(self, minutes: int | None = None) -> dict[str, float]:
         """AWS's own figures since this stack was attached (or the last ``minutes``), from
-        CloudWatch: API Gateway's connects, messages and integration errors, and each
-        function's invocations, errors, mean duration and the stream's iterator age."""
+        CloudWatch: API Gateway's connects, messages and integration errors (keyed
+        ``namespace:metric:statistic``), and each function's invocations, errors and mean
+        duration, and the stream function's iterator age (keyed ``...:function``)."""
         client = self._session.client("cloudwatch", endpoint_url=self._endpoint_url)
         now = datetime.now(UTC)
         start = now - timedelta(minutes=minutes) if minutes else self.started
         end = now + timedelta(minutes=1)  # so the current minute's period is complete
         api_id = self.endpoints["websocket"].split("//", 1)[-1].split(".", 1)[0]
-        figures: dict[str, float] = {}
+        asked: list[tuple[str, str, str, dict[str, str]]] = []  # key, namespace, ...
         for namespace, metric, statistic, dimension in CLOUDWATCH_METRICS:
-            value = api_id if dimension == "ApiId" else self.outputs.get("StreamFunctionName")
-            if not value:
+            key = f"{namespace}:{metric}:{statistic}"
+            if dimension == "ApiId":
+                asked.append((key, namespace, metric, {"Name": "ApiId", "Value": api_id}))
                 continue
+            for name, physical in self.function_names().items():
+                if metric != "IteratorAge" or name == "stream_fanout":  # only it has a stream
+                    where = {"Name": "FunctionName", "Value": physical}
+                    asked.append((f"{key}:{name}", namespace, metric, where))
+        figures: dict[str, float] = {}
+        for key, namespace, metric, where in asked:
+            statistic = key.split(":")[2]
             answer = client.get_metric_statistics(
                 Namespace=namespace,
                 MetricName=metric,
-                Dimensions=[{"Name": dimension, "Value": value}],
+                Dimensions=[where],
                 StartTime=start,
                 EndTime=end,
                 Period=60,
@@ -295,9 +305,17 @@ class DeployedStack:
             )
             points = [p[statistic] for p in answer.get("Datapoints", [])]
             if points:
-                total = sum(points) if statistic == "Sum" else max(points)
-                figures[f"{namespace}:{metric}:{statistic}"] = float(total)
+                figures[key] = float(sum(points) if statistic == "Sum" else max(points))
         return figures
+
+    def function_names(self) -> dict[str, str]:
+        """Each function's physical name, from the stack's outputs (a stack deployed before
+        they named every function gives the stream function alone)."""
+        listed = self.outputs.get(FUNCTION_NAMES_OUTPUT, "")
+        names = dict(pair.split("=", 1) for pair in listed.split(",") if "=" in pair)
+        if not names and self.outputs.get("StreamFunctionName"):
+            names["stream_fanout"] = self.outputs["StreamFunctionName"]
+        return names
 
     # ----------------------------------------------------------------- closing
     def close(self) -> None:

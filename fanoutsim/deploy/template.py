@@ -32,6 +32,8 @@ _TABLE_KEYS: Final = {
     "SubscriptionsTable": (("flightId", "HASH"), ("connectionId", "RANGE")),
     "FlightsTable": (("flightId", "HASH"),),
 }
+#: The output naming each function: ``name=physical-name,...``.
+FUNCTION_NAMES_OUTPUT: Final = "FunctionNames"
 _TABLE_ENV: Final = {logical: env for env, logical in permissions.TABLE_RESOURCES.items()}
 
 
@@ -269,6 +271,16 @@ def _outputs(options: StackOptions) -> dict[str, Any]:
         "SubscriptionsTableName": {"Ref": "SubscriptionsTable"},
         "FlightsTableName": {"Ref": "FlightsTable"},
         "StreamFunctionName": {"Ref": "StreamFanoutFunction"},
+        # every function as name=physical name, so CloudWatch can be read for each
+        FUNCTION_NAMES_OUTPUT: {
+            "Fn::Join": [
+                ",",
+                [
+                    {"Fn::Sub": f"{name}=${{{function_id(name)}Function}}"}
+                    for name in functions_of(options)
+                ],
+            ]
+        },
         "FanoutMode": options.fanout,
         "Authorizer": "on" if options.authorizer else "off",
     }

@@ -113,6 +113,9 @@ def test_cloudwatch_figures_are_read_by_api_and_function(monkeypatch: pytest.Mon
             "WebSocketEndpoint": "wss://abc123.execute-api.eu-west-1.amazonaws.com/prod",
             "EventBusName": "bus",
             "StreamFunctionName": "stack-StreamFanout-1",
+            "FunctionNames": (
+                "flight_events=stack-FlightEvents-1,stream_fanout=stack-StreamFanout-1"
+            ),
         }
         remote = DeployedStack(outputs, region="eu-west-1")
         try:
@@ -122,6 +125,8 @@ def test_cloudwatch_figures_are_read_by_api_and_function(monkeypatch: pytest.Mon
                 ("AWS/ApiGateway", "MessageCount", ("ApiId", "abc123"), 40.0),
                 ("AWS/ApiGateway", "MessageCount", ("ApiId", "other"), 999.0),
                 ("AWS/Lambda", "IteratorAge", ("FunctionName", "stack-StreamFanout-1"), 250.0),
+                ("AWS/Lambda", "Errors", ("FunctionName", "stack-FlightEvents-1"), 2.0),
+                ("AWS/Lambda", "Invocations", ("FunctionName", "stack-StreamFanout-1"), 7.0),
             ):
                 cloudwatch.put_metric_data(
                     Namespace=namespace,
@@ -137,9 +142,11 @@ def test_cloudwatch_figures_are_read_by_api_and_function(monkeypatch: pytest.Mon
             figures = remote.cloudwatch(minutes=5)
         finally:
             remote.close()
-    assert figures == {
+    assert figures == {  # every function's, not the stream function's alone
         "AWS/ApiGateway:MessageCount:Sum": 40.0,
-        "AWS/Lambda:IteratorAge:Maximum": 250.0,
+        "AWS/Lambda:IteratorAge:Maximum:stream_fanout": 250.0,
+        "AWS/Lambda:Errors:Sum:flight_events": 2.0,
+        "AWS/Lambda:Invocations:Sum:stream_fanout": 7.0,
     }
 
 

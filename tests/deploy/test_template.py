@@ -22,6 +22,7 @@ from cfnlint.api import ManualArgs, lint
 
 from fanoutsim import stack
 from fanoutsim.deploy.template import RUNTIME, StackOptions, build_template, functions_of
+from fanoutsim.deploy.template_apis import function_id
 from fanoutsim.errors import ConfigError
 
 VARIANTS = [
@@ -175,3 +176,12 @@ def test_bad_options_are_refused_with_a_sentence() -> None:
         StackOptions(routes="mine")
     with pytest.raises(ConfigError, match="log_retention_days"):
         StackOptions(log_retention_days=2)
+
+
+def test_every_function_is_named_in_the_outputs_for_cloudwatch() -> None:
+    options = StackOptions(fanout="per-flight", authorizer=True)
+    joined = build_template(options)["Outputs"]["FunctionNames"]["Value"]["Fn::Join"]
+    pairs = [part["Fn::Sub"] for part in joined[1]]
+    assert joined[0] == ","
+    assert pairs == [f"{n}=${{{function_id(n)}Function}}" for n in functions_of(options)]
+    assert "stream_fanout=${StreamFanoutFunction}" in pairs
