@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from fanoutsim.model.engine import simulate
     from fanoutsim.model.result import ModelResult
     from fanoutsim.model.scenario import Scenario
+    from fanoutsim.pipeline import Pipeline
     from fanoutsim.report import Report
     from fanoutsim.simulator import Simulator
 
@@ -28,6 +29,7 @@ __all__ = [
     "DeliveryTimeout",
     "FanoutsimError",
     "ModelResult",
+    "Pipeline",
     "Report",
     "Scenario",
     "Simulator",
@@ -38,6 +40,7 @@ __all__ = [
 
 _LAZY = {
     "Simulator": "fanoutsim.simulator",
+    "Pipeline": "fanoutsim.pipeline",
     "Report": "fanoutsim.report",
     "simulate": "fanoutsim.model.engine",
     "Scenario": "fanoutsim.model.scenario",

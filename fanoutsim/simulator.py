@@ -30,7 +30,7 @@ import gc
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from fanoutsim import one_at_a_time, provision, snapshot, stack
 from fanoutsim.aws.lambda_functions import Handler
@@ -44,15 +44,13 @@ from fanoutsim.flights import LocalFlights
 from fanoutsim.functions import tokens
 from fanoutsim.open_guard import open_only
 from fanoutsim.options import Options, Transport
+from fanoutsim.pipeline import Until
 from fanoutsim.report import Report, build_report
 from fanoutsim.room import RoomSnapshot
 from fanoutsim.runtime.function_runtime import Invocation
 from fanoutsim.tracing import Timeline
 
 __all__ = ["Simulator", "StreamView", "Transport", "Until"]
-
-#: What :meth:`Simulator.wait` waits for.
-Until = Literal["delivered", "idle", "settled"]
 
 
 @dataclass(frozen=True)

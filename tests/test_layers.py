@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("model", "provision", "ledger"),
     ("moto",),
     ("report", "faults", "options", "builder", "snapshot"),
-    ("clients", "flights", "one_at_a_time", "simulator", "deploy"),
+    ("clients", "flights", "pipeline", "one_at_a_time", "simulator", "deploy"),
     ("notebook", "serve", "doctor", "cli", "__main__", "__init__"),
 )
 

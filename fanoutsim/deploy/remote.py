@@ -19,8 +19,8 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any, Final
 
 from fanoutsim import stack
@@ -34,6 +34,7 @@ from fanoutsim.flights import Flights
 from fanoutsim.functions import tokens
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
 from fanoutsim.html_text import escape
+from fanoutsim.pipeline import Until
 from fanoutsim.runtime.loop_thread import LoopThread
 from fanoutsim.runtime.subscribers import SubscriberPool
 from fanoutsim.stages import TRACE_FIELD
@@ -45,6 +46,7 @@ __all__ = [
     "DeployedClients",
     "DeployedFlights",
     "DeployedReport",
+    "DeployedSettings",
     "DeployedStack",
 ]
 
@@ -91,6 +93,21 @@ class DeployedReport(dict[str, Any]):
         return f"<table>{cells}</table>"
 
 
+@dataclass(frozen=True)
+class _Profile:
+    name: str
+
+
+@dataclass(frozen=True)
+class DeployedSettings:
+    """What a panel shows of a deployed stack's settings (its timing is AWS's own)."""
+
+    fanout: str
+    region: str
+    post_concurrency: int
+    profile: _Profile = _Profile("deployed")
+
+
 class DeployedStack:
     """A deployed stack's endpoints (``deploy()``'s outputs), with the verbs the
     notebooks' widgets use: add and remove clients, publish, wait, boards, report."""
@@ -116,13 +133,12 @@ class DeployedStack:
             "management": outputs.get("ManagementEndpoint", ""),
         }
         #: What the widgets read of a stack's settings (the profile names the source).
-        self.options = SimpleNamespace(
-            profile=SimpleNamespace(name="deployed"),
+        self._session = session or boto3.Session(region_name=region)
+        self.options = DeployedSettings(
             fanout=outputs.get("FanoutMode", "broadcast"),
-            region=region,
+            region=region or self._session.region_name or stack.REGION,
             post_concurrency=DEFAULT_POST_CONCURRENCY,
         )
-        self._session = session or boto3.Session(region_name=region)
         self._endpoint_url = endpoint_url
         self._events = self._session.client("events", region_name=region, endpoint_url=endpoint_url)
         self.calls: Counter[str] = Counter()
@@ -217,7 +233,7 @@ class DeployedStack:
             ) from None
 
     # ----------------------------------------------------------------- waiting
-    def wait(self, until: str = "delivered", timeout: float = 30.0) -> None:
+    def wait(self, until: Until = "delivered", timeout: float = 30.0) -> None:
         """What this side can wait for, whatever ``until`` asks: every owed delivery
         (AWS's queues are not visible from here)."""
         if not self.deliveries.wait(timeout):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from fanoutsim.simulator import Simulator
+    from fanoutsim.pipeline import Pipeline
 
 __all__ = ["LiveView", "Throttle"]
 
@@ -93,7 +93,7 @@ class LiveView(ABC):
     interval_s: ClassVar[float] = 0.1
     widget: Any
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: Pipeline) -> None:
         self.sim = sim
         self.live = True
         self.throttle = Throttle(self.refresh, self.interval_s)

@@ -100,6 +100,7 @@ class RoomPanel(LiveView):
 
     kinds = frozenset({"message", "connections"})
     interval_s = 0.5
+    sim: Simulator  # the room is the simulator's
 
     def __init__(self, sim: Simulator) -> None:
         room = sim.room()  # raises without a room, saying how to open one

@@ -1,4 +1,5 @@
-"""Live ipywidgets panels over a running :class:`~fanoutsim.simulator.Simulator`.
+"""Live ipywidgets panels over a running pipeline (:class:`~fanoutsim.pipeline.Pipeline`: the
+simulator or a deployed stack).
 
 - :class:`ClientPanel`: add / remove clients, a live count, a grid of their flight boards.
 - :class:`PublishPanel`: publish one status update, or play the scripted day at a speed.
@@ -29,6 +30,7 @@ from fanoutsim.notebook.live import LiveView
 from fanoutsim.sample_flights import sample_flights, scripted_day
 
 if TYPE_CHECKING:
+    from fanoutsim.pipeline import Pipeline
     from fanoutsim.simulator import Simulator
 
 __all__ = [
@@ -47,7 +49,7 @@ class ClientPanel(LiveView):
 
     kinds = frozenset({"message", "connections"})
 
-    def __init__(self, sim: Simulator, *, max_boards: int = 12, step: int = 5) -> None:
+    def __init__(self, sim: Pipeline, *, max_boards: int = 12, step: int = 5) -> None:
         self.max_boards = max_boards
         self.how_many = w.BoundedIntText(
             value=step, min=1, max=1000, description="clients", layout=w.Layout(width="160px")
@@ -85,7 +87,7 @@ class PublishPanel(LiveView):
     kinds = frozenset({"invocation"})
     interval_s = 0.25
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: Pipeline) -> None:
         self.script = scripted_day()
         flights = [f.flight_id for f in sample_flights()]
         self.flight = w.Dropdown(options=flights, description="flight")
@@ -181,6 +183,7 @@ class TablesView(LiveView):
 
     interval_s = 0.3
     TITLES: ClassVar[tuple[str, ...]] = ("Connections", "Flights", "Stream records", "Event log")
+    sim: Simulator  # the tables are the simulator's own (a deployed stack's are AWS's)
 
     def __init__(self, sim: Simulator, *, max_rows: int = 15) -> None:
         self.max_rows = max_rows
@@ -208,7 +211,7 @@ class WaterfallView(LiveView):
     interval_s = 0.5
 
     def __init__(
-        self, sim: Simulator, *, max_clients: int = 12, width_in: float = 9.0, fontsize: int = 8
+        self, sim: Pipeline, *, max_clients: int = 12, width_in: float = 9.0, fontsize: int = 8
     ) -> None:
         self.max_clients = max_clients
         self.width_in = width_in
@@ -255,7 +258,7 @@ class CounterStrip(LiveView):
     kinds = frozenset({"message", "connections"})
     interval_s = 0.5
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: Pipeline) -> None:
         self.widget = w.HTML()
         super().__init__(sim)
         self.refresh()
