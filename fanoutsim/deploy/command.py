@@ -103,7 +103,9 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     calibrate.add_argument(
         "--updates", type=arguments.whole_at_least(10), default=30, help="updates to time (30)"
     )
-    calibrate.add_argument("--out", type=Path, help="profile file (default: STACK.toml)")
+    calibrate.add_argument(
+        "--out", type=Path, help="profile file (default: STACK-REGION.toml here)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -140,11 +142,12 @@ def run(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     import boto3
 
-    from fanoutsim.deploy.calibrate import calibrate
+    from fanoutsim.deploy.calibrate import calibrate, default_out
     from fanoutsim.deploy.remote import DeployedStack
 
     session = boto3.Session(profile_name=args.aws_profile, region_name=args.region)
     region = args.region or session.region_name or stack.REGION
     with DeployedStack.from_stack(args.stack, region, session=session) as remote:
-        calibrate(remote, region, args.out or Path(f"{args.stack}.toml"), updates=args.updates)
+        out = args.out or default_out(args.stack, region)
+        calibrate(remote, region, out, updates=args.updates)
     return 0

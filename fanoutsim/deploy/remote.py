@@ -120,6 +120,7 @@ class DeployedStack:
         session: Any = None,
         auth_secret: str | None = None,
         endpoint_url: str | None = None,
+        local: bool = False,
     ) -> None:
         missing = [k for k in ("WebSocketEndpoint", "EventBusName") if not outputs.get(k)]
         if missing:
@@ -127,6 +128,8 @@ class DeployedStack:
         import boto3
 
         self.outputs = dict(outputs)
+        #: True for a simulator attached as if deployed (its figures are this machine's).
+        self.local = local
         self.endpoints = {
             "websocket": outputs["WebSocketEndpoint"],
             "rest": outputs.get("ApiEndpoint", ""),
@@ -184,6 +187,7 @@ class DeployedStack:
             session=session,
             auth_secret=sim.options.auth_secret,
             endpoint_url=sim.endpoints["aws"],
+            local=True,
         )
 
     @classmethod
@@ -372,6 +376,9 @@ class DeployedFlights(Flights):
         self._deployed = deployed
         self._published: list[str] = []
         self._lock = threading.Lock()
+        #: Half of each update's ``PutEvents`` round trip (ms): the upload from this
+        #: machine, part of its end-to-end time but not of the pipeline's.
+        self.upload_ms: dict[str, float] = {}
 
     def _send(self, detail_type: str, detail: dict[str, Any]) -> str:
         d = self._deployed
@@ -386,7 +393,9 @@ class DeployedFlights(Flights):
         entry = stack.event_entry(detail_type, {**detail, TRACE_FIELD: trace_id})
         entry["EventBusName"] = d.outputs["EventBusName"]
         d.feed.passed("put_events", (trace_id,))  # sent: a fast delivery beats the answer
+        sent = time.perf_counter()
         response = d._events.put_events(Entries=[entry])
+        self.upload_ms[trace_id] = (time.perf_counter() - sent) * 1000 / 2
         d.calls["events:PutEvents"] += 1
         if response["FailedEntryCount"]:
             error = response["Entries"][0]

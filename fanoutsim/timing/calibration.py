@@ -27,20 +27,44 @@ from fanoutsim.errors import ConfigError
 from fanoutsim.timing.distributions import Distribution, FloatArray
 from fanoutsim.timing.profiles import TimingProfile
 
-__all__ = ["Calibration", "chain_ms", "fit_lognormal", "fit_profile", "profile_toml"]
+__all__ = [
+    "P99_SAMPLES",
+    "Calibration",
+    "chain_ms",
+    "fit_lognormal",
+    "fit_profile",
+    "p99_basis",
+    "profile_toml",
+]
 
 MIN_SAMPLES: Final = 10
+#: Samples below which a measured p99 is not trusted: under 100 the p99 is the largest
+#: sample or close to it. With fewer, the lognormal is fitted through p50 and p90.
+P99_SAMPLES: Final = 100
+_Z90: Final = 1.2815515655446004  # standard normal quantiles
+_Z99: Final = 2.3263478740408408
 _DRAWS: Final = 40_000
 _ROUNDS: Final = 40
 
 
 def fit_lognormal(samples: Sequence[float]) -> tuple[float, float]:
-    """The p50 and p99 (ms) of ``samples``: the two quantiles a lognormal is fitted by."""
+    """The p50 and p99 (ms) a lognormal is fitted by: measured, from :data:`P99_SAMPLES`
+    samples on; below that the p99 of the lognormal through the measured p50 and p90."""
     values = np.asarray([s for s in samples if math.isfinite(s) and s > 0], dtype=np.float64)
     if len(values) < MIN_SAMPLES:
         raise ConfigError(f"at least {MIN_SAMPLES} positive samples are needed, got {len(values)}")
-    p50, p99 = (float(v) for v in np.quantile(values, [0.5, 0.99]))
+    p50, p90, p99 = (float(v) for v in np.quantile(values, [0.5, 0.9, 0.99]))
+    if len(values) < P99_SAMPLES:
+        sigma = math.log(max(p90, p50 * 1.001) / p50) / _Z90
+        p99 = p50 * math.exp(sigma * _Z99)
     return p50, max(p99, p50 * 1.001)
+
+
+def p99_basis(samples: int) -> str:
+    """How a fit's p99 was reached, for the profile's source text."""
+    if samples >= P99_SAMPLES:
+        return f"p99 measured over {samples} samples"
+    return f"p99 from the lognormal through p50 and p90 ({samples} samples, under {P99_SAMPLES})"
 
 
 def chain_ms(
@@ -82,7 +106,8 @@ def fit_profile(
     n50, n99 = fit_lognormal([r / 2 for r in ping_rtt_ms])
     network = Distribution.lognormal(
         {0.5: n50, 0.99: n99},
-        f"{where}: half the WebSocket ping round trip to API Gateway, {len(ping_rtt_ms)} pings",
+        f"{where}: half the WebSocket ping round trip to API Gateway, {len(ping_rtt_ms)} "
+        f"pings; {p99_basis(len(ping_rtt_ms))}",
     )
     profile = base.with_delay("client_network", network)
     rng = np.random.default_rng(seed)
@@ -102,7 +127,8 @@ def fit_profile(
     stream = Distribution.lognormal(
         {0.5: s50, 0.99: s99},
         f"{where}: the remainder that makes the chain reproduce the measured end to end "
-        f"p50 {m50:.0f} / p99 {m99:.0f} ms over {len(end_to_end_ms)} receipts"
+        f"p50 {m50:.0f} / p99 {m99:.0f} ms over {len(end_to_end_ms)} receipts "
+        f"({p99_basis(len(end_to_end_ms))})"
         + ("; the other stages' published figures alone exceed it, so floored" if floored else ""),
     )
     fitted = profile.with_delay("stream_to_function", stream)
