@@ -68,6 +68,7 @@ class SoakResult:
     threads: tuple[int, int] = (0, 0)
     rss_drift: float = float("nan")  # last period against the first, as a fraction
     drain_s: float = 0.0  # how long the backlog took to drain after the last update
+    departed: int = 0  # clients that left or vanished during the churn
 
 
 def _period_row(sim: Simulator, traces: list[str], started: float) -> dict[str, Any]:
@@ -124,6 +125,7 @@ def run(
             tick = time.monotonic()
             churn = max(1, clients // 50)
             leaving = rng.sample(names, min(churn, len(names)))
+            result.departed += len(leaving)
             for name in leaving:
                 names.remove(name)
                 if rng.random() < vanish:

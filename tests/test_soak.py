@@ -29,7 +29,9 @@ def test_thirty_seconds_of_churn_account_for_every_pair_and_leave_nothing() -> N
     pairs = result.deliveries
     assert result.unaccounted == 0
     assert pairs["expected"] == pairs["delivered"] + pairs["left"] + pairs["undelivered"]
-    assert pairs["left"] > 0 and pairs["expected"] > 1000  # the churn really happened
+    # the churn really happened (whether a leaver was still owed an update, and so counts
+    # as "left", depends on timing: counting the leavers does not)
+    assert result.departed > 0 and pairs["expected"] > 1000
     assert result.rows_left == 0  # vanished clients' rows went on their 410
     assert result.fds[1] == result.fds[0]
     assert result.threads[1] == result.threads[0]
