@@ -8,6 +8,7 @@ coroutine, waited for), so no asyncio object is touched from the caller's thread
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -39,8 +40,14 @@ class LoopThread:
             raise
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Wait for the loop's executor threads (``asyncio.to_thread`` work), then stop the
+        loop and close it: ``loop.close()`` alone leaves those threads to end later, so a
+        closed simulator could still hold a thread for a moment."""
         if self.loop.is_closed():
             return
+        if self._thread.is_alive():
+            with contextlib.suppress(Exception):  # a stuck executor job must not block closing
+                self.run(self.loop.shutdown_default_executor(), timeout)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout)
         if not self._thread.is_alive():
