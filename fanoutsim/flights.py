@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,7 @@ from fanoutsim.tracing import new_trace_id
 __all__ = ["Flights", "LocalFlights"]
 
 
-class Flights:
+class Flights(ABC):
     """The producer's side of a stack, local or deployed: publish statuses, schedule
     flights, and read what was published. Subclasses say how an update is sent and where
     the view model is read."""
@@ -77,26 +78,26 @@ class Flights:
         return published[-1] if published else None
 
     # ----------------------------------------------------------------- what differs
+    @abstractmethod
     def _send(self, detail_type: str, detail: dict[str, Any]) -> str:
         """Send one event with a fresh trace id; return the id."""
-        raise NotImplementedError
 
     def _present(self) -> set[str]:
         """Flights the view model already holds, which :meth:`load` skips."""
         return set()
 
+    @abstractmethod
     def _settle(self) -> None:
         """Wait until what :meth:`load` sent has arrived."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def published(self) -> list[str]:
         """Trace ids of every update that entered the pipeline, oldest first."""
-        raise NotImplementedError
 
+    @abstractmethod
     def rows(self) -> list[dict[str, Any]]:
         """The view model: the flights as the stack holds them now."""
-        raise NotImplementedError
 
 
 class LocalFlights(Flights):

@@ -21,12 +21,13 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
 from fanoutsim import stack
 from fanoutsim.clients import ClientPool
 from fanoutsim.deliveries import Deliveries
 from fanoutsim.deploy import state
+from fanoutsim.deploy.cloudwatch import read_metrics
 from fanoutsim.deploy.template import FUNCTION_NAMES_OUTPUT
 from fanoutsim.errors import DeliveryTimeout, DeployError
 from fanoutsim.feed import Changed, Feed, PipelineEvent
@@ -42,24 +43,12 @@ from fanoutsim.stats import percentiles
 from fanoutsim.tracing import Timeline, Tracer, new_trace_id
 
 __all__ = [
-    "CLOUDWATCH_METRICS",
     "DeployedClients",
     "DeployedFlights",
     "DeployedReport",
     "DeployedSettings",
     "DeployedStack",
 ]
-
-#: What :meth:`DeployedStack.cloudwatch` reads: (namespace, metric, statistic, dimension).
-CLOUDWATCH_METRICS: Final = (
-    ("AWS/ApiGateway", "ConnectCount", "Sum", "ApiId"),
-    ("AWS/ApiGateway", "MessageCount", "Sum", "ApiId"),
-    ("AWS/ApiGateway", "IntegrationError", "Sum", "ApiId"),
-    ("AWS/Lambda", "Invocations", "Sum", "FunctionName"),
-    ("AWS/Lambda", "Errors", "Sum", "FunctionName"),
-    ("AWS/Lambda", "Duration", "Average", "FunctionName"),
-    ("AWS/Lambda", "IteratorAge", "Maximum", "FunctionName"),
-)
 
 
 def _cell(value: Any) -> str:
@@ -301,32 +290,7 @@ class DeployedStack:
         start = now - timedelta(minutes=minutes) if minutes else self.started
         end = now + timedelta(minutes=1)  # so the current minute's period is complete
         api_id = self.endpoints["websocket"].split("//", 1)[-1].split(".", 1)[0]
-        asked: list[tuple[str, str, str, dict[str, str]]] = []  # key, namespace, ...
-        for namespace, metric, statistic, dimension in CLOUDWATCH_METRICS:
-            key = f"{namespace}:{metric}:{statistic}"
-            if dimension == "ApiId":
-                asked.append((key, namespace, metric, {"Name": "ApiId", "Value": api_id}))
-                continue
-            for name, physical in self.function_names().items():
-                if metric != "IteratorAge" or name == "stream_fanout":  # only it has a stream
-                    where = {"Name": "FunctionName", "Value": physical}
-                    asked.append((f"{key}:{name}", namespace, metric, where))
-        figures: dict[str, float] = {}
-        for key, namespace, metric, where in asked:
-            statistic = key.split(":")[2]
-            answer = client.get_metric_statistics(
-                Namespace=namespace,
-                MetricName=metric,
-                Dimensions=[where],
-                StartTime=start,
-                EndTime=end,
-                Period=60,
-                Statistics=[statistic],
-            )
-            points = [p[statistic] for p in answer.get("Datapoints", [])]
-            if points:
-                figures[key] = float(sum(points) if statistic == "Sum" else max(points))
-        return figures
+        return read_metrics(client, api_id, self.function_names(), start, end)
 
     def function_names(self) -> dict[str, str]:
         """Each function's physical name, from the stack's outputs (a stack deployed before
