@@ -26,6 +26,6 @@ def test_the_script_runs_from_0_to_90_without_gaps() -> None:
 
 def test_every_notebook_the_script_names_exists() -> None:
     named = {n for _, _, what in _slots() for n in re.findall(r"`(\d\d\w*)`", what)}
-    assert "08_the_room" in named
+    assert "09_the_room" in named
     for name in named:
         assert (ROOT / "notebooks" / f"{name}.ipynb").exists(), name

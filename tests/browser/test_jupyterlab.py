@@ -31,7 +31,7 @@ from tests.test_notebooks import is_solution
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "04_fanout.ipynb"
-ROOM = "08_the_room.ipynb"
+ROOM = "09_the_room.ipynb"
 PHONE = {"width": 390, "height": 844}
 #: JupyterLab settings for a quiet, deterministic page: every cell stays in the DOM, and no
 #: news or update checks reach out to the network.
@@ -309,8 +309,8 @@ def test_the_room_notebook_drives_a_phone_and_shows_it(lab: Callable[[str], str]
             )
             assert projector.locator("tr", has_text="left").count() == 0
             rows.first.scroll_into_view_if_needed()
-            projector.screenshot(path=str(ARTIFACTS / "jupyterlab-08_the_room-panel.png"))
+            projector.screenshot(path=str(ARTIFACTS / "jupyterlab-09_the_room-panel.png"))
             phone.screenshot(path=str(ARTIFACTS / "room_phone-from-notebook.png"))
         except BaseException:
-            projector.screenshot(path=str(ARTIFACTS / "jupyterlab-08_the_room-failure.png"))
+            projector.screenshot(path=str(ARTIFACTS / "jupyterlab-09_the_room-failure.png"))
             raise
