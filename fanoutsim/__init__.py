@@ -1,7 +1,8 @@
 """fanoutsim: the API Gateway WebSockets fan-out pattern (Pattern #3), simulated on moto.
 
 Start with :class:`Simulator` (the live pipeline with real WebSockets) or :func:`simulate`
-with a :class:`Scenario` (the virtual-time cost and latency model for large fan-outs).
+with a :class:`Scenario` (the virtual-time cost and latency model for large fan-outs);
+:func:`compare` sets Pattern #3 against the seed's other push patterns.
 Every error fanoutsim raises on purpose is a :class:`FanoutsimError`.
 
 The heavy entry points are imported on first use: the Lambda handlers in
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from fanoutsim.errors import ConnectRejected, DeliveryTimeout, FanoutsimError, SimulatorError
 
 if TYPE_CHECKING:
+    from fanoutsim.model.compare import Comparison, compare
     from fanoutsim.model.engine import simulate
     from fanoutsim.model.result import ModelResult
     from fanoutsim.model.scenario import Scenario
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "Comparison",
     "ConnectRejected",
     "DeliveryTimeout",
     "FanoutsimError",
@@ -35,6 +38,7 @@ __all__ = [
     "Simulator",
     "SimulatorError",
     "__version__",
+    "compare",
     "simulate",
 ]
 
@@ -43,6 +47,8 @@ _LAZY = {
     "Pipeline": "fanoutsim.pipeline",
     "Report": "fanoutsim.report",
     "simulate": "fanoutsim.model.engine",
+    "compare": "fanoutsim.model.compare",
+    "Comparison": "fanoutsim.model.compare",
     "Scenario": "fanoutsim.model.scenario",
     "ModelResult": "fanoutsim.model.result",
 }

@@ -1,6 +1,6 @@
 """Command line: ``fanoutsim demo`` runs the live pipeline, ``fanoutsim serve`` keeps it up
-for a browser, ``fanoutsim model`` sizes it, and ``template``, ``deploy``, ``calibrate`` and
-``teardown`` take it to AWS."""
+for a browser, ``fanoutsim model`` sizes it, ``fanoutsim compare`` sets it against the other
+push patterns, and ``template``, ``deploy``, ``calibrate`` and ``teardown`` take it to AWS."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 import fanoutsim.deploy.command as deploy_command
 import fanoutsim.model.command as model_command
+import fanoutsim.model.compare_command as compare_command
 from fanoutsim import arguments, doctor, serve
 from fanoutsim.errors import FanoutsimError
 from fanoutsim.sample_flights import scripted_day
@@ -24,7 +25,8 @@ __all__ = ["DESCRIPTION", "board_table", "build_parser", "main", "run_demo"]
 DESCRIPTION = (
     "The API Gateway WebSockets fan-out pattern, simulated on moto: demo runs the live "
     "pipeline, serve keeps it up for a browser (and a room of phones), doctor checks this "
-    "machine, model sizes it, and template, deploy, calibrate and teardown take it to AWS."
+    "machine, model sizes it, compare sets it against the other push patterns, and template, "
+    "deploy, calibrate and teardown take it to AWS."
 )
 
 
@@ -120,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parser(sub)
     doctor.add_parser(sub)
     model_command.add_parser(sub)
+    compare_command.add_parser(sub)
     deploy_command.add_parsers(sub)
     return parser
 
@@ -133,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve.run(args)
         if args.command == "doctor":
             return doctor.run(args)
+        if args.command == "compare":
+            return compare_command.run(args)
         if args.command in deploy_command.COMMANDS:
             return deploy_command.run(args)
         return int(model_command.run(args))

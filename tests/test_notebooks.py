@@ -25,6 +25,7 @@ TUTORIAL = (
     "06_beyond",
     "06b_limits_and_faults",
     "07_real_stack",
+    "08_choosing_a_pattern",
 )
 MAX_CODE_LINES = 10
 MAX_MARKDOWN_LINES = 20

@@ -28,6 +28,10 @@ class Limit:
     what: str
     source: str
     as_of: str
+    #: Whether a Service Quotas request can raise it (None: the source does not say).
+    adjustable: bool | None = None
+    #: How the figure is known: "published quota", "secondary" or "assumption".
+    basis: str = "published quota"
 
 
 @cache
@@ -43,7 +47,13 @@ def limits(path: Path = LIMITS_PATH) -> dict[str, Limit]:
             isinstance(fields[k], str) and fields[k] for k in ("what", "source", "as_of")
         ):
             raise DataFileError(f"limits file {path}: {name} needs value, what, source, as_of")
-        found[name] = Limit(name, **fields)  # type: ignore[arg-type]
+        adjustable = entry.get("adjustable")
+        basis = entry.get("basis", "published quota")
+        if adjustable is not None and not isinstance(adjustable, bool):
+            raise DataFileError(f"limits file {path}: {name}: adjustable must be true or false")
+        if basis not in ("published quota", "secondary", "assumption"):
+            raise DataFileError(f"limits file {path}: {name}: unknown basis {basis!r}")
+        found[name] = Limit(name, adjustable=adjustable, basis=basis, **fields)  # type: ignore[arg-type]
     return found
 
 

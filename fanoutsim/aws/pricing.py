@@ -27,9 +27,11 @@ from fanoutsim.errors import ConfigError, DataFileError
 
 __all__ = [
     "ARCHITECTURES",
+    "BASES",
     "DEFAULT_PRICES_PATH",
     "DYNAMODB_READ_UNIT_BYTES",
     "DYNAMODB_WRITE_UNIT_BYTES",
+    "PRICED_SERVICES",
     "REQUIRED_PRICES",
     "SERVICES",
     "Price",
@@ -43,8 +45,24 @@ __all__ = [
     "normalise_architecture",
 ]
 
-#: The services a cost breakdown reports, in display order.
+#: The services a cost breakdown of Pattern #3 reports, in display order.
 SERVICES: Final = ("apigateway", "lambda", "dynamodb", "eventbridge")
+
+#: Every service a price entry may name: Pattern #3's and those of the other push patterns
+#: that ``fanoutsim compare`` prices (:mod:`fanoutsim.model.patterns`).
+PRICED_SERVICES: Final = (
+    *SERVICES,
+    "appsync",
+    "iot",
+    "stepfunctions",
+    "pipes",
+    "datatransfer",
+)
+
+#: How sure a figure is, from the surest: what each price (and quota) entry's ``basis``
+#: says. ``list price`` is read on the AWS page named; ``secondary`` is another source
+#: quoting or deriving it; ``assumption`` is fanoutsim's own estimate, to be replaced.
+BASES: Final = ("list price", "published quota", "published measurement", "secondary", "assumption")
 
 #: Lambda architectures with a duration price.
 ARCHITECTURES: Final = ("x86_64", "arm64")
@@ -90,11 +108,18 @@ class Price:
     region: str
     source: str
     as_of: str
+    #: How the figure is known (one of :data:`BASES`).
+    basis: str = "list price"
+    #: Units a month the AWS Free Tier gives at no charge (0 when it gives none).
+    free_units: float = 0.0
 
-    def charge(self, quantity: float) -> float:
-        """USD for ``quantity`` units used in one month, walking the tiers in order."""
+    def charge(self, quantity: float, *, free_tier: bool = False) -> float:
+        """USD for ``quantity`` units used in one month, walking the tiers in order;
+        with ``free_tier`` the first :attr:`free_units` are not charged."""
         if quantity < 0 or not math.isfinite(quantity):
             raise ConfigError(f"{self.key}: usage must be a finite number >= 0, got {quantity}")
+        if free_tier:
+            quantity = max(0.0, quantity - self.free_units)
         usd, floor = 0.0, 0.0
         for tier in self.tiers:
             if quantity <= floor:
@@ -151,6 +176,7 @@ class PriceTable:
                 "price": p.key,
                 "usd": p.describe(),
                 "region": p.region,
+                "basis": p.basis,
                 "source": p.source,
                 "as_of": p.as_of,
             }
@@ -287,8 +313,11 @@ def _price(key: str, entry: Any, where: str) -> Price:
     if not isinstance(entry, dict):
         raise DataFileError(f"{where}: must be a table")
     service = _text(entry, "service", where)
-    if service not in SERVICES:
-        raise DataFileError(f"{where}: service must be one of {', '.join(SERVICES)}")
+    if service not in PRICED_SERVICES:
+        raise DataFileError(f"{where}: service must be one of {', '.join(PRICED_SERVICES)}")
+    basis = entry.get("basis", "list price")
+    if basis not in BASES:
+        raise DataFileError(f"{where}: basis must be one of {', '.join(BASES)}")
     raw_tiers = entry.get("tiers")
     if not isinstance(raw_tiers, list) or not raw_tiers:
         raise DataFileError(f"{where}: 'tiers' must be a non-empty list")
@@ -315,6 +344,8 @@ def _price(key: str, entry: Any, where: str) -> Price:
         region=_text(entry, "region", where),
         source=_text(entry, "source", where),
         as_of=_text(entry, "as_of", where),
+        basis=basis,
+        free_units=_number(entry.get("free_tier", 0), f"{where}: free_tier"),
     )
 
 
