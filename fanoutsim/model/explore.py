@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from fanoutsim.aws.pricing import SERVICES, PriceTable, load_prices
+from fanoutsim.aws.pricing import REQUIRED_PRICES, SERVICES, PriceTable, load_prices
 from fanoutsim.html_text import escape
 from fanoutsim.model.engine import simulate
 from fanoutsim.model.result import ModelResult
@@ -155,9 +155,16 @@ def _cell(value: Any) -> str:
 
 
 def sources_html(profile: TimingProfile | str = "aws", prices: PriceTable | None = None) -> str:
-    """Every price and every delay the model uses, with its source and date."""
+    """Every price and every delay the model uses, with its source and date (the price file
+    also holds the other patterns' prices, which ``fanoutsim compare`` uses: not shown; the
+    region is the caption's)."""
     prof = profile if isinstance(profile, TimingProfile) else load_profile(profile)
     table = prices or load_prices()
-    return table_html(table.rows(), f"Prices: {table.describe()}") + table_html(
+    rows = [
+        {k: v for k, v in row.items() if k != "region"}
+        for row in table.rows()
+        if row["price"] in REQUIRED_PRICES
+    ]
+    return table_html(rows, f"Prices: {table.describe()}") + table_html(
         prof.rows(), f"Timing profile '{prof.name}' (as of {prof.as_of}): {prof.source}"
     )

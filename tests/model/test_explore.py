@@ -8,7 +8,8 @@ import ipywidgets as widgets
 import numpy as np
 import pytest
 
-from fanoutsim.aws.pricing import load_prices
+from fanoutsim.aws.pricing import REQUIRED_PRICES, load_prices
+from fanoutsim.html_text import escape
 from fanoutsim.model import dashboard
 from fanoutsim.model.explore import Sweep, log_range, sources_html, sweep_n, table_html, what_if
 from fanoutsim.model.plots import cost_figure, latency_figure
@@ -59,10 +60,11 @@ def test_what_if_rows() -> None:
     assert html.count("<tr>") == len(rows) + 1 and "<caption>caption</caption>" in html
 
 
-def test_sources_table_names_every_source_and_date() -> None:
+def test_sources_table_names_every_source_and_date_the_model_uses() -> None:
     text = sources_html("aws")
     for row in load_prices().rows():
-        assert row["as_of"] in text
+        used = row["price"] in REQUIRED_PRICES  # the other patterns' prices: compare's
+        assert (escape(row["source"]) in text) == used, row["price"]
     for row in load_profile("aws").rows():
         assert row["delay"] in text
     assert "assumption" in text
