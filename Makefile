@@ -33,7 +33,15 @@ demo: $(RUN)
 check: $(RUN)
 	$(BIN)/fanoutsim doctor
 
-test: $(DEV)
+# The Node.js example handler's packages (the AWS SDK v3), from its lockfile; the tests run
+# it as a user's function. Needs node and npm (.ci/run installs Debian's nodejs and npm).
+NODE_EXAMPLE := examples/node-fanout/node_modules/.installed
+$(NODE_EXAMPLE): examples/node-fanout/package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs node and npm (apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix examples/node-fanout --no-audit --no-fund --silent
+	@touch $@
+
+test: $(DEV) $(NODE_EXAMPLE)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest tests --nbmake notebooks --nbmake-timeout=600
@@ -61,4 +69,5 @@ lint: $(DEV)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts wheelhouse
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts wheelhouse \
+		examples/node-fanout/node_modules

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from fanoutsim.errors import ConnectRejected, DeliveryTimeout, FanoutsimError, SimulatorError
 
 if TYPE_CHECKING:
+    from fanoutsim.aws.lambda_functions import FunctionCode
     from fanoutsim.model.compare import Comparison, compare
     from fanoutsim.model.engine import simulate
     from fanoutsim.model.result import ModelResult
@@ -31,6 +32,7 @@ __all__ = [
     "ConnectRejected",
     "DeliveryTimeout",
     "FanoutsimError",
+    "FunctionCode",
     "ModelResult",
     "Pipeline",
     "Report",
@@ -48,6 +50,7 @@ _LAZY = {
     "Report": "fanoutsim.report",
     "simulate": "fanoutsim.model.engine",
     "compare": "fanoutsim.model.compare",
+    "FunctionCode": "fanoutsim.aws.lambda_functions",
     "Comparison": "fanoutsim.model.compare",
     "Scenario": "fanoutsim.model.scenario",
     "ModelResult": "fanoutsim.model.result",

@@ -10,6 +10,7 @@ from typing import Any
 
 __all__ = [
     "add_aws_profile",
+    "add_function",
     "add_timing",
     "count",
     "port",
@@ -104,4 +105,18 @@ def add_aws_profile(parser: argparse.ArgumentParser) -> None:
         action=_Renamed,
         new="--aws-profile",
         help=argparse.SUPPRESS,
+    )
+
+
+def add_function(parser: argparse.ArgumentParser) -> None:
+    """``--function NAME=RUNTIME:PATH:HANDLER`` (repeatable): a user's own code in place of
+    one of the stack's functions (read with ``FunctionCode.parse``)."""
+    parser.add_argument(
+        "--function",
+        dest="functions",
+        action="append",
+        default=[],
+        metavar="NAME=RUNTIME:PATH:HANDLER",
+        help="run your own code as one of the stack's functions, e.g. "
+        "stream_fanout=nodejs22.x:./fanout:index.handler (repeatable)",
     )

@@ -139,8 +139,22 @@ def _build(options: Options, exits: contextlib.ExitStack) -> Components:
     aws_clients.reset()  # the handlers' cached clients belong to the previous stack
     exits.callback(aws_clients.reset)
     exits.callback(stream_fanout.reset)
+    # What a user's function process finds in its environment (endpoints filled in below).
+    child_env: dict[str, str] = {}
+
+    def function_environment() -> dict[str, str]:
+        own = {k: os.environ[k] for k in stack.ENVIRONMENT_KEYS if k in os.environ}
+        return own | child_env
+
     runtime = FunctionRuntime(
-        options.functions(), meter, delays, feed, region=options.region, account=stack.ACCOUNT
+        options.function_specs(),
+        meter,
+        delays,
+        feed,
+        region=options.region,
+        account=stack.ACCOUNT,
+        codes=options.functions,
+        environment=function_environment,
     )
     exits.callback(runtime.close)
     tracer, deliveries = Tracer(), Deliveries()
@@ -260,12 +274,15 @@ def _build(options: Options, exits: contextlib.ExitStack) -> Components:
     task = loop.run(_start_task(poller))
     on_loop(lambda: _finish(poller, task))
 
-    if options.aws_endpoint:  # moto's server mode on the same backends, for outside callers
+    # moto's server mode on the same backends, for outside callers and users' functions
+    if options.aws_endpoint or options.functions:
         aws = AwsEndpoint(
             options.host, options.ports.aws, meter.count_outside_call, Guard(keys, allowed)
         )
         exits.callback(aws.stop)
         endpoints["aws"] = f"http://{where.public}:{aws.port}"
+        child_env["AWS_ENDPOINT_URL"] = f"http://{internal}:{aws.port}"
+    child_env["WEBSOCKET_ENDPOINT"] = management
 
     components = Components(
         options=options,

@@ -51,6 +51,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
         default="http",
         help="how the stream handler reaches the management API",
     )
+    arguments.add_function(demo)
     demo.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -80,10 +81,12 @@ def board_table(board: dict[str, dict[str, Any]], changed: str | None = None) ->
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from fanoutsim.aws.lambda_functions import FunctionCode
     from fanoutsim.simulator import Simulator
 
     script = scripted_day()
-    with Simulator(profile=args.timing, transport=args.transport) as sim:
+    functions = FunctionCode.parse_all(args.functions)
+    with Simulator(profile=args.timing, transport=args.transport, functions=functions) as sim:
         progress = not args.json and sys.stderr.isatty()
         with tqdm(
             total=args.clients, desc="connecting", unit="client", disable=not progress

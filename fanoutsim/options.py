@@ -16,7 +16,7 @@ from fanoutsim import stack
 from fanoutsim.addresses import is_exposed
 from fanoutsim.aws.authorizer import AuthorizerConfig
 from fanoutsim.aws.esm import MappingConfig
-from fanoutsim.aws.lambda_functions import FunctionSpec
+from fanoutsim.aws.lambda_functions import FunctionCode, FunctionSpec
 from fanoutsim.aws.quotas import GatewayQuotas
 from fanoutsim.errors import ConfigError
 from fanoutsim.faults import FaultPlan
@@ -105,6 +105,10 @@ class Options:
     quotas: GatewayQuotas = field(default_factory=GatewayQuotas)
     #: Function timeouts in seconds that differ from the stack's (1 to 900, as Lambda).
     timeouts: Mapping[str, float] = field(default_factory=dict)
+    #: A user's own code in place of some of the stack's functions, by function name
+    #: (:class:`FunctionCode`: a runtime, a folder or zip, a handler); each runs in child
+    #: processes speaking the Lambda Runtime API, and reaches AWS through the AWS endpoint.
+    functions: Mapping[str, FunctionCode] = field(default_factory=dict)
     #: What to break (nothing by default); the simulator can swap it while running.
     faults: FaultPlan = field(default_factory=FaultPlan)
     #: The seed's defects to reproduce, by name (``stack.SEED_BUGS``); none by default.
@@ -138,7 +142,16 @@ class Options:
                 f"{stack.DEFAULT_CREDENTIALS[1]} cannot guard a server other devices can "
                 "reach; leave credentials unset and a random pair is made for this run"
             )
-        self.functions()  # unknown names and out-of-range timeouts fail here
+        self.function_specs()  # unknown names and out-of-range timeouts fail here
+        unknown = sorted(set(self.functions) - set(stack.FUNCTIONS))
+        if unknown:
+            raise ConfigError(
+                f"functions name unknown functions {', '.join(unknown)}; the stack's are "
+                f"{', '.join(stack.FUNCTIONS)}"
+            )
+        for name, code in self.functions.items():
+            if not isinstance(code, FunctionCode):
+                raise ConfigError(f"functions[{name!r}] must be a FunctionCode, not {code!r}")
         unknown = sorted(set(self.seed_bugs) - set(stack.SEED_BUGS))
         if unknown:
             raise ConfigError(
@@ -175,7 +188,7 @@ class Options:
             given["authorizer"] = AuthorizerConfig() if authorizer else None
         bugs = given.get("seed_bugs", ())
         given["seed_bugs"] = stack.SEED_BUGS if bugs is True else tuple(bugs or ())
-        for name in ("denied_users", "timeouts"):
+        for name in ("denied_users", "timeouts", "functions"):
             if name in given:
                 given[name] = (tuple if name == "denied_users" else dict)(given[name])
         return cls(**given)
@@ -189,7 +202,7 @@ class Options:
         """The route set with the seed's ``$disconnect`` bug applied if asked for."""
         return stack.with_seed_bugs(stack.routes_named(self.routes), self.seed_bugs)
 
-    def functions(self) -> dict[str, FunctionSpec]:
+    def function_specs(self) -> dict[str, FunctionSpec]:
         """The stack's functions with these options' timeouts."""
         unknown = sorted(set(self.timeouts) - set(stack.FUNCTIONS))
         if unknown:

@@ -109,6 +109,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="iam: GET /flights takes only requests signed with this run's keys (SigV4), as "
         "the seed's IAM-authorised API; none (default): anyone may read the board",
     )
+    arguments.add_function(serve)
     serve.add_argument("--json", action="store_true", help="first line: the endpoints as JSON")
 
 
@@ -238,6 +239,7 @@ def _ports_named(host: str, typed: int) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fanoutsim.aws.lambda_functions import FunctionCode
     from fanoutsim.builder import Ports
     from fanoutsim.simulator import Simulator
 
@@ -261,6 +263,7 @@ def run(args: argparse.Namespace) -> int:
             fanout=args.fanout,
             authorizer=args.authorizer,
             rest_auth=args.rest_auth,
+            functions=FunctionCode.parse_all(args.functions),
         ) as sim,
     ):
         info = {

@@ -5,9 +5,11 @@ template deploys them and the cost model prices them from the same records."""
 from __future__ import annotations
 
 import importlib
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 from fanoutsim.errors import ConfigError
 from fanoutsim.stages import Point
@@ -17,6 +19,8 @@ __all__ = [
     "MAX_TIMEOUT_S",
     "MIN_MEMORY_MB",
     "MIN_TIMEOUT_S",
+    "RUNTIMES",
+    "FunctionCode",
     "FunctionSpec",
     "Handler",
 ]
@@ -61,3 +65,70 @@ class FunctionSpec:
         except (ImportError, AttributeError) as error:
             raise ConfigError(f"cannot load handler {self.handler!r}: {error}") from error
         return handler
+
+
+#: Runtime identifiers fanoutsim runs as child processes, by language
+#: (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
+RUNTIMES: Final = {
+    **{f"python3.{minor}": "python" for minor in range(9, 14)},
+    **{f"nodejs{major}.x": "node" for major in (18, 20, 22)},
+}
+
+
+@dataclass(frozen=True)
+class FunctionCode:
+    """A user's own function: a runtime identifier (``nodejs22.x``, ``python3.12``...),
+    the folder or ``.zip`` holding the code, and the handler as Lambda names it
+    (``index.handler``: file ``index``, export ``handler``; Python ``app.main``).
+
+    Nothing under ``path`` is modified: a zip is read into a directory of the simulator's
+    own. Handlers run as child processes speaking the Lambda Runtime API.
+    """
+
+    runtime: str
+    path: str | Path
+    handler: str
+
+    def __post_init__(self) -> None:
+        if self.runtime not in RUNTIMES:
+            known = ", ".join(sorted(RUNTIMES))
+            raise ConfigError(f"unknown runtime {self.runtime!r}; fanoutsim runs {known}")
+        where = Path(self.path)
+        if not where.exists():
+            raise ConfigError(f"function code {str(where)!r} does not exist")
+        if not (where.is_dir() or zipfile.is_zipfile(where)):
+            raise ConfigError(f"function code {str(where)!r} is neither a folder nor a zip")
+        module, dot, name = self.handler.rpartition(".")
+        if not dot or not module or not name:
+            raise ConfigError(
+                f"handler {self.handler!r} must be FILE.EXPORT (for example index.handler)"
+            )
+
+    @property
+    def language(self) -> str:
+        """``python`` or ``node``."""
+        return RUNTIMES[self.runtime]
+
+    @classmethod
+    def parse_all(cls, texts: list[str]) -> dict[str, FunctionCode]:
+        """Every ``--function`` option, by function name (a name given twice is refused)."""
+        codes: dict[str, FunctionCode] = {}
+        for text in texts:
+            name, code = cls.parse(text)
+            if name in codes:
+                raise ConfigError(f"--function names {name} twice")
+            codes[name] = code
+        return codes
+
+    @classmethod
+    def parse(cls, text: str) -> tuple[str, FunctionCode]:
+        """``NAME=RUNTIME:PATH:HANDLER`` (the ``--function`` option) as (name, code)."""
+        name, eq, rest = text.partition("=")
+        runtime, _, tail = rest.partition(":")
+        path, colon, handler = tail.rpartition(":")
+        if not eq or not name or not runtime or not colon:
+            raise ConfigError(
+                f"--function {text!r}: write NAME=RUNTIME:PATH:HANDLER, for example "
+                "stream_fanout=nodejs22.x:./fanout:index.handler"
+            )
+        return name, cls(runtime, path, handler)

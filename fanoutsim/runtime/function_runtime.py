@@ -1,9 +1,12 @@
 """A small Lambda runtime: invoke handlers with a Lambda-like context, time them, track cold
 and warm execution environments, meter them, and keep a log of recent invocations.
 
-Handlers run in worker threads (like Lambda, each invocation has its own environment and
-handlers use blocking boto3). Injected delays come from the timing profile, so the same run
-can show the pipeline's own cost (``instant``) or look like AWS (``aws``).
+The project's own handlers run in worker threads (like Lambda, each invocation has its own
+environment and handlers use blocking boto3); injected delays come from the timing profile,
+so the same run can show the pipeline's own cost (``instant``) or look like AWS (``aws``).
+A user's function (a :class:`~fanoutsim.aws.lambda_functions.FunctionCode`) runs in child
+processes speaking the Lambda Runtime API (:mod:`fanoutsim.runtime.process_functions`):
+its INIT is a real process start and nothing is injected.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fanoutsim.aws.lambda_functions import FunctionSpec, Handler
+from fanoutsim.aws.lambda_functions import FunctionCode, FunctionSpec, Handler
 from fanoutsim.errors import ConfigError
 from fanoutsim.feed import Feed
 from fanoutsim.runtime import function_logs
@@ -29,12 +32,14 @@ from fanoutsim.runtime import function_logs
 if TYPE_CHECKING:
     from fanoutsim.aws.metering import Meter
     from fanoutsim.runtime.delays import Delays
+    from fanoutsim.runtime.process_functions import ProcessFunctions, ProcessResult
 
 __all__ = [
     "FunctionRuntime",
     "Invocation",
     "LambdaContext",
     "current_invocation",
+    "platform_lines",
 ]
 
 
@@ -101,9 +106,27 @@ class FunctionRuntime:
         account: str,
         max_workers: int = 16,
         log_size: int = 500,
+        codes: Mapping[str, FunctionCode] | None = None,
+        environment: Callable[[], dict[str, str]] | None = None,
     ) -> None:
         self.specs = dict(specs)
-        self._handlers = {name: spec.load() for name, spec in self.specs.items()}
+        unknown = sorted(set(codes or {}) - set(self.specs))
+        if unknown:
+            raise ConfigError(f"functions name unknown functions: {', '.join(unknown)}")
+        self._handlers = {
+            name: spec.load() for name, spec in self.specs.items() if name not in (codes or {})
+        }
+        self._processes: ProcessFunctions | None = None
+        if codes:
+            from fanoutsim.runtime.process_functions import ProcessFunctions
+
+            self._processes = ProcessFunctions(
+                codes,
+                self.specs,
+                environment or dict,
+                region=region,
+                account=account,
+            )
         self._meter = meter
         self._delays = delays
         self._feed = feed
@@ -130,6 +153,10 @@ class FunctionRuntime:
         """Deploy a new version of ``name`` (its warm environments are discarded)."""
         if name not in self.specs:
             raise ConfigError(f"no function named {name!r}")
+        if self._processes is not None and name in self._processes:
+            raise ConfigError(
+                f"{name} runs the code you gave it in a process; it cannot be replaced"
+            )
         with self._lock:
             self._handlers[name] = handler
             self._idle[name] = 0
@@ -152,6 +179,8 @@ class FunctionRuntime:
         """Invoke ``name`` synchronously in the calling thread and return what happened."""
         if name not in self.specs:
             raise ConfigError(f"no function named {name!r}")
+        if self._processes is not None and name in self._processes:
+            return self._invoke_process(name, event, trace_ids)
         spec = self.specs[name]
         cold = self._take_environment(name)
         slept = self._delays.sleep("lambda_cold_start" if cold else "lambda_warm_overhead")
@@ -181,19 +210,57 @@ class FunctionRuntime:
         else:
             invocation.duration_ms = (time.perf_counter() - invocation.started) * 1000
             self._release_environment(name)
+        return self._finish(spec, invocation)
+
+    def _finish(self, spec: FunctionSpec, invocation: Invocation) -> Invocation:
+        """Meter, log and announce an ended invocation."""
         self._meter.invocation(
-            name,
+            spec.name,
             invocation.duration_ms,
             spec.memory_mb,
-            cold=cold,
+            cold=invocation.cold,
             error=not invocation.ok,
             init_ms=invocation.init_ms,
         )
         self.log.append(invocation)
         if spec.end_point is not None:
-            self._feed.passed(spec.end_point, trace_ids)
+            self._feed.passed(spec.end_point, invocation.trace_ids)
         self._feed.changed("invocation", invocation)
         return invocation
+
+    def _invoke_process(
+        self, name: str, event: dict[str, Any], trace_ids: tuple[str, ...]
+    ) -> Invocation:
+        """Run a user's function in an execution environment process."""
+        assert self._processes is not None
+        spec = self.specs[name]
+        request_id = str(uuid.uuid4())
+        invocation = Invocation(
+            name, request_id, event, False, time.perf_counter(), trace_ids=trace_ids
+        )
+        if spec.start_point is not None:
+            self._feed.passed(spec.start_point, trace_ids)
+        try:
+            if self.before_handler is not None:
+                self.before_handler(invocation)
+        except Exception as error:  # a fault plan's injected failure
+            invocation.error = f"{type(error).__name__}: {error}"
+            return self._finish(spec, invocation)
+        trace = f"Root=1-{int(time.time()):08x}-{request_id.replace('-', '')[:24]};Sampled=0"
+        ran = self._processes.invoke(name, event, request_id, trace)
+        invocation.cold, invocation.init_ms = ran.cold, ran.init_ms
+        if ran.outcome is None:
+            invocation.timed_out = True
+            invocation.error = f"Task timed out after {spec.timeout_s:.2f} seconds"
+            invocation.duration_ms = spec.timeout_s * 1000
+        else:
+            invocation.duration_ms = ran.duration_ms
+            invocation.result = ran.outcome.result
+            invocation.error = ran.outcome.error
+            if ran.outcome.stack:
+                invocation.attributes["traceback"] = "\n".join(ran.outcome.stack)
+        invocation.logs = platform_lines(invocation, spec, ran)
+        return self._finish(spec, invocation)
 
     def _run(self, handler: Handler, invocation: Invocation, context: LambdaContext) -> None:
         """The handler's body, in its own thread so that a timeout can cut it off."""
@@ -222,4 +289,25 @@ class FunctionRuntime:
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._bodies.shutdown(wait=True, cancel_futures=True)
+        if self._processes is not None:
+            self._processes.close()
         function_logs.uninstall()
+
+
+def platform_lines(invocation: Invocation, spec: FunctionSpec, ran: ProcessResult) -> list[str]:
+    """The invocation's log as CloudWatch shows it: START, what the code printed, an error
+    summary, END and REPORT (with Init Duration on a cold start)."""
+    rid = invocation.request_id
+    lines = [f"START RequestId: {rid} Version: $LATEST", *ran.logs]
+    if invocation.timed_out:
+        lines.append(f"{rid} Task timed out after {spec.timeout_s:.2f} seconds")
+    elif invocation.error is not None:
+        lines.append(f"{rid} ERROR {invocation.error}")
+    billed = max(1, int(-(-invocation.duration_ms // 1)))
+    report = (
+        f"REPORT RequestId: {rid} Duration: {invocation.duration_ms:.2f} ms Billed Duration: "
+        f"{billed} ms Memory Size: {spec.memory_mb} MB Max Memory Used: {ran.peak_memory_mb} MB"
+    )
+    if invocation.cold:
+        report += f" Init Duration: {invocation.init_ms:.2f} ms"
+    return [*lines, f"END RequestId: {rid}", report]
