@@ -1,12 +1,36 @@
 // fanoutsim's Node.js runtime for one execution environment: load the handler, then loop
 // on the Lambda Runtime API (next, then response or error), as Lambda's own runtime does.
 // Runs as its own process with the environment Lambda gives a function
-// (AWS_LAMBDA_RUNTIME_API, _HANDLER, LAMBDA_TASK_ROOT...). No dependencies: Node's fetch.
+// (AWS_LAMBDA_RUNTIME_API, _HANDLER, LAMBDA_TASK_ROOT...). No dependencies: node:http with
+// one kept-alive connection (fetch costs about half a millisecond more per call).
 import { existsSync } from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-const api = `http://${process.env.AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime`;
+const [host, port] = (process.env.AWS_LAMBDA_RUNTIME_API || "").split(":");
+const base = "/2018-06-01/runtime";
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+// One request to the Runtime API: resolves to { status, headers, body } (body a string).
+function request(method, where, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(body);
+    const sent = data ? { ...headers, "Content-Length": data.length } : headers;
+    const req = http.request(
+      { host, port, method, path: `${base}${where}`, agent, headers: sent },
+      (res) => {
+        const chunks = [];
+        res.on("data", (chunk) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(data);
+  });
+}
 
 function errorBody(error, type) {
   const err = error instanceof Error ? error : new Error(String(error));
@@ -20,8 +44,7 @@ function errorBody(error, type) {
 async function post(where, body, type) {
   const headers = { "Content-Type": "application/json" };
   if (type) headers["Lambda-Runtime-Function-Error-Type"] = type;
-  const answer = await fetch(`${api}${where}`, { method: "POST", body, headers });
-  await answer.arrayBuffer();
+  await request("POST", where, body, headers);
 }
 
 async function initError(error, type) {
@@ -68,14 +91,14 @@ function run(handler, event, context) {
 
 const handler = await load();
 for (;;) {
-  const next = await fetch(`${api}/invocation/next`);
-  const requestId = next.headers.get("Lambda-Runtime-Aws-Request-Id");
-  const deadline = Number(next.headers.get("Lambda-Runtime-Deadline-Ms"));
-  process.env._X_AMZN_TRACE_ID = next.headers.get("Lambda-Runtime-Trace-Id") || "";
-  const event = JSON.parse((await next.text()) || "null");
+  const next = await request("GET", "/invocation/next");
+  const requestId = next.headers["lambda-runtime-aws-request-id"];
+  const deadline = Number(next.headers["lambda-runtime-deadline-ms"]);
+  process.env._X_AMZN_TRACE_ID = next.headers["lambda-runtime-trace-id"] || "";
+  const event = JSON.parse(next.body || "null");
   const context = {
     awsRequestId: requestId,
-    invokedFunctionArn: next.headers.get("Lambda-Runtime-Invoked-Function-Arn"),
+    invokedFunctionArn: next.headers["lambda-runtime-invoked-function-arn"],
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
     functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
     memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,

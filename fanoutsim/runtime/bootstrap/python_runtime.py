@@ -8,25 +8,48 @@ library only, so a user's code finds exactly the packages it brought (and boto3)
 
 from __future__ import annotations
 
+import http.client
 import importlib
 import json
 import os
 import sys
 import time
 import traceback
-import urllib.request
 from typing import Any, NoReturn
 
 __all__ = ["Context", "main"]
 
-API = f"http://{os.environ.get('AWS_LAMBDA_RUNTIME_API', '')}/2018-06-01/runtime"
+_HOST, _, _PORT = os.environ.get("AWS_LAMBDA_RUNTIME_API", "").partition(":")
+_BASE = "/2018-06-01/runtime"
+_connection: http.client.HTTPConnection | None = None
 
 
-def _call(path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Any:
-    request = urllib.request.Request(
-        API + path, data=body, headers=headers or {}, method="GET" if body is None else "POST"
-    )
-    return urllib.request.urlopen(request, timeout=None)
+class _Answer:
+    """A Runtime API answer: status, headers, body."""
+
+    def __init__(self, status: int, headers: Any, body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+
+def _call(path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> _Answer:
+    """One request on the kept-alive connection to the Runtime API (opened again if the
+    server closed it)."""
+    global _connection
+    for attempt in (1, 2):
+        if _connection is None:
+            _connection = http.client.HTTPConnection(_HOST, int(_PORT or 0))
+        try:
+            _connection.request(
+                "GET" if body is None else "POST", _BASE + path, body, headers or {}
+            )
+            answer = _connection.getresponse()
+            return _Answer(answer.status, answer.headers, answer.read())
+        except (ConnectionError, http.client.HTTPException):
+            _connection.close()
+            _connection = None
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _error(error: BaseException, kind: str = "", message: str = "") -> bytes:
@@ -42,7 +65,7 @@ def _error(error: BaseException, kind: str = "", message: str = "") -> bytes:
 def _init_error(error: BaseException, kind: str, message: str) -> NoReturn:
     """Report a failed INIT as Lambda's Python runtime names it, then end the process."""
     header = {"Lambda-Runtime-Function-Error-Type": kind}
-    _call("/init/error", _error(error, kind, message), header).close()
+    _call("/init/error", _error(error, kind, message), header)
     sys.exit(1)
 
 
@@ -84,12 +107,12 @@ def _load() -> Any:
 def main() -> None:
     handler = _load()
     while True:
-        with _call("/invocation/next") as answer:
-            request_id = answer.headers["Lambda-Runtime-Aws-Request-Id"]
-            deadline = int(answer.headers["Lambda-Runtime-Deadline-Ms"])
-            arn = answer.headers["Lambda-Runtime-Invoked-Function-Arn"]
-            os.environ["_X_AMZN_TRACE_ID"] = answer.headers.get("Lambda-Runtime-Trace-Id", "")
-            event = json.loads(answer.read() or b"null")
+        answer = _call("/invocation/next")
+        request_id = answer.headers["Lambda-Runtime-Aws-Request-Id"]
+        deadline = int(answer.headers["Lambda-Runtime-Deadline-Ms"])
+        arn = answer.headers["Lambda-Runtime-Invoked-Function-Arn"]
+        os.environ["_X_AMZN_TRACE_ID"] = answer.headers.get("Lambda-Runtime-Trace-Id", "")
+        event = json.loads(answer.body or b"null")
         where = f"/invocation/{request_id}"
         try:
             result = handler(event, Context(request_id, deadline, arn))
@@ -97,9 +120,9 @@ def main() -> None:
         except Exception as error:
             _call(
                 f"{where}/error", _error(error), {"Lambda-Runtime-Function-Error-Type": "Unhandled"}
-            ).close()
+            )
         else:
-            _call(f"{where}/response", body, {"Content-Type": "application/json"}).close()
+            _call(f"{where}/response", body, {"Content-Type": "application/json"})
 
 
 if __name__ == "__main__":
