@@ -8,6 +8,9 @@ process and are measured apart):
   boto3     a bare boto3 post_to_connection loop against a trivial local HTTP server (ceiling 2)
   http      the full pipeline, stream handler posting over HTTP to the gateway
   inproc    the full pipeline with the in-process management transport
+  process   the full pipeline over HTTP, the stream handler (the project's own, unchanged)
+            run as a user's function: a child process polling the Lambda Runtime API, so
+            its posting runs on another core than the gateway
 Each pipeline phase first publishes the updates one after another (each waits until every
 subscriber has it), which gives per-update end-to-end latency and a sequential rate; then
 it publishes the same number of updates as one burst, which gives the saturated delivery
@@ -159,12 +162,20 @@ def phase_boto3(calls: int) -> dict[str, Any]:
     return {"posts_per_s": calls / elapsed, "server_rss_mb": _rss_mb()}
 
 
-def phase_pipeline(n: int, updates: int, transport: str) -> dict[str, Any]:
+def phase_pipeline(n: int, updates: int, transport: str, process: bool = False) -> dict[str, Any]:
+    import fanoutsim
+    from fanoutsim.aws.lambda_functions import FunctionCode
     from fanoutsim.sample_flights import scripted_day
     from fanoutsim.simulator import Simulator
 
     script = scripted_day()
-    with Simulator(transport=transport) as sim:  # type: ignore[arg-type]
+    own = Path(fanoutsim.__file__).parent / "functions"
+    functions = (
+        {"stream_fanout": FunctionCode("python3.11", own, "stream_fanout.handler")}
+        if process
+        else {}
+    )
+    with Simulator(transport=transport, functions=functions) as sim:  # type: ignore[arg-type]
         sim.flights.load()
         subs = Subscribers(sim.endpoints["websocket"], n)
         sent: dict[str, float] = {}
@@ -198,6 +209,9 @@ def phase_pipeline(n: int, updates: int, transport: str) -> dict[str, Any]:
     return summary
 
 
+PHASES = ("raw", "boto3", "http", "inproc", "process")
+
+
 def run_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
     proc = subprocess.run(
         [
@@ -224,7 +238,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--updates", type=int, default=20)
-    parser.add_argument("--phase", choices=("raw", "boto3", "http", "inproc"))
+    parser.add_argument("--phase", choices=PHASES)
     args = parser.parse_args()
     if args.phase:
         if args.phase == "raw":
@@ -232,16 +246,16 @@ def main() -> None:
         elif args.phase == "boto3":
             out = phase_boto3(3000)
         else:
-            transport = "http" if args.phase == "http" else "in-process"
-            out = phase_pipeline(args.clients, args.updates, transport)
+            transport = "in-process" if args.phase == "inproc" else "http"
+            out = phase_pipeline(args.clients, args.updates, transport, args.phase == "process")
         print(json.dumps(out))
         return
-    results = {name: run_phase(name, args) for name in ("raw", "boto3", "http", "inproc")}
+    results = {name: run_phase(name, args) for name in PHASES}
     raw, bare = results["raw"]["deliveries_per_s"], results["boto3"]["posts_per_s"]
     print(f"fanout_live: {args.clients} subscribers x {args.updates} updates (one at a time)")
     print(f"  raw websockets broadcast : {raw:10.0f} deliveries/s   (ceiling 1)")
     print(f"  bare boto3 post loop     : {bare:10.0f} posts/s        (ceiling 2)")
-    for name in ("http", "inproc"):
+    for name in ("http", "inproc", "process"):
         r = results[name]
         burst = r["burst_deliveries_per_s"]
         print(

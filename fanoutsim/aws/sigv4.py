@@ -13,6 +13,7 @@ status 403. The signature binds the region, the service and the body, as AWS's d
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -138,10 +139,24 @@ def verify(
 def _signature(
     credentials: Credentials, region: str, request: AWSRequest, stamp: str, service: str
 ) -> str:
+    """The request's signature: botocore canonicalises and builds the string to sign (so
+    any SDK's request is read exactly as AWS reads it); the key is derived once per secret,
+    day, region and service, as the SDKs cache it."""
     signer = SigV4Auth(credentials, service, region)
     request.context["timestamp"] = stamp
     canonical = signer.canonical_request(request)
-    return str(signer.signature(signer.string_to_sign(request, canonical), request))
+    to_sign = signer.string_to_sign(request, canonical)
+    key = _signing_key(credentials.secret_key, stamp[:8], region, service)
+    return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@functools.lru_cache(maxsize=64)
+def _signing_key(secret: str, day: str, region: str, service: str) -> bytes:
+    """SigV4's derived key: HMAC chain over the day, region, service and ``aws4_request``."""
+    key = f"AWS4{secret}".encode()
+    for part in (day, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    return key
 
 
 def verify_credentials(keys: SigningKeys, access_key: str, secret: str, region: str) -> str:

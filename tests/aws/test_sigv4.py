@@ -124,3 +124,27 @@ def test_a_client_configured_for_another_region_is_refused_by_the_stage() -> Non
         )
         post = {"ConnectionId": connection_id, "Data": b"{}"}
         assert _code(lambda: elsewhere.post_to_connection(**post)) == "InvalidSignatureException"
+
+
+def test_the_cached_signing_key_signs_as_botocore_does() -> None:
+    """The key derived once per secret, day, region and service gives botocore's own
+    signature for every request (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv4-create-signed-request.html)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from fanoutsim.aws.sigv4 import _signature
+
+    for secret, region, stamp in [
+        ("s3cr3t", "us-east-1", "20261206T070000Z"),
+        ("other/secret+", "eu-west-1", "20261207T235959Z"),
+        ("s3cr3t", "us-east-1", "20261206T080000Z"),  # same day: the cached key
+    ]:
+        credentials = Credentials("AKID", secret)
+        request = AWSRequest("POST", "http://h/prod/@connections/a%3D", {"host": "h"}, b"{}")
+        signer = SigV4Auth(credentials, "execute-api", region)
+        request.context["timestamp"] = stamp
+        to_sign = signer.string_to_sign(request, signer.canonical_request(request))
+        expected = signer.signature(to_sign, request)
+        mine = AWSRequest("POST", "http://h/prod/@connections/a%3D", {"host": "h"}, b"{}")
+        assert _signature(credentials, region, mine, stamp, "execute-api") == expected
