@@ -24,6 +24,7 @@ import boto3
 
 from fanoutsim import provision, stack
 from fanoutsim.addresses import reach, url_host
+from fanoutsim.aws import kinesis_records
 from fanoutsim.aws.esm import StreamMapping
 from fanoutsim.aws.management import ManagementApi
 from fanoutsim.aws.metering import Meter
@@ -48,6 +49,7 @@ from fanoutsim.runtime.gateway_http import GatewayHttp
 from fanoutsim.runtime.http_server import HttpServer
 from fanoutsim.runtime.inprocess import InProcessTransport
 from fanoutsim.runtime.instrumentation import Instrumentation
+from fanoutsim.runtime.kinesis_source import KinesisSource
 from fanoutsim.runtime.loop_thread import LoopThread
 from fanoutsim.runtime.poller import StreamPoller
 from fanoutsim.runtime.subscribers import SubscriberPool
@@ -252,6 +254,14 @@ def _build(options: Options, exits: contextlib.ExitStack) -> Components:
     # DynamoDB Streams: the mapping's state machine, the poller, and the commit hook that
     # stamps each write and wakes the poller.
     mapping = StreamMapping(options.mapping)
+    source = None
+    poll_s = options.profile.stream_poll_interval_ms / 1000
+    if options.stream == "kinesis":  # the seed's feed: the table's changes in Kinesis
+        kinesis = boto3.client("kinesis", region_name=options.region)
+        change_arn, change_name = provision.create_change_stream(kinesis)
+        hooks.kinesis_destination(stack.FLIGHTS_TABLE, change_arn, change_name)
+        source = KinesisSource(kinesis, change_arn, change_name, region=options.region)
+        poll_s = kinesis_records.POLL_INTERVAL_S if poll_s > 0 else 0.0
     poller = StreamPoller(
         boto3.client("dynamodbstreams", region_name=options.region),
         stream_arn,
@@ -261,7 +271,8 @@ def _build(options: Options, exits: contextlib.ExitStack) -> Components:
         feed,
         delays,
         region=options.region,
-        poll_interval_s=options.profile.stream_poll_interval_ms / 1000,
+        poll_interval_s=poll_s,
+        source=source,
     )
 
     def committed(trace_ids: tuple[str, ...], at: float) -> None:

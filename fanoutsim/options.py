@@ -10,7 +10,7 @@ import difflib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from fanoutsim import stack
 from fanoutsim.addresses import is_exposed
@@ -28,7 +28,7 @@ from fanoutsim.functions.stream_fanout import (
 )
 from fanoutsim.timing.profiles import TimingProfile, load_profile
 
-__all__ = ["Options", "Ports", "RestAuth", "Transport", "bind_host", "reaches_others"]
+__all__ = ["PRESETS", "Options", "Ports", "RestAuth", "Transport", "bind_host", "reaches_others"]
 
 Transport = Literal["http", "in-process"]
 RestAuth = Literal["none", "iam"]
@@ -59,6 +59,23 @@ class Ports:
     websocket: int = 0
     http: int = 0
     aws: int = 0
+
+
+#: Named sets of settings. ``seed``: the seed's stack setting for setting
+#: (``flight-status/sam/shared.yaml`` and ``3-apigw.yaml``): changes through a Kinesis data
+#: stream read one record at a time from TRIM_HORIZON with its two-part filter and retries
+#: until the record expires, every function 256 MB with a 10 s timeout, connection rows
+#: living an hour, and its routes (``$connect`` and ``$disconnect`` only).
+PRESETS: Final[dict[str, dict[str, Any]]] = {
+    "seed": {
+        "stream": "kinesis",
+        "mapping": stack.SEED_KINESIS_MAPPING,
+        "routes": "seed",
+        "timeouts": dict.fromkeys(stack.FUNCTIONS, 10.0),
+        "memory": dict.fromkeys(stack.FUNCTIONS, 256),
+        "connection_ttl_s": 3600,
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,16 @@ class Options:
     quotas: GatewayQuotas = field(default_factory=GatewayQuotas)
     #: Function timeouts in seconds that differ from the stack's (1 to 900, as Lambda).
     timeouts: Mapping[str, float] = field(default_factory=dict)
+    #: Function memory sizes in MB that differ from the stack's (128 to 10,240).
+    memory: Mapping[str, int] = field(default_factory=dict)
+    #: Where the flights table's changes are read from: its DynamoDB stream (the default)
+    #: or a Kinesis data stream, as the seed's templates do (``stack.STREAMS``).
+    stream: str = "dynamodb"
+    #: How long a connection's rows live (their TTL), in seconds.
+    connection_ttl_s: int = 7200
+    #: A named set of settings applied at once (``"seed"``: the seed's stack, :data:`PRESETS`);
+    #: a setting given by name wins over the preset's.
+    preset: str | None = None
     #: A user's own code in place of some of the stack's functions, by function name
     #: (:class:`FunctionCode`: a runtime, a folder or zip, a handler); each runs in child
     #: processes speaking the Lambda Runtime API, and reaches AWS through the AWS endpoint.
@@ -142,6 +169,14 @@ class Options:
                 f"{stack.DEFAULT_CREDENTIALS[1]} cannot guard a server other devices can "
                 "reach; leave credentials unset and a random pair is made for this run"
             )
+        if self.stream not in stack.STREAMS:
+            raise ConfigError(
+                f"stream must be one of {', '.join(stack.STREAMS)}, not {self.stream!r}"
+            )
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ConfigError(f"unknown preset {self.preset!r}; known: {', '.join(PRESETS)}")
+        if not 60 <= self.connection_ttl_s <= 7 * 24 * 3600:
+            raise ConfigError("connection_ttl_s must be from 60 s to 7 days")
         self.function_specs()  # unknown names and out-of-range timeouts fail here
         unknown = sorted(set(self.functions) - set(stack.FUNCTIONS))
         if unknown:
@@ -168,6 +203,15 @@ class Options:
         with the list of known ones."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(settings) - known)
+        preset = settings.get("preset")
+        if preset is not None:
+            if preset not in PRESETS:
+                raise ConfigError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+            given_by_name = {k for k, v in settings.items() if v is not None}
+            settings = {
+                **{k: v for k, v in PRESETS[preset].items() if k not in given_by_name},
+                **settings,
+            }
         if unknown:
             near = {u: difflib.get_close_matches(u, known, n=1) for u in unknown}
             hints = [
@@ -177,6 +221,8 @@ class Options:
                 f"unknown setting {', '.join(hints)}; the settings are: {', '.join(sorted(known))}"
             )
         given = {k: v for k, v in settings.items() if v is not None}
+        if given.get("stream") == "kinesis" and "mapping" not in given:
+            given["mapping"] = stack.KINESIS_MAPPING  # the filter reads the decoded data
         profile = given.get("profile", "instant")
         given["profile"] = load_profile(profile) if isinstance(profile, str) else profile
         room = bool(given.get("room", False))
@@ -188,7 +234,7 @@ class Options:
             given["authorizer"] = AuthorizerConfig() if authorizer else None
         bugs = given.get("seed_bugs", ())
         given["seed_bugs"] = stack.SEED_BUGS if bugs is True else tuple(bugs or ())
-        for name in ("denied_users", "timeouts", "functions"):
+        for name in ("denied_users", "timeouts", "functions", "memory"):
             if name in given:
                 given[name] = (tuple if name == "denied_users" else dict)(given[name])
         return cls(**given)
@@ -203,12 +249,17 @@ class Options:
         return stack.with_seed_bugs(stack.routes_named(self.routes), self.seed_bugs)
 
     def function_specs(self) -> dict[str, FunctionSpec]:
-        """The stack's functions with these options' timeouts."""
-        unknown = sorted(set(self.timeouts) - set(stack.FUNCTIONS))
-        if unknown:
-            raise ConfigError(f"timeouts name unknown functions: {', '.join(unknown)}")
+        """The stack's functions with these options' timeouts and memory sizes."""
+        for setting in ("timeouts", "memory"):
+            unknown = sorted(set(getattr(self, setting)) - set(stack.FUNCTIONS))
+            if unknown:
+                raise ConfigError(f"{setting} name unknown functions: {', '.join(unknown)}")
         return {
-            name: replace(spec, timeout_s=float(self.timeouts.get(name, spec.timeout_s)))
+            name: replace(
+                spec,
+                timeout_s=float(self.timeouts.get(name, spec.timeout_s)),
+                memory_mb=int(self.memory.get(name, spec.memory_mb)),
+            )
             for name, spec in stack.FUNCTIONS.items()
         }
 
@@ -220,6 +271,7 @@ class Options:
             "POST_MAX_ATTEMPTS": str(self.post_attempts),
             "AWS_ACCESS_KEY_ID": self.credentials[0],
             "AWS_SECRET_ACCESS_KEY": self.credentials[1],
+            "CONNECTION_TTL_SECONDS": str(self.connection_ttl_s),
         }
         if self.connect_token:
             env["CONNECT_TOKEN"] = self.connect_token

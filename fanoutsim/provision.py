@@ -10,6 +10,7 @@ from typing import Any
 from fanoutsim.stack import (
     ACCOUNT,
     BUS,
+    CHANGE_STREAM,
     CONNECTIONS_TABLE,
     FLIGHTS_TABLE,
     RULE,
@@ -18,7 +19,7 @@ from fanoutsim.stack import (
     SUBSCRIPTIONS_TABLE,
 )
 
-__all__ = ["create_bus", "create_tables", "scan_all"]
+__all__ = ["create_bus", "create_change_stream", "create_tables", "scan_all"]
 
 
 def create_tables(dynamodb: Any) -> str:
@@ -76,3 +77,14 @@ def scan_all(dynamodb: Any, table: str) -> list[dict[str, Any]]:
     for page in dynamodb.get_paginator("scan").paginate(TableName=table):
         items.extend({k: deserializer.deserialize(v) for k, v in i.items()} for i in page["Items"])
     return items
+
+
+def create_change_stream(kinesis: Any) -> tuple[str, str]:
+    """The Kinesis data stream the flights table's changes go to in the seed's design
+    (``KinesisStreamSpecification``); return its (ARN, name). One shard: the seed's stream
+    is on-demand (four shards at creation), but one shard read by one mapping keeps every
+    flight's changes in order without a partition-aware poller, a simplification that
+    docs/fidelity.md records."""
+    kinesis.create_stream(StreamName=CHANGE_STREAM, ShardCount=1)
+    description = kinesis.describe_stream(StreamName=CHANGE_STREAM)["StreamDescription"]
+    return str(description["StreamARN"]), CHANGE_STREAM

@@ -86,9 +86,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     serve.add_argument(
         "--routes",
         choices=tuple(stack.ROUTE_SETS),
-        default="fanoutsim",
-        help="fanoutsim (subscribe, unsubscribe and $default routes) or seed (only $connect "
-        "and $disconnect, as the seed's API)",
+        default=None,
+        help="fanoutsim (the default: subscribe, unsubscribe and $default routes) or seed "
+        "(only $connect and $disconnect, as the seed's API)",
     )
     serve.add_argument(
         "--fanout",
@@ -108,6 +108,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         default="none",
         help="iam: GET /flights takes only requests signed with this run's keys (SigV4), as "
         "the seed's IAM-authorised API; none (default): anyone may read the board",
+    )
+    serve.add_argument(
+        "--preset",
+        choices=("seed",),
+        default=None,
+        help="seed: the seed's stack setting for setting (Kinesis change feed, BatchSize 1, "
+        "its filter, 256 MB and 10 s functions, 1 h connection rows, its routes)",
     )
     arguments.add_function(serve)
     serve.add_argument("--json", action="store_true", help="first line: the endpoints as JSON")
@@ -264,6 +271,7 @@ def run(args: argparse.Namespace) -> int:
             authorizer=args.authorizer,
             rest_auth=args.rest_auth,
             functions=FunctionCode.parse_all(args.functions),
+            preset=args.preset,
         ) as sim,
     ):
         info = {

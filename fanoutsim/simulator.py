@@ -68,6 +68,17 @@ class StreamView:
         """The event source mapping's counters: invocations, retries, bisections, ..."""
         return self._c.mapping.counters()
 
+    @property
+    def source(self) -> str:
+        """``dynamodb`` (the table's own stream) or ``kinesis`` (the seed's feed)."""
+        return self._c.options.stream
+
+    @property
+    def poll_interval_s(self) -> float:
+        """How often the mapping reads the stream (0: when a record is written, under the
+        ``instant`` profile)."""
+        return self._c.poller.poll_interval_s
+
 
 class Simulator:
     """Builds, runs and observes the stack. Use as a context manager or call :meth:`close`."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Final
 
 from fanoutsim.aws.esm import MappingConfig
@@ -20,6 +21,7 @@ from fanoutsim.functions.stream_fanout import FANOUT_MODES, SEED_BUGS
 __all__ = [
     "ACCOUNT",
     "BUS",
+    "CHANGE_STREAM",
     "CONNECTIONS_TABLE",
     "DEFAULT_CREDENTIALS",
     "DEFAULT_MAPPING",
@@ -27,6 +29,7 @@ __all__ = [
     "FANOUT_MODES",
     "FLIGHTS_TABLE",
     "FUNCTIONS",
+    "KINESIS_MAPPING",
     "REGION",
     "REST_ROUTES",
     "ROUTES",
@@ -35,8 +38,10 @@ __all__ = [
     "RULE_PATTERN",
     "RULE_TARGET",
     "SEED_BUGS",
+    "SEED_KINESIS_MAPPING",
     "SEED_MAPPING",
     "STAGE",
+    "STREAMS",
     "SUBSCRIPTIONS_TABLE",
     "base_environment",
     "event_entry",
@@ -48,6 +53,13 @@ REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"  # moto's default account
 CONNECTIONS_TABLE: Final = "fanoutsim-connections"
 FLIGHTS_TABLE: Final = "fanoutsim-flights"
+#: The Kinesis data stream the flights table's changes go to with ``stream="kinesis"``
+#: (the seed's design: ``KinesisStreamSpecification``; fanoutsim's default is the table's
+#: own DynamoDB stream).
+CHANGE_STREAM: Final = "fanoutsim-flight-changes"
+#: Where the flights table's changes are read from: its DynamoDB stream, or a Kinesis
+#: data stream as the seed's templates do.
+STREAMS: Final = ("dynamodb", "kinesis")
 SUBSCRIPTIONS_TABLE: Final = "fanoutsim-subscriptions"
 #: The keys management API calls must be signed with unless told otherwise (``serve``
 #: prints them; the AWS endpoint checks them too).
@@ -110,6 +122,12 @@ DEFAULT_MAPPING: Final = MappingConfig(
     filter_patterns=({"eventName": ["INSERT", "MODIFY"]},),
 )
 
+#: fanoutsim's mapping on a Kinesis stream (``stream="kinesis"``): the same settings, the
+#: filter on the decoded ``data``, where a Kinesis record carries the table's change.
+KINESIS_MAPPING: Final = replace(
+    DEFAULT_MAPPING, filter_patterns=({"data": {"eventName": ["INSERT", "MODIFY"]}},)
+)
+
 #: The seed's own stream mapping: one record a batch, and a filter that keeps inserts and
 #: modifications of items of type ``FlightStatus`` (its template filters Kinesis records on
 #: ``data.eventName`` and ``data.dynamodb.NewImage.type``; here the stream is DynamoDB's).
@@ -122,6 +140,26 @@ SEED_MAPPING: Final = MappingConfig(
         {
             "eventName": ["INSERT", "MODIFY"],
             "dynamodb": {"NewImage": {"type": {"S": [flight_model.ITEM_TYPE]}}},
+        },
+    ),
+)
+
+#: The seed's mapping exactly, on its Kinesis stream (``sam/3-apigw.yaml``): BatchSize 1,
+#: TRIM_HORIZON, the two-part filter on the decoded ``data``, ReportBatchItemFailures, and
+#: Lambda's Kinesis defaults for what the template leaves out: retries until the record
+#: expires (-1) and no maximum record age below the stream's 24 hours
+#: (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-parameters.html).
+SEED_KINESIS_MAPPING: Final = MappingConfig(
+    batch_size=1,
+    maximum_batching_window_s=0.0,
+    maximum_retry_attempts=-1,
+    report_batch_item_failures=True,
+    filter_patterns=(
+        {
+            "data": {
+                "eventName": ["INSERT", "MODIFY"],
+                "dynamodb": {"NewImage": {"type": {"S": [flight_model.ITEM_TYPE]}}},
+            }
         },
     ),
 )
@@ -171,6 +209,7 @@ ENVIRONMENT_KEYS: Final = (
     "SEED_BUGS",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
+    "CONNECTION_TTL_SECONDS",
 )
 
 

@@ -170,7 +170,9 @@ class StreamMapping:
         """Queue records read from the stream at ``now``; return how many passed the filter."""
         accepted = 0
         for record in records:
-            if filter_criteria_matches(self.config.filter_patterns, record):
+            if filter_criteria_matches(
+                self.config.filter_patterns, StreamRecord(record).filter_view()
+            ):
                 self._pending.append((record, now))
                 accepted += 1
             else:

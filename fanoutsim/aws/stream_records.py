@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from fanoutsim.aws import kinesis_records
 from fanoutsim.errors import ValidationError
 
 __all__ = [
@@ -45,7 +46,9 @@ EVENT_SOURCE = "aws:dynamodb"
 class StreamRecord:
     """A read-only, typed view of one stream record in Lambda's shape (as Powertools'
     ``DynamoDBRecord`` is), so code names what it reads instead of chaining raw keys. It
-    wraps the record; nothing is copied."""
+    wraps the record; nothing is copied. A Kinesis record carrying a table's change (the
+    seed's feed, :mod:`fanoutsim.aws.kinesis_records`) reads the same: its change from the
+    decoded data, its position from ``kinesis.sequenceNumber``."""
 
     raw: Mapping[str, Any]
 
@@ -54,18 +57,27 @@ class StreamRecord:
         return str(self.raw["eventID"])
 
     @property
+    def _change(self) -> Mapping[str, Any]:
+        if kinesis_records.is_kinesis(self.raw):
+            data = kinesis_records.decoded(self.raw)
+            return data if isinstance(data, dict) else {}
+        return self.raw
+
+    @property
     def event_name(self) -> str:
         """``INSERT``, ``MODIFY`` or ``REMOVE``."""
-        return str(self.raw.get("eventName", ""))
+        return str(self._change.get("eventName", ""))
 
     @property
     def _dynamodb(self) -> Mapping[str, Any]:
-        block: Mapping[str, Any] = self.raw.get("dynamodb", {})
+        block: Mapping[str, Any] = self._change.get("dynamodb", {})
         return block
 
     @property
     def sequence_number(self) -> str:
         """The record's position in its shard (digits; compare as integers)."""
+        if kinesis_records.is_kinesis(self.raw):
+            return str(self.raw["kinesis"]["sequenceNumber"])
         return str(self._dynamodb["SequenceNumber"])
 
     @property
@@ -77,6 +89,13 @@ class StreamRecord:
         """The item after the change, typed (``{"flightId": {"S": ...}}``), if the stream
         carries it."""
         return self._dynamodb.get("NewImage")
+
+    def filter_view(self) -> Mapping[str, Any]:
+        """What an event filter matches: the record itself, or for a Kinesis record its
+        metadata with ``data`` decoded."""
+        if kinesis_records.is_kinesis(self.raw):
+            return kinesis_records.filter_view(self.raw)
+        return self.raw
 
 
 def _epoch_seconds(value: Any, *, precise: bool) -> float | int:

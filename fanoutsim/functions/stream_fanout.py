@@ -34,6 +34,7 @@ optional ``FANOUT_MODE`` (``broadcast`` | ``per-flight``), ``POST_CONCURRENCY``,
 
 from __future__ import annotations
 
+import base64
 import contextvars
 import json
 import os
@@ -172,9 +173,20 @@ def post_to_all(ids: list[str], data: bytes, concurrency: int = 1) -> list[str]:
     return [c for c, ok in zip(ids, results, strict=True) if ok is False]
 
 
-def _image(record: dict[str, Any]) -> dict[str, Any]:
-    raw = record["dynamodb"]["NewImage"]
-    return {key: _deserializer.deserialize(value) for key, value in raw.items()}
+def _change(record: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+    """(event name, change block, item identifier) of a record from the table's DynamoDB
+    stream, or from a Kinesis stream carrying the table's changes (the seed's feed: the
+    data is DynamoDB's change document, base64; failures are keyed by the Kinesis
+    sequence number)."""
+    if record.get("eventSource") == "aws:kinesis":
+        data = json.loads(base64.b64decode(record["kinesis"]["data"]))
+        return str(data.get("eventName", "")), data["dynamodb"], record["kinesis"]["sequenceNumber"]
+    block = record["dynamodb"]
+    return str(record.get("eventName", "")), block, str(block["SequenceNumber"])
+
+
+def _image(block: dict[str, Any]) -> dict[str, Any]:
+    return {key: _deserializer.deserialize(value) for key, value in block["NewImage"].items()}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -184,15 +196,16 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     slowest = 0.0  # seconds the slowest record of this batch took
     budget = _seconds_left(context)  # what this invocation had when it started
     for index, record in enumerate(records):
-        if record.get("eventName") not in ("INSERT", "MODIFY"):
+        event_name, block, identifier = _change(record)
+        if event_name not in ("INSERT", "MODIFY"):
             continue
         if index and not _time_for_another(context, slowest, budget):
             print(f"time budget: {len(records) - index} records left for the next invocation")
             return _failures(records[index:])
         started = _now()
         try:
-            image = _image(record)
-            data = json.dumps(client_payload(image, record["eventName"])).encode()
+            image = _image(block)
+            data = json.dumps(client_payload(image, event_name)).encode()
             if mode == "per-flight":
                 post_to_all(subscribers_of(str(image["flightId"])), data, concurrency)
             else:
@@ -201,7 +214,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 gone = set(post_to_all(everyone, data, concurrency))
                 everyone = [c for c in everyone if c not in gone] if gone else everyone
         except Exception as error:  # report the failed record and all after it, in order
-            print(f"record {record['dynamodb'].get('SequenceNumber')} failed: {error!r}")
+            print(f"record {identifier} failed: {error!r}")
             return _failures(records[index:])
         slowest = max(slowest, _now() - started)  # in every mode (per-flight never learnt it)
     return {"batchItemFailures": []}
@@ -212,9 +225,7 @@ _now = time.monotonic  # the handler's clock (a test moves it)
 
 def _failures(records: list[dict[str, Any]]) -> dict[str, Any]:
     """``records`` reported failed, so the mapping retries from the first of them."""
-    return {
-        "batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in records]
-    }
+    return {"batchItemFailures": [{"itemIdentifier": _change(r)[2]} for r in records]}
 
 
 def _seconds_left(context: Any) -> float | None:

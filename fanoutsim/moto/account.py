@@ -19,6 +19,7 @@ from moto.core.model_instances import model_data
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodbstreams.models import dynamodbstreams_backends
 from moto.events.models import events_backends
+from moto.kinesis.models import kinesis_backends
 
 from fanoutsim import stack
 
@@ -69,6 +70,10 @@ class MotoAccount:
     def streams_backend(self) -> Any:
         """moto's DynamoDB Streams backend of this account and region."""
         return dynamodbstreams_backends[stack.ACCOUNT][self.region]
+
+    def kinesis_backend(self) -> Any:
+        """moto's Kinesis backend of this account and region."""
+        return kinesis_backends[stack.ACCOUNT][self.region]
 
     def events_backend(self) -> Any:
         """moto's EventBridge backend of this account and region."""

@@ -44,7 +44,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.events.exceptions import InvalidEventPatternException, ValidationException
 
 from fanoutsim import tracing
-from fanoutsim.aws import eventbridge
+from fanoutsim.aws import eventbridge, kinesis_records
 from fanoutsim.aws.patterns import matches, validate_pattern
 from fanoutsim.errors import FanoutsimError, ValidationError
 from fanoutsim.moto.account import MotoAccount
@@ -172,6 +172,27 @@ class MotoHooks:
             image = new.to_json()["Attributes"] if new is not None else None
             trace = tracing.from_image(image)
             on_append((trace,) if trace is not None else (), committed)
+
+        self._patch(shard, "add", add)
+
+    def kinesis_destination(self, table_name: str, stream_arn: str, stream_name: str) -> None:
+        """Copy each change of ``table_name`` into the Kinesis stream, as the table's
+        Kinesis Data Streams destination does (moto has none): one record per change, the
+        data DynamoDB's JSON change document, the partition key the item's key. Install it
+        before :meth:`watch_stream`, so a poller woken by a commit finds the record there."""
+        shard = self.account.table(table_name).stream_shard
+        append: Callable[[Any, Any], None] = shard.add
+        kinesis = self.account.kinesis_backend()
+        region = self.account.region
+
+        def add(old: Any, new: Any) -> None:
+            append(old, new)
+            record = shard.items[-1].to_json()
+            change = kinesis_records.change_record(record, table_name, region)
+            keys = change["dynamodb"]["Keys"]
+            partition = "/".join(str(next(iter(v.values()))) for v in keys.values())
+            data = json.dumps(change, default=str).encode()
+            kinesis.put_record(stream_arn, stream_name, partition, None, data)
 
         self._patch(shard, "add", add)
 

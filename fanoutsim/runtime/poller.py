@@ -23,7 +23,7 @@ from fanoutsim.feed import Feed
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.function_runtime import FunctionRuntime
 
-__all__ = ["IDLE_RECHECK_S", "RECORDS_KEPT", "StreamPoller", "StreamsClient"]
+__all__ = ["IDLE_RECHECK_S", "RECORDS_KEPT", "RecordSource", "StreamPoller", "StreamsClient"]
 
 IDLE_RECHECK_S = 0.5
 #: The most recent records kept for views (older ones are dropped). Views show 20 and the
@@ -31,6 +31,15 @@ IDLE_RECHECK_S = 0.5
 #: megabytes that fill for an hour or more at an update a second: a steady RSS rise through
 #: a long soak. 100 fill in under two minutes at that rate.
 RECORDS_KEPT = 100
+
+
+class RecordSource(Protocol):
+    """Where records come from when they are not the table's DynamoDB stream (the seed's
+    Kinesis stream: :class:`~fanoutsim.runtime.kinesis_source.KinesisSource`)."""
+
+    stream_arn: str
+
+    def read(self) -> list[dict[str, Any]]: ...
 
 
 class StreamsClient(Protocol):
@@ -58,6 +67,7 @@ class StreamPoller:
         *,
         region: str,
         poll_interval_s: float,
+        source: RecordSource | None = None,
     ) -> None:
         self.streams = streams
         self.stream_arn = stream_arn
@@ -68,6 +78,8 @@ class StreamPoller:
         self.delays = delays
         self.region = region
         self.poll_interval_s = poll_interval_s
+        #: Records in Lambda's shape from another source (None: the DynamoDB stream).
+        self.source = source
         self.records_seen: deque[dict[str, Any]] = deque(maxlen=RECORDS_KEPT)
         self.discarded = 0
         self.errors: deque[str] = deque(maxlen=100)
@@ -97,6 +109,8 @@ class StreamPoller:
         await waiter
 
     def _read(self) -> list[dict[str, Any]]:
+        if self.source is not None:
+            return self.source.read()
         if self._iterator is None:
             shard = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
                 "Shards"
@@ -138,9 +152,12 @@ class StreamPoller:
         assert self._loop is not None
         raw = await self._loop.run_in_executor(None, self._read)
         now = time.perf_counter()
-        records = self._filter.feed(
-            [to_lambda_record(r, stream_arn=self.stream_arn, region=self.region) for r in raw]
+        shaped = (
+            raw
+            if self.source is not None
+            else [to_lambda_record(r, stream_arn=self.stream_arn, region=self.region) for r in raw]
         )
+        records = self._filter.feed(shaped)
         if records:
             self.records_seen.extend(records)
             self.feed.passed("stream_record", tracing.from_records(records), now)

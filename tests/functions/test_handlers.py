@@ -9,6 +9,7 @@ AWS pages this module checks:
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -223,6 +224,29 @@ def test_fanout_reports_the_failed_record_and_every_later_one(
     image = {**FLIGHT, "event": "BOARDING"}
     result = stream_fanout.handler({"Records": [_record("7", image), _record("8", image)]}, None)
     assert result == {"batchItemFailures": [{"itemIdentifier": "7"}, {"itemIdentifier": "8"}]}
+
+
+def _kinesis_record(seq: str, image: dict[str, Any]) -> dict[str, Any]:
+    """The same change as the seed's feed carries it: a Kinesis record whose data is
+    DynamoDB's change document (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html)."""
+    change = {"eventName": "MODIFY", "dynamodb": _record("0", image)["dynamodb"]}
+    data = base64.b64encode(json.dumps(change).encode()).decode()
+    return {"eventSource": "aws:kinesis", "kinesis": {"sequenceNumber": seq, "data": data}}
+
+
+def test_fanout_takes_kinesis_records_and_reports_failures_by_sequence_number(
+    aws_tables: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _connect(aws_tables, ["a="])
+    api = FakeManagement(set())
+    monkeypatch.setattr(stream_fanout, "management_api", lambda *_: api)
+    image = {**FLIGHT, "event": "BOARDING"}
+    ok = stream_fanout.handler({"Records": [_kinesis_record("4961", image)]}, None)
+    assert ok == {"batchItemFailures": []} and len(api.posts) == 1
+    api.fail = True
+    batch = [_kinesis_record("4962", image), _kinesis_record("4963", image)]
+    failed = stream_fanout.handler({"Records": batch}, None)
+    assert failed == {"batchItemFailures": [{"itemIdentifier": "4962"}, {"itemIdentifier": "4963"}]}
 
 
 def test_fanout_scan_follows_pages(aws_tables: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,90 @@
+"""The seed's stack exactly: ``stream="kinesis"`` puts the flights table's changes into a
+Kinesis data stream read once a second, and ``preset="seed"`` applies every setting of the
+seed's templates (``flight-status/sam/shared.yaml`` and ``3-apigw.yaml``) at once.
+
+https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html (the event, the once-a-second
+poll, ReportBatchItemFailures keyed by sequence number),
+https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-parameters.html (retries until
+the record expires by default), https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/kds.html
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from fanoutsim import stack
+from fanoutsim.errors import ConfigError
+from fanoutsim.simulator import Simulator
+from tests.test_simulator_functions import NODE_EXAMPLE, require_node_example
+
+
+def _day(sim: Simulator) -> None:
+    sim.clients.add(3)
+    sim.flights.load()
+    sim.wait("delivered", timeout=60)
+    sim.flights.publish("FS101", "BOARDING", "gate 4")
+    sim.wait("delivered", timeout=60)
+    outcome = sim.report().deliveries
+    assert outcome.expected == outcome.delivered == 3 * 7
+
+
+def test_changes_go_through_kinesis_and_arrive_in_its_shape() -> None:
+    with Simulator(stream="kinesis") as sim:
+        _day(sim)
+        records = sim.stream.records()
+        assert sim.stream.source == "kinesis"
+    assert records and all(r["eventSource"] == "aws:kinesis" for r in records)
+    change = json.loads(base64.b64decode(records[0]["kinesis"]["data"]))
+    assert change["eventSource"] == "aws:dynamodb" and change["tableName"] == stack.FLIGHTS_TABLE
+    assert records[0]["kinesis"]["partitionKey"] == change["dynamodb"]["Keys"]["flightId"]["S"]
+
+
+def test_the_mapping_reads_kinesis_once_a_second_and_dynamodb_four_times() -> None:
+    with Simulator(stream="kinesis", profile="aws") as kinesis:
+        assert kinesis.stream.poll_interval_s == 1.0
+    with Simulator(profile="aws") as dynamodb:
+        assert dynamodb.stream.poll_interval_s == 0.25
+
+
+def test_the_seed_preset_applies_each_of_the_seeds_settings() -> None:
+    with Simulator(preset="seed") as sim:
+        options = sim.options
+        specs = options.function_specs()
+        _day(sim)
+        row = sim.connections()[0]
+    assert options.stream == "kinesis"
+    assert options.mapping == stack.SEED_KINESIS_MAPPING
+    assert options.mapping.batch_size == 1 and options.mapping.maximum_retry_attempts == -1
+    assert options.routes == "seed"
+    assert all(s.memory_mb == 256 and s.timeout_s == 10.0 for s in specs.values())
+    assert options.connection_ttl_s == 3600
+    assert int(row["ttl"]) - int(row["connectedAt"]) // 1000 == 3600
+
+
+def test_a_setting_given_by_name_wins_over_the_preset() -> None:
+    with Simulator(preset="seed", connection_ttl_s=600, routes="fanoutsim") as sim:
+        assert sim.options.connection_ttl_s == 600 and sim.options.routes == "fanoutsim"
+        assert sim.options.stream == "kinesis"
+
+
+def test_unknown_streams_and_presets_are_refused() -> None:
+    with pytest.raises(ConfigError, match="stream must be one of dynamodb, kinesis"):
+        Simulator(stream="sqs")
+    with pytest.raises(ConfigError, match="unknown preset 'prod'; known: seed"):
+        Simulator(preset="prod")
+
+
+def test_a_seed_style_node_handler_runs_unchanged_on_the_seeds_stack() -> None:
+    """SDK v3, a Scan, Promise.all over PostToConnectionCommand, a Kinesis batch."""
+    from fanoutsim import FunctionCode
+
+    require_node_example()
+    code = FunctionCode("nodejs22.x", NODE_EXAMPLE, "index.handler")
+    with Simulator(preset="seed", functions={"stream_fanout": code}) as sim:
+        _day(sim)
+        runs = [i for i in sim.invocations() if i.function == "stream_fanout"]
+    assert runs and all(i.ok for i in runs)
+    assert all(r["eventSource"] == "aws:kinesis" for r in runs[-1].event["Records"])
