@@ -39,5 +39,8 @@ def test_each_make_target_installs_only_what_it_runs() -> None:
     assert re.search(r"^demo: \$\(RUN\)$", makefile, re.M)
     assert re.search(r"^check: \$\(RUN\)$", makefile, re.M)
     assert re.search(r"^lab: \$\(LAB\)$", makefile, re.M)
-    assert re.search(r"^test: \$\(DEV\)$", makefile, re.M)
+    # the tests also run the Node.js example handler: its packages, from its lockfile
+    assert re.search(r"^test: \$\(DEV\) \$\(NODE_EXAMPLE\)$", makefile, re.M)
+    node = r"^\$\(NODE_EXAMPLE\):.*\n(\t@.*\n)*\tnpm ci --prefix examples/node-fanout"
+    assert re.search(node, makefile, re.M)
     assert "-e .[lab]" in (ROOT / "environment.yml").read_text()
