@@ -56,8 +56,12 @@ def test_the_projects_python_handler_runs_as_a_process_and_delivers() -> None:
     )
     with Simulator(functions={"stream_fanout": code}) as sim:
         _deliver_a_day(sim)
+        sim.wait("idle", timeout=60)  # the environment is back in the pool
+        earlier = len(_fanout_invocations(sim))
+        sim.flights.publish("FS202", "BOARDING", "all groups")
+        sim.wait("settled", timeout=60)  # delivered, and its invocation has ended
         runs = _fanout_invocations(sim)
-    assert runs[0].cold and not runs[-1].cold
+    assert runs[0].cold and len(runs) > earlier and not runs[-1].cold
     assert all(i.ok for i in runs)
     assert runs[0].logs[0].startswith("START RequestId:")
     assert any(line.startswith("INIT_START Runtime Version: python3.11") for line in runs[0].logs)

@@ -12,6 +12,7 @@ event loop except the two reader threads (output and exit).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import select
@@ -130,9 +131,12 @@ class Environment:
         return self.process is not None and self.process.poll() is None
 
     def kill(self) -> None:
+        """End the process and anything it started (it may have ended on its own since
+        :attr:`alive` was read: that is not an error)."""
         if self.alive:
             assert self.process is not None
-            os.killpg(self.process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
 
     async def close(self) -> None:
         self.kill()
