@@ -24,7 +24,6 @@ import boto3
 
 from fanoutsim import provision, stack
 from fanoutsim.addresses import reach, url_host
-from fanoutsim.aws import kinesis_records
 from fanoutsim.aws.esm import StreamMapping
 from fanoutsim.aws.management import ManagementApi
 from fanoutsim.aws.metering import Meter
@@ -261,7 +260,6 @@ def _build(options: Options, exits: contextlib.ExitStack) -> Components:
         change_arn, change_name = provision.create_change_stream(kinesis)
         hooks.kinesis_destination(stack.FLIGHTS_TABLE, change_arn, change_name)
         source = KinesisSource(kinesis, change_arn, change_name, region=options.region)
-        poll_s = kinesis_records.POLL_INTERVAL_S if poll_s > 0 else 0.0
     poller = StreamPoller(
         boto3.client("dynamodbstreams", region_name=options.region),
         stream_arn,

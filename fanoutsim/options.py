@@ -224,7 +224,8 @@ class Options:
         if given.get("stream") == "kinesis" and "mapping" not in given:
             given["mapping"] = stack.KINESIS_MAPPING  # the filter reads the decoded data
         profile = given.get("profile", "instant")
-        given["profile"] = load_profile(profile) if isinstance(profile, str) else profile
+        profile = load_profile(profile) if isinstance(profile, str) else profile
+        given["profile"] = profile.for_stream(given.get("stream", "dynamodb"))
         room = bool(given.get("room", False))
         given["host"] = bind_host(given.get("host"), room)
         if "credentials" not in given:

@@ -17,6 +17,7 @@ from fanoutsim.aws.lambda_functions import FunctionSpec
 from fanoutsim.errors import ConfigError
 from fanoutsim.functions import flight_model
 from fanoutsim.functions.stream_fanout import FANOUT_MODES, SEED_BUGS
+from fanoutsim.timing import profiles
 
 __all__ = [
     "ACCOUNT",
@@ -58,8 +59,8 @@ FLIGHTS_TABLE: Final = "fanoutsim-flights"
 #: own DynamoDB stream).
 CHANGE_STREAM: Final = "fanoutsim-flight-changes"
 #: Where the flights table's changes are read from: its DynamoDB stream, or a Kinesis
-#: data stream as the seed's templates do.
-STREAMS: Final = ("dynamodb", "kinesis")
+#: data stream as the seed's templates do (each with its own timing in a profile).
+STREAMS: Final = profiles.STREAMS
 SUBSCRIPTIONS_TABLE: Final = "fanoutsim-subscriptions"
 #: The keys management API calls must be signed with unless told otherwise (``serve``
 #: prints them; the AWS endpoint checks them too).

@@ -24,6 +24,7 @@ __all__ = [
     "EVENT_SOURCE",
     "POLL_INTERVAL_S",
     "change_record",
+    "change_record_bytes",
     "decoded",
     "filter_view",
     "is_kinesis",
@@ -59,6 +60,15 @@ def change_record(ddb_record: Mapping[str, Any], table_name: str, region: str) -
         "dynamodb": dynamodb,
         "eventSource": "aws:dynamodb",
     }
+
+
+def change_record_bytes(image_bytes: int, images: int = 2) -> int:
+    """About how large the Kinesis record of one change is: the change document around
+    ``images`` item images (an update carries the item before and after) of
+    ``image_bytes`` each. For pricing the seed's feed, which Kinesis meters by size."""
+    empty = {"eventName": "MODIFY", "eventID": "0" * 32, "dynamodb": {"Keys": {}}}
+    wrapper = len(json.dumps(change_record(empty, "t" * 24, "us-east-1")).encode())
+    return wrapper + images * image_bytes
 
 
 def to_lambda_record(

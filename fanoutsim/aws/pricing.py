@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 #: The services a cost breakdown of Pattern #3 reports, in display order.
-SERVICES: Final = ("apigateway", "lambda", "dynamodb", "eventbridge")
+SERVICES: Final = ("apigateway", "lambda", "dynamodb", "eventbridge", "kinesis")
 
 #: Every service a price entry may name: Pattern #3's and those of the other push patterns
 #: that ``fanoutsim compare`` prices (:mod:`fanoutsim.model.patterns`).
@@ -201,6 +201,12 @@ class Usage:
     dynamodb_write_units: float = 0.0
     dynamodb_read_units: float = 0.0
     eventbridge_events: float = 0.0
+    #: The seed's Kinesis feed: DynamoDB's change data capture units (one per KB of the
+    #: larger image, as a write unit) and the on-demand stream's hours and GB in and out.
+    dynamodb_cdc_units: float = 0.0
+    kinesis_stream_hours: float = 0.0
+    kinesis_gb_in: float = 0.0
+    kinesis_gb_out: float = 0.0
 
     def scaled(self, factor: float) -> Usage:
         """Every volume multiplied by ``factor`` (e.g. per update -> per month)."""
@@ -222,20 +228,36 @@ _VOLUME_FIELDS: Final = tuple(f for f in fields(Usage) if f.name != "architectur
 
 
 def cost_of(usage: Usage, prices: PriceTable) -> dict[str, float]:
-    """USD per service (``apigateway``, ``lambda``, ``dynamodb``, ``eventbridge``) and ``total``.
+    """USD per service (:data:`SERVICES`) and ``total``.
 
     Tiers apply to the volumes as given, so pass monthly volumes to get tiered monthly
-    prices (the message tier at 1 billion is a monthly threshold).
+    prices (the message tier at 1 billion is a monthly threshold). The Kinesis feed's
+    prices are needed only when the usage has some (a price file of the default stack may
+    leave them out).
     """
     arch = normalise_architecture(usage.architecture)
+
+    def optional(key: str, quantity: float) -> float:
+        if not quantity:
+            return 0.0
+        if key not in prices.prices:
+            raise DataFileError(
+                f"{prices.path}: no price entry {key!r}, needed for the Kinesis feed"
+            )
+        return prices[key].charge(quantity)
+
     cost = {
         "apigateway": prices["apigateway_websocket_messages"].charge(usage.websocket_messages)
         + prices["apigateway_connection_minutes"].charge(usage.connection_minutes),
         "lambda": prices["lambda_requests"].charge(usage.lambda_requests)
         + prices[f"lambda_gb_seconds_{arch}"].charge(usage.lambda_gb_seconds),
         "dynamodb": prices["dynamodb_write_request_units"].charge(usage.dynamodb_write_units)
-        + prices["dynamodb_read_request_units"].charge(usage.dynamodb_read_units),
+        + prices["dynamodb_read_request_units"].charge(usage.dynamodb_read_units)
+        + optional("dynamodb_cdc_units", usage.dynamodb_cdc_units),
         "eventbridge": prices["eventbridge_custom_events"].charge(usage.eventbridge_events),
+        "kinesis": optional("kinesis_stream_hours", usage.kinesis_stream_hours)
+        + optional("kinesis_data_in_gb", usage.kinesis_gb_in)
+        + optional("kinesis_data_out_gb", usage.kinesis_gb_out),
     }
     cost["total"] = sum(cost[s] for s in SERVICES)
     return cost

@@ -24,7 +24,7 @@ from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
 from fanoutsim.model.engine import simulate
 from fanoutsim.model.scenario import STRATEGIES, Quotas, Scenario
 from fanoutsim.timing.distributions import Distribution
-from fanoutsim.timing.profiles import TimingProfile, load_profile
+from fanoutsim.timing.profiles import STREAMS, TimingProfile, load_profile
 
 __all__ = ["add_parser", "configure", "main", "run", "scenario_from", "with_post_ms"]
 
@@ -63,6 +63,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="subscribers of one flight (per-flight; default subscribers / flights)",
     )
     add("--chunk-size", type=int, default=1000, help="subscribers per worker (chunked)")
+    add(
+        "--stream",
+        choices=STREAMS,
+        default="dynamodb",
+        help="the table's change feed: its DynamoDB stream (default) or a Kinesis data "
+        "stream, as the seed's templates use",
+    )
     add("--updates", type=int, default=1000, help="updates to simulate (1000)")
     arguments.add_timing(parser, default="aws")
     add("--prices", default=None, help="price file (default: the packaged prices.toml)")
@@ -111,6 +118,7 @@ def scenario_from(args: argparse.Namespace) -> Scenario:
         lambda_timeout_s=args.lambda_timeout,
         architecture=args.arch,
         quotas=Quotas(connections_rps=args.throttle_rps),
+        stream=args.stream,
     )
 
 

@@ -6,16 +6,17 @@ import math
 
 import numpy as np
 
+from fanoutsim.aws.kinesis_records import change_record_bytes
 from fanoutsim.aws.pricing import SERVICES, PriceTable, Usage, cost_of
 from fanoutsim.model.result import ModelResult
-from fanoutsim.model.scenario import Scenario
+from fanoutsim.model.scenario import MINUTES_PER_MONTH, Scenario
 from fanoutsim.model.strategies import INVOKE, POST, PUT_EVENTS, UPDATE_ITEM, FanoutPlan
 from fanoutsim.model.strategies import connection_usage as connection_usage_of
 from fanoutsim.model.timeline import StreamTimeline
 from fanoutsim.timing.distributions import FloatArray
 from fanoutsim.timing.profiles import TimingProfile
 
-__all__ = ["assemble", "binding", "handler_ms", "sustainable"]
+__all__ = ["assemble", "binding", "feed_usage", "handler_ms", "sustainable"]
 
 
 def assemble(
@@ -66,8 +67,12 @@ def assemble(
         dynamodb_read_units=timeline.lookups * fan.lookup_read_units,
         eventbridge_events=u * fan.event_units,
     )
-    per_update = total.scaled(1 / u)
+    per_update = total.scaled(1 / u) + feed_usage(scenario, fan.write_units)
     connections = connection_usage_of(scenario, profile.distribution("dynamodb_write").mean())
+    connections += Usage(
+        architecture=scenario.architecture,
+        kinesis_stream_hours=MINUTES_PER_MONTH / 60 if scenario.stream == "kinesis" else 0.0,
+    )
     monthly = per_update.scaled(scenario.updates_per_month) + connections
     cost_month = cost_of(monthly, prices)
     cost_connections = cost_of(connections, prices)
@@ -104,6 +109,21 @@ def assemble(
             worker_billed_ms,
             handler_ms(scenario, fan, profile),
         ),
+    )
+
+
+def feed_usage(scenario: Scenario, write_units: int) -> Usage:
+    """What one update costs on the change feed: nothing on a DynamoDB stream (Lambda's
+    reads of it are free); on the seed's Kinesis stream, DynamoDB's change data capture
+    units (one per KB, as a write) and the record written (rounded up to 1 KB) and read."""
+    if scenario.stream != "kinesis":
+        return Usage(architecture=scenario.architecture)
+    record = change_record_bytes(scenario.payload_bytes)
+    return Usage(
+        architecture=scenario.architecture,
+        dynamodb_cdc_units=write_units,
+        kinesis_gb_in=math.ceil(record / 1024) / 1024**2,
+        kinesis_gb_out=record / 1024**3,
     )
 
 

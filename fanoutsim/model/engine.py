@@ -80,6 +80,7 @@ def simulate(
     default it is used when the run is small enough.
     """
     prof = profile if isinstance(profile, TimingProfile) else load_profile(profile)
+    prof = prof.for_stream(scenario.stream)  # the feed's poll interval and stream stage
     table = prices if isinstance(prices, PriceTable) else load_prices(prices)
     fan = plan(scenario)
     u = scenario.updates

@@ -20,6 +20,7 @@ COLOURS = {
     "lambda": "#ff7f0e",
     "dynamodb": "#1f77b4",
     "eventbridge": "#e377c2",
+    "kinesis": "#17becf",
 }
 STRATEGY_COLOURS = {"broadcast": "#d62728", "per-flight": "#2ca02c", "chunked": "#9467bd"}
 

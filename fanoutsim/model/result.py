@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from fanoutsim.aws.pricing import SERVICES, Usage
 from fanoutsim.model.scenario import Scenario
 from fanoutsim.stats import percentiles
 from fanoutsim.timing.distributions import FloatArray
 
-__all__ = ["ModelResult", "format_ms"]
+__all__ = ["FEEDS", "ModelResult", "format_ms"]
+
+#: How a summary names each change feed.
+FEEDS: Final = {"dynamodb": "DynamoDB stream", "kinesis": "Kinesis data stream"}
 
 
 def _json_number(value: Any) -> Any:
@@ -88,6 +91,7 @@ class ModelResult:
                 "chunk_size": s.chunk_size if s.strategy == "chunked" else None,
                 "updates_simulated": s.updates,
                 "architecture": s.architecture,
+                "stream": s.stream,
             },
             "profile": self.profile,
             "seed": self.seed,
@@ -139,8 +143,8 @@ class ModelResult:
         lines = [
             f"{s.strategy} fan-out: {s.subscribers:,} subscribers, "
             f"{s.updates_per_minute:g} updates/min, {s.payload_kb:g} KB, "
-            f"concurrency {s.concurrency} (profile {self.profile}, {s.updates:,} updates "
-            f"simulated, seed {self.seed})",
+            f"concurrency {s.concurrency}, {FEEDS[s.stream]} (profile {self.profile}, "
+            f"{s.updates:,} updates simulated, seed {self.seed})",
             "",
             f"{'':<14}{'per update':>14}{'per month':>16}",
         ]

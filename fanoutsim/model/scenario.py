@@ -17,6 +17,7 @@ from fanoutsim.aws.limits import limit
 from fanoutsim.aws.pricing import normalise_architecture
 from fanoutsim.errors import ConfigError
 from fanoutsim.functions.stream_fanout import DEFAULT_POST_CONCURRENCY
+from fanoutsim.timing.profiles import STREAMS
 
 __all__ = ["MINUTES_PER_MONTH", "STRATEGIES", "Quotas", "Scenario", "stack_memory"]
 
@@ -88,6 +89,9 @@ class Scenario:
     connection_item_bytes: int = 56
     subscription_item_bytes: int = 72
     quotas: Quotas = field(default_factory=Quotas)
+    #: The table's change feed: its DynamoDB stream, or a Kinesis data stream as the
+    #: seed's templates use (priced per stream hour, GB and change data capture unit).
+    stream: str = "dynamodb"
 
     def __post_init__(self) -> None:
         checks = [
@@ -95,6 +99,7 @@ class Scenario:
             (self.updates_per_minute > 0, "updates_per_minute must be > 0"),
             (0 < self.payload_kb <= 128, "payload_kb must be in (0, 128] (the 128 KB quota)"),
             (self.strategy in STRATEGIES, f"strategy must be one of {', '.join(STRATEGIES)}"),
+            (self.stream in STREAMS, f"stream must be one of {', '.join(STREAMS)}"),
             (self.concurrency >= 1, "concurrency must be >= 1"),
             (self.flights >= 1, "flights must be >= 1"),
             (self.chunk_size >= 1, "chunk_size must be >= 1"),

@@ -159,6 +159,8 @@ def profile_toml(profile: TimingProfile, name: str, source: str, as_of: str) -> 
         f"async_retry_delays_ms = {_toml_value(list(profile.async_retry_delays_ms))}",
         f"async_retry_source = {_toml_value(profile.async_retry_source)}",
     ]
+    if profile.kinesis_poll_interval_ms is not None:
+        lines.append(f"kinesis_poll_interval_ms = {_toml_value(profile.kinesis_poll_interval_ms)}")
     for key, distribution in profile.distributions.items():
         lines += ["", f"[delays.{key}]", f'kind = "{distribution.kind}"']
         if distribution.kind == "fixed":

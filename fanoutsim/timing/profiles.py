@@ -19,6 +19,10 @@ Keys (all in ms):
 - ``lambda_invoke_call`` / ``lambda_invoke_async``: the chunked fan-out's Invoke call and
   the async queue wait before a worker starts.
 
+Optional, for the seed's Kinesis feed: ``kinesis_to_function`` (the same remainder for a
+Kinesis data stream) with a top-level ``kinesis_poll_interval_ms``;
+:meth:`TimingProfile.for_stream` puts them in place of the DynamoDB Streams pair.
+
 Optional top-level ``async_retry_delays_ms`` (two waits, with ``async_retry_source``): how
 long Lambda waits before retrying a failed asynchronous invocation (default AWS's).
 """
@@ -35,10 +39,18 @@ from typing import Any, Final
 import numpy as np
 
 from fanoutsim.datafiles import read_toml
-from fanoutsim.errors import DataFileError
+from fanoutsim.errors import ConfigError, DataFileError
 from fanoutsim.timing.distributions import Distribution, FloatArray, from_spec
 
-__all__ = ["KEYS", "PROFILES_DIR", "TimingProfile", "available_profiles", "load_profile"]
+__all__ = [
+    "KEYS",
+    "OPTIONAL_KEYS",
+    "PROFILES_DIR",
+    "STREAMS",
+    "TimingProfile",
+    "available_profiles",
+    "load_profile",
+]
 
 PROFILES_DIR: Final = Path(__file__).resolve().parent.parent / "data" / "profiles"
 
@@ -61,6 +73,10 @@ KEYS: Final = (
     "lambda_invoke_call",
     "lambda_invoke_async",
 )
+#: Keys a profile may define: the stream stage of the seed's Kinesis feed.
+OPTIONAL_KEYS: Final = ("kinesis_to_function",)
+#: The change feeds a profile can time: DynamoDB Streams (every profile) and Kinesis.
+STREAMS: Final = ("dynamodb", "kinesis")
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,35 @@ class TimingProfile:
     #: they come from (optional in a file: AWS's one and two minutes).
     async_retry_delays_ms: tuple[float, ...] = AWS_ASYNC_RETRY_DELAYS_MS
     async_retry_source: str = AWS_ASYNC_RETRY_SOURCE
+    #: How often Lambda polls a Kinesis shard, if the profile times the Kinesis feed.
+    kinesis_poll_interval_ms: float | None = None
+    #: The change feed whose poll interval and ``stream_to_function`` are in place.
+    stream: str = "dynamodb"
+
+    def for_stream(self, stream: str) -> TimingProfile:
+        """This profile timing ``stream``'s feed: for ``"kinesis"``, the Kinesis poll
+        interval and ``kinesis_to_function`` stand in for the DynamoDB Streams pair, so
+        the live run and the model need not know which feed they time."""
+        if stream not in STREAMS:
+            raise ConfigError(f"stream must be one of {', '.join(STREAMS)}, not {stream!r}")
+        if stream == self.stream:
+            return self
+        if self.stream != "dynamodb":
+            raise ConfigError(f"profile {self.name!r} already times the {self.stream} feed")
+        if self.kinesis_poll_interval_ms is None or "kinesis_to_function" not in self.distributions:
+            raise DataFileError(
+                f"timing profile {self.name!r} does not time a Kinesis feed: it needs a "
+                "[delays.kinesis_to_function] table and a kinesis_poll_interval_ms"
+            )
+        changed = dict(self.distributions) | {
+            "stream_to_function": self.distributions["kinesis_to_function"]
+        }
+        return dataclasses.replace(
+            self,
+            stream=stream,
+            stream_poll_interval_ms=self.kinesis_poll_interval_ms,
+            distributions=MappingProxyType(changed),
+        )
 
     def distribution(self, key: str) -> Distribution:
         """The distribution of ``key``; KeyError naming the known keys otherwise."""
@@ -148,12 +193,23 @@ def _parse(doc: dict[str, Any], file: Path) -> TimingProfile:
     if not isinstance(delays, dict):
         raise DataFileError(f"{where}: no [delays.<key>] tables")
     missing = [k for k in KEYS if k not in delays]
-    unknown = [k for k in delays if k not in KEYS]
+    unknown = [k for k in delays if k not in KEYS + OPTIONAL_KEYS]
     if missing or unknown:
         problems = [f"missing {', '.join(missing)}"] if missing else []
         problems += [f"unknown {', '.join(unknown)}"] if unknown else []
         raise DataFileError(f"{where}: delays {'; '.join(problems)}")
-    distributions = {k: from_spec(delays[k], f"{where}, [delays.{k}]") for k in KEYS}
+    distributions = {
+        k: from_spec(delays[k], f"{where}, [delays.{k}]")
+        for k in KEYS + OPTIONAL_KEYS
+        if k in delays
+    }
+    kinesis_poll = doc.get("kinesis_poll_interval_ms")
+    if (kinesis_poll is None) != ("kinesis_to_function" not in delays):
+        raise DataFileError(
+            f"{where}: 'kinesis_poll_interval_ms' and [delays.kinesis_to_function] go together"
+        )
+    if kinesis_poll is not None and not _is_wait(kinesis_poll):
+        raise DataFileError(f"{where}: 'kinesis_poll_interval_ms' must be a number >= 0")
     retries = doc.get("async_retry_delays_ms", list(AWS_ASYNC_RETRY_DELAYS_MS))
     if (
         not isinstance(retries, list)
@@ -176,4 +232,5 @@ def _parse(doc: dict[str, Any], file: Path) -> TimingProfile:
         path=file,
         async_retry_delays_ms=tuple(float(r) for r in retries),
         async_retry_source=str(retry_source),
+        kinesis_poll_interval_ms=None if kinesis_poll is None else float(kinesis_poll),
     )

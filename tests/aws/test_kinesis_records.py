@@ -118,4 +118,3 @@ def test_a_partial_batch_failure_is_keyed_by_the_kinesis_sequence_number() -> No
     retry = mapping.next_batch(0.0)
     assert retry is not None
     assert [StreamRecord(r).sequence_number for r in retry.records] == ["12", "13"]
-

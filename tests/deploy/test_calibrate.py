@@ -66,9 +66,10 @@ def test_cli_template_and_plain_errors(
 def _fitted_stream_p50(injected_ms: float, tmp_path: Path) -> float:
     stream = from_spec({"kind": "fixed", "value": injected_ms, "source": "test"}, "test")
     profile = load_profile("instant").with_delay("stream_to_function", stream)
-    with Simulator(aws_endpoint=True, profile=profile) as sim, DeployedStack.of_simulator(
-        sim
-    ) as remote:
+    with (
+        Simulator(aws_endpoint=True, profile=profile) as sim,
+        DeployedStack.of_simulator(sim) as remote,
+    ):
         out = tmp_path / f"injected-{injected_ms:.0f}.toml"
         result = calibrate(
             remote, "eu-west-1", out, base="instant", updates=20, pings=10, progress=print

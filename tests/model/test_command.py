@@ -44,13 +44,31 @@ def test_json_has_the_keys_and_matches_the_engine(capsys: pytest.CaptureFixture[
         "lambda",
         "dynamodb",
         "eventbridge",
+        "kinesis",
         "total",
     }
+    assert data["monthly_cost_usd"]["kinesis"] == 0  # the default feed: a DynamoDB stream
     assert {"p50", "p99"} <= set(data["time_to_last_ms"])
     engine = simulate(Scenario(subscribers=50_000, updates=50), "aws", seed=0)
     assert data["monthly_cost_usd"] == pytest.approx(engine.cost_per_month)
     assert data["operations"] == engine.operations
     assert data["sources"]["prices"] and data["sources"]["profile"]
+
+
+def test_stream_kinesis_models_the_seeds_feed(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["model", "-n", "300", "--updates", "40", "--stream", "kinesis", "--json"]
+    assert command.run(_parse(argv)) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scenario"]["stream"] == "kinesis"
+    engine = simulate(Scenario(subscribers=300, updates=40, stream="kinesis"), "aws", seed=0)
+    assert data["monthly_cost_usd"] == pytest.approx(engine.cost_per_month)
+    assert data["monthly_cost_usd"]["kinesis"] > 29.2  # 730 stream hours, and the data
+    assert (
+        command.run(_parse(["model", "-n", "300", "--updates", "40", "--stream", "kinesis"])) == 0
+    )
+    assert "Kinesis data stream" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        _parse(["model", "-n", "3", "--stream", "sqs"])
 
 
 def test_numbers_match_for_every_strategy(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fanoutsim.errors import DataFileError
+from fanoutsim.errors import ConfigError, DataFileError
 from fanoutsim.timing.distributions import Distribution
 from fanoutsim.timing.profiles import KEYS, PROFILES_DIR, available_profiles, load_profile
 
@@ -155,3 +155,55 @@ def test_bad_name_and_bad_files(tmp_path: Path) -> None:
     no_top_source = base.replace('source = "Published AWS', 'origin = "Published AWS')
     with pytest.raises(DataFileError, match="top-level 'source'"):
         load_profile(_write(tmp_path, no_top_source))
+
+
+# Kinesis standard consumer to Lambda, p50 627 / p99 1,580 ms (eu-west-1, September 2022):
+# https://bitesizedserverless.com/bite/serverless-messaging-latency-compared/; Lambda polls a
+# Kinesis shard once a second: https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html
+def test_aws_kinesis_feed_composes_to_the_published_figure() -> None:
+    """uniform(0, 1 s) poll wait + remainder + warm invoke ~= p50 627 / p99 1,580 ms."""
+    profile = load_profile("aws").for_stream("kinesis")
+    assert profile.stream == "kinesis" and profile.stream_poll_interval_ms == 1000
+    rng = np.random.default_rng(4)
+    n = 400_000
+    total = (
+        profile.poll_wait_ms(rng, n)
+        + profile.distribution("stream_to_function").sample_array(rng, n)
+        + profile.distribution("lambda_warm_overhead").sample_array(rng, n)
+    )
+    p50, p99 = np.percentile(total, [50, 99])
+    assert p50 == pytest.approx(627, rel=0.03) and p99 == pytest.approx(1580, rel=0.03)
+
+
+def test_for_stream_swaps_only_the_feed() -> None:
+    aws = load_profile("aws")
+    kinesis = aws.for_stream("kinesis")
+    assert aws.for_stream("dynamodb") is aws and kinesis.for_stream("kinesis") is kinesis
+    assert kinesis.distribution("stream_to_function") == aws.distribution("kinesis_to_function")
+    assert aws.stream_poll_interval_ms == 250  # the original is untouched
+    for key in set(KEYS) - {"stream_to_function"}:
+        assert kinesis.distribution(key) == aws.distribution(key)
+    instant = load_profile("instant").for_stream("kinesis")
+    assert instant.stream_poll_interval_ms == 0
+    with pytest.raises(ConfigError, match="stream must be one of dynamodb, kinesis"):
+        aws.for_stream("sqs")
+
+
+def _without_kinesis(text: str) -> str:
+    head, _, rest = text.partition("[delays.kinesis_to_function]")
+    return head + rest[rest.index("\n[") :]
+
+
+def test_a_profile_without_a_kinesis_stage_says_so(tmp_path: Path) -> None:
+    text = (PROFILES_DIR / "aws.toml").read_text()
+    bare = _without_kinesis(text).replace("kinesis_poll_interval_ms = 1000\n", "")
+    file = tmp_path / "bare.toml"
+    file.write_text(bare)
+    profile = load_profile(file)
+    assert profile.kinesis_poll_interval_ms is None
+    with pytest.raises(DataFileError, match="does not time a Kinesis feed"):
+        profile.for_stream("kinesis")
+    half = tmp_path / "half.toml"
+    half.write_text(_without_kinesis(text))
+    with pytest.raises(DataFileError, match="go together"):
+        load_profile(half)
