@@ -57,12 +57,13 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
 
 def board_table(board: dict[str, dict[str, Any]], changed: str | None = None) -> str:
     """A client's flight board as a text table, as its page would show it; the row of
-    flight ``changed`` is marked. The gate and terminal are the scheduled ones: a status
-    update carries only the status and its details (the seed's model)."""
+    flight ``changed`` (its code, e.g. ``FS101``) is marked. The gate and terminal are the
+    scheduled ones: a status update carries only the status and its details (the seed's
+    model)."""
     columns = ("flight", "route", "gate", "terminal", "status", "details", "updated")
     rows = [
         (
-            flight_id,
+            f"{p.get('airlineCode', '')}{p.get('flightNum', '')}" or flight_id,
             f"{p.get('origin', '?')}->{p.get('dest', '?')}",
             str(p.get("gate", "")),
             str(p.get("terminal", "")),
@@ -70,8 +71,9 @@ def board_table(board: dict[str, dict[str, Any]], changed: str | None = None) ->
             str(p.get("eventDetails", "")),
             str(p.get("updatedAt", ""))[11:19],
         )
-        for flight_id, p in sorted(board.items())
+        for flight_id, p in board.items()
     ]
+    rows.sort()
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
     lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
     for row in rows:

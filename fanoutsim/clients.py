@@ -19,6 +19,7 @@ from fanoutsim.errors import SimulatorError
 from fanoutsim.open_guard import open_only
 from fanoutsim.runtime.loop_thread import LoopThread
 from fanoutsim.runtime.subscribers import Subscriber, SubscriberPool
+from fanoutsim.sample_flights import flight_id
 
 __all__ = ["ClientPool", "Clients"]
 
@@ -58,9 +59,10 @@ class ClientPool(Mapping[str, Subscriber]):
     def add(self, n: int = 1, flights: Sequence[str] = ()) -> list[Subscriber]:
         """Connect ``n`` new clients (each through ``$connect`` and its table write), each
         following ``flights`` (``?flightId=`` at ``$connect``; what per-flight fan-out
-        sends them)."""
+        sends them). A sample flight may be named by its code (``"FS101"``)."""
         if n < 0:
             raise SimulatorError(f"the number of clients must be 0 or more, not {n}")
+        flights = [flight_id(f) for f in flights]
         added = self._run(self._pool.add(n, flights), timeout=60 + n * 0.5)
         self._joined(len(added))
         return added
@@ -90,7 +92,8 @@ class ClientPool(Mapping[str, Subscriber]):
     def _change(self, name: str, action: str, flights: Sequence[str]) -> list[str]:
         if name not in self._pool.clients:
             raise SimulatorError(f"no connected client named {name!r}")
-        answer = self._run(self._pool.change_subscriptions(name, action, list(flights)))
+        wanted = [flight_id(f) for f in flights]
+        answer = self._run(self._pool.change_subscriptions(name, action, wanted))
         if not isinstance(answer, dict) or "subscribed" not in answer:
             raise SimulatorError(f"{action} refused: {answer}")
         return list(answer["subscribed"])

@@ -18,6 +18,7 @@ from fanoutsim.builder import Components
 from fanoutsim.functions import flight_model
 from fanoutsim.open_guard import open_only
 from fanoutsim.runtime.instrumentation import producer_call
+from fanoutsim.sample_flights import flight_id as sample_flight_id
 from fanoutsim.sample_flights import sample_flights
 from fanoutsim.stages import TRACE_FIELD
 from fanoutsim.tracing import new_trace_id
@@ -41,9 +42,10 @@ class Flights(ABC):
 
     @open_only
     def publish(self, flight_id: str, status: str, details: str = "") -> str:
-        """Publish a ``Flight status updated`` event; returns the update's trace id."""
+        """Publish a ``Flight status updated`` event; returns the update's trace id.
+        ``flight_id`` may be a sample flight's code (``"FS101"``) for its UUID."""
         detail = {
-            "flightId": flight_id,
+            "flightId": sample_flight_id(flight_id),
             "event": status,
             "eventDetails": details,
             "version": self._next_version(),  # the order published, whatever order it runs

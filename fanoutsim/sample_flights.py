@@ -1,4 +1,8 @@
-"""The sample flights and their scripted days of status updates, for demos and tests."""
+"""The sample flights and their scripted days of status updates, for demos and tests.
+
+Each has a UUID ``flightId``, as the seed's schema requires, and a readable code (``FS101``:
+``airlineCode`` and ``flightNum``) that people type; :func:`flight_id` turns one into the
+other."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["SampleFlight", "sample_flights", "scripted_day"]
+__all__ = ["SampleFlight", "flight_id", "sample_flights", "scripted_day"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,11 @@ class SampleFlight:
     @property
     def flight_id(self) -> str:
         return str(self.flight["flightId"])
+
+    @property
+    def code(self) -> str:
+        """The flight number people read and type, e.g. ``FS101``."""
+        return f"{self.flight['airlineCode']}{self.flight['flightNum']}"
 
 
 @cache
@@ -38,12 +47,24 @@ def sample_flights() -> tuple[SampleFlight, ...]:
 
 
 def scripted_day() -> list[tuple[str, str, str]]:
-    """Every scripted update as (flightId, status, details), interleaved across flights."""
+    """Every scripted update as (flight code, status, details), interleaved across flights
+    (``sim.flights.publish`` takes the code for the sample flight's id)."""
     flights = sample_flights()
     longest = max(len(f.script) for f in flights)
     return [
-        (f.flight_id, *f.script[step])
+        (f.code, *f.script[step])
         for step in range(longest)
         for f in flights
         if step < len(f.script)
     ]
+
+
+def flight_id(flight: str) -> str:
+    """The ``flightId`` of the sample flight whose code is ``flight`` (``"FS101"``), or
+    ``flight`` itself: any other text is taken to be a flight id already."""
+    return _by_code().get(flight, flight)
+
+
+@cache
+def _by_code() -> dict[str, str]:
+    return {f.code: f.flight_id for f in sample_flights()}

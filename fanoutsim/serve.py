@@ -95,7 +95,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         choices=stack.FANOUT_MODES,
         default="broadcast",
         help="broadcast (every client hears every flight, as the seed) or per-flight "
-        "(clients connect with ?flightId=FS101 or send a subscribe message)",
+        "(clients connect with ?flightId=<a flight's id> or send a subscribe message)",
     )
     serve.add_argument(
         "--authorizer",
@@ -156,9 +156,11 @@ def banner(info: dict[str, Any]) -> str:
             f"{info['page']}?token=<it>"
         )
     if info.get("fanout") == "per-flight":
+        first = sample_flights()[0]
         lines.append(
-            f"{'fan-out':>10}: per-flight: connect with ?flightId=FS101 (repeat for more) or "
-            'send {"action": "subscribe", "flightIds": ["FS101"]}'
+            f"{'fan-out':>10}: per-flight: connect with ?flightId=<id> (repeat for more) or "
+            'send {"action": "subscribe", "flightIds": ["<id>"]}; '
+            f"{first.code} is {first.flight_id}"
         )
     lines += [
         "",
@@ -289,10 +291,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             while not stop.is_set():
                 if args.updates is None or played < args.updates:
-                    flight_id, status, details = next(steps)
-                    sim.flights.publish(flight_id, status, details)
+                    flight, status, details = next(steps)
+                    sim.flights.publish(flight, status, details)
                     played += 1
-                    print(f"published {flight_id} {status} {details}".rstrip(), flush=True)
+                    print(f"published {flight} {status} {details}".rstrip(), flush=True)
                 stop.wait(args.interval)
         except KeyboardInterrupt:
             pass

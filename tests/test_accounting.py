@@ -21,6 +21,7 @@ from websockets.sync.client import connect
 
 from fanoutsim import Simulator
 from fanoutsim.aws import apigw
+from tests.sample_ids import FS101
 
 
 def _balanced(sim: Simulator) -> dict[str, int]:
@@ -115,7 +116,7 @@ def test_an_accepted_entry_no_rule_matches_owes_nothing_and_says_why() -> None:
 
     with Simulator() as sim:
         sim.clients.add(2)
-        entry = {**stack.event_entry(flight_model.STATUS_UPDATED, {"flightId": "FS101"})}
+        entry = {**stack.event_entry(flight_model.STATUS_UPDATED, {"flightId": FS101})}
         answer = sim.flights.put_events(
             [{**entry, "DetailType": "Flight delayed"}, {**entry, "Source": "x"}]
         )

@@ -21,6 +21,7 @@ from websockets.sync.client import connect
 from fanoutsim import Simulator, stack
 from fanoutsim.aws import eventbridge
 from fanoutsim.functions import flight_model
+from tests.sample_ids import FS101
 
 DEEP = '{"a":' * 5000 + "1" + "}" * 5000
 
@@ -47,7 +48,7 @@ def test_put_events_delivers_the_good_entries_beside_unreadable_ones() -> None:
             "MalformedDetail",
         ]
         sim.wait("settled")
-        assert client.board["FS101"]["flightId"] == "FS101"
+        assert client.board[FS101]["flightId"] == FS101
 
 
 def sim_flight() -> dict[str, Any]:

@@ -17,6 +17,7 @@ import pytest
 
 from fanoutsim.functions import flight_events
 from fanoutsim.simulator import Simulator
+from tests.sample_ids import FS101
 
 SEQUENCE = (("BOARDING", "Group 1"), ("DEPARTURE_DELAYED", "Crew late"), ("TOOK_OFF", ""))
 
@@ -52,8 +53,8 @@ def test_the_board_ends_on_the_last_status_published(
         sim.wait()
         sim.wait("idle")
         boards = sim.clients.boards()
-        assert {board["FS101"]["event"] for board in boards.values()} == {final}
-        (row,) = [f for f in sim.flights.rows() if f["flightId"] == "FS101"]
+        assert {board[FS101]["event"] for board in boards.values()} == {final}
+        (row,) = [f for f in sim.flights.rows() if f["flightId"] == FS101]
         assert row["event"] == final
         report = sim.report().to_dict()
         assert report["deliveries"]["missing"] == 0

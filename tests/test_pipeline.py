@@ -13,6 +13,7 @@ import pytest
 from fanoutsim.deploy.remote import DeployedStack
 from fanoutsim.pipeline import Pipeline
 from fanoutsim.simulator import Simulator
+from tests.sample_ids import FS101
 
 
 @contextmanager
@@ -57,5 +58,5 @@ def test_the_same_script_runs_in_both_homes_with_the_same_answer(
         counts = _script(pipeline)
         boards = {name: client.board for name, client in pipeline.clients.items()}
     assert counts["missing"] == 0 and counts["delivered"] == counts["expected"] > 0
-    following = [board for board in boards.values() if "FS101" in board]
-    assert len(following) == 2 and all(b["FS101"]["event"] == "BOARDING" for b in following)
+    following = [board for board in boards.values() if FS101 in board]
+    assert len(following) == 2 and all(b[FS101]["event"] == "BOARDING" for b in following)

@@ -31,6 +31,7 @@ from websockets.sync.client import ClientConnection, connect
 from fanoutsim import stack
 from fanoutsim.simulator import Simulator
 from tests.functions.flights import SEED_FLIGHT
+from tests.sample_ids import FS101
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -133,7 +134,7 @@ def test_the_aws_cli_puts_an_event_and_posts_to_a_connection(sim: Simulator) -> 
             [
                 _entry(
                     "Flight status updated",
-                    {"flightId": "FS101", "event": "BOARDING", "eventDetails": "from the CLI"},
+                    {"flightId": FS101, "event": "BOARDING", "eventDetails": "from the CLI"},
                 )
             ]
         )
@@ -142,7 +143,7 @@ def test_the_aws_cli_puts_an_event_and_posts_to_a_connection(sim: Simulator) -> 
         )
         assert json.loads(out)["FailedEntryCount"] == 0
         [update] = _messages(ws, 1)
-        assert (update["flightId"], update["eventDetails"]) == ("FS101", "from the CLI")
+        assert (update["flightId"], update["eventDetails"]) == (FS101, "from the CLI")
         labels = {label: cid for cid, label in sim.clients.labels().items()}
         _aws_cli(
             "apigatewaymanagementapi",
@@ -160,7 +161,7 @@ def test_the_aws_cli_puts_an_event_and_posts_to_a_connection(sim: Simulator) -> 
 def test_the_seed_route_set_answers_client_messages_with_the_forbidden_frame() -> None:
     with Simulator(routes="seed") as seed_api, connect(seed_api.endpoints["websocket"]) as ws:
         [row] = seed_api.connections()
-        ws.send(json.dumps({"action": "subscribe", "flightId": "FS101"}))
+        ws.send(json.dumps({"action": "subscribe", "flightId": FS101}))
         frame = json.loads(ws.recv(timeout=15))
         assert set(frame) == {"message", "connectionId", "requestId"}
         assert (frame["message"], frame["connectionId"]) == ("Forbidden", row["connectionId"])
@@ -262,7 +263,7 @@ def test_the_seeds_stream_filter_keeps_flight_status_items_only() -> None:
         table.put_item(Item={"flightId": "NOT-A-FLIGHT", "type": "Note", "event": "BOARDING"})
         seeded.flights.publish("FS101", "BOARDING", "typed items pass")
         seeded.wait("settled")
-        assert set(client.board) == {"FS101"}  # the Note never reached anyone
+        assert set(client.board) == {FS101}  # the Note never reached anyone
         assert seeded.stream.counters()["filtered"] >= 1
         assert seeded.options.mapping.batch_size == 1
 

@@ -19,6 +19,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from fanoutsim.serve import banner, describe
+from tests.sample_ids import FS303
 
 
 def _free_port_block(size: int = 3) -> int:
@@ -133,9 +134,9 @@ def test_serve_per_flight_sends_a_client_only_the_flight_it_follows() -> None:
         assert server.stdout is not None
         info = json.loads(server.stdout.readline())
         assert info["fanout"] == "per-flight"
-        with connect(info["websocket"] + "?flightId=FS303") as ws:
+        with connect(info["websocket"] + f"?flightId={FS303}") as ws:
             heard = [json.loads(ws.recv(timeout=30)) for _ in range(3)]
-        assert {m["flightId"] for m in heard} == {"FS303"}
+        assert {m["flightId"] for m in heard} == {FS303}
         assert any(m["operation"] == "UPDATE" for m in heard)
     finally:
         server.send_signal(signal.SIGTERM)

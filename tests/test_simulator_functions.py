@@ -21,6 +21,7 @@ from fanoutsim import FunctionCode
 from fanoutsim.errors import ConfigError
 from fanoutsim.runtime.function_runtime import Invocation
 from fanoutsim.simulator import Simulator
+from tests.sample_ids import FS101
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_EXAMPLE = ROOT / "examples" / "node-fanout"
@@ -76,7 +77,7 @@ def test_a_node_sdk_v3_handler_runs_unchanged_and_delivers() -> None:
         runs = _fanout_invocations(sim)
         calls = sim.report().to_dict()
     assert all(i.ok for i in runs)
-    assert any("posted FS101 to 4 connections" in line for i in runs for line in i.logs)
+    assert any(f"posted {FS101} to 4 connections" in line for i in runs for line in i.logs)
     # its Scan went through the AWS endpoint, which counted it
     assert calls["outside_operations"].get("dynamodb:Scan", 0) >= 1
 
@@ -97,7 +98,7 @@ def test_a_users_broken_handler_is_an_error_with_its_logs_and_the_pipeline_stays
         assert runs[0].error is not None and "Runtime.UserCodeSyntaxError" in runs[0].error
         assert any("ERROR Runtime.UserCodeSyntaxError" in line for line in runs[0].logs)
         # the rest of the pipeline still works: the flight is in the table
-        assert any(row["flightId"] == "FS101" for row in sim.flights.rows())
+        assert any(row["flightId"] == FS101 for row in sim.flights.rows())
         sim.flights.publish("FS101", "BOARDING", "gate 12")  # and takes more updates
         assert sim.flights.rows()
 

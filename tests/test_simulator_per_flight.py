@@ -14,6 +14,7 @@ import pytest
 from fanoutsim import provision, stack
 from fanoutsim.errors import ConfigError, ConnectRejected, SimulatorError
 from fanoutsim.simulator import Simulator
+from tests.sample_ids import FS101, FS202, FS303, FS404
 
 
 def _subscription_rows(sim: Simulator) -> set[tuple[str, str]]:
@@ -34,8 +35,8 @@ def test_an_update_reaches_only_that_flights_subscribers() -> None:
         heard = {n for n, c in sim.clients.items() if trace in c.first_receipt}
         assert heard == set(fs101 + both)
         boards = sim.clients.boards()
-        assert all("FS202" not in boards[n] for n in fs101)
-        assert all(set(boards[n]) == {"FS202"} for n in fs202)
+        assert all(FS202 not in boards[n] for n in fs101)
+        assert all(set(boards[n]) == {FS202} for n in fs202)
         assert boards[nobody[0]] == {}
         report = sim.report().to_dict()
         assert report["deliveries"]["missing"] == 0
@@ -51,18 +52,18 @@ def test_subscribe_and_unsubscribe_change_what_a_client_hears() -> None:
     with Simulator(fanout="per-flight") as sim:
         sim.flights.load()
         [client] = sim.clients.add(1)
-        assert sim.clients.subscribe(client.name, ["FS303", "FS404"]) == ["FS303", "FS404"]
+        assert sim.clients.subscribe(client.name, ["FS303", "FS404"]) == [FS303, FS404]
         first = sim.flights.publish("FS303", "GATE_CHANGED", "New gate B44")
         sim.wait("settled")
         assert first in client.first_receipt
-        assert sim.clients.unsubscribe(client.name, ["FS303"]) == ["FS404"]
+        assert sim.clients.unsubscribe(client.name, ["FS303"]) == [FS404]
         second = sim.flights.publish("FS303", "BOARDING")
         third = sim.flights.publish("FS404", "BOARDING")
         sim.wait("settled")
         assert second not in client.first_receipt and third in client.first_receipt
         with pytest.raises(SimulatorError, match="not a flight id"):
             sim.clients.subscribe(client.name, ["bad id"])
-        assert _subscription_rows(sim) == {("FS404", client.name)}
+        assert _subscription_rows(sim) == {(FS404, client.name)}
 
 
 def test_leaving_and_gone_clients_take_their_subscriptions_with_them() -> None:
@@ -71,10 +72,10 @@ def test_leaving_and_gone_clients_take_their_subscriptions_with_them() -> None:
         stays, leaves, cut = (c.name for c in sim.clients.add(3, flights=["FS101"]))
         sim.clients.leave([leaves])
         sim.clients.sever([cut])  # no $disconnect: its rows stay until a post answers 410
-        assert (("FS101", "?")) in _subscription_rows(sim)
+        assert (FS101, "?") in _subscription_rows(sim)
         sim.flights.publish("FS101", "BOARDING")
         sim.wait("settled")
-        assert _subscription_rows(sim) == {("FS101", stays)}
+        assert _subscription_rows(sim) == {(FS101, stays)}
         assert [r["connectionId"] for r in sim.connections()] == list(sim.clients.labels())
         assert sim.report().to_dict()["deliveries"]["gone"] == 1
 

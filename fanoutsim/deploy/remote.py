@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from fanoutsim import stack
 from fanoutsim.clients import ClientPool
@@ -38,6 +38,7 @@ from fanoutsim.html_text import escape
 from fanoutsim.pipeline import Until
 from fanoutsim.runtime.loop_thread import LoopThread
 from fanoutsim.runtime.subscribers import SubscriberPool
+from fanoutsim.sample_flights import sample_flights
 from fanoutsim.stages import TRACE_FIELD
 from fanoutsim.stats import percentiles
 from fanoutsim.tracing import Timeline, Tracer, new_trace_id
@@ -49,6 +50,9 @@ __all__ = [
     "DeployedSettings",
     "DeployedStack",
 ]
+
+#: How long :meth:`DeployedFlights.load` waits for scheduled flights to reach the view model.
+SETTLE_TIMEOUT_S: Final = 30.0
 
 
 def _cell(value: Any) -> str:
@@ -374,7 +378,22 @@ class DeployedFlights(Flights):
         return {str(f.get("flightId")) for f in self.rows()}
 
     def _settle(self) -> None:
+        """Every owed delivery, then every sample flight in ``GET /flights``: a flight
+        nobody follows (per-flight) is owed to no one, yet :meth:`load` promises it is in
+        the view model."""
         self._deployed.wait()
+        if not self._deployed.endpoints["rest"]:
+            return
+        wanted = {f.flight_id for f in sample_flights()}
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        while not wanted <= self._present():
+            if time.monotonic() > deadline:
+                missing = sorted(wanted - self._present())
+                raise DeliveryTimeout(
+                    f"{len(missing)} scheduled flights not in GET /flights after "
+                    f"{SETTLE_TIMEOUT_S:.0f} s: {', '.join(missing)}"
+                )
+            time.sleep(0.1)
 
     @property
     def published(self) -> list[str]:

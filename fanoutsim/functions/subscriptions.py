@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 MAX_PER_CONNECTION: Final = 20
-_FLIGHT_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_FLIGHT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def connection_ttl(connected_at_ms: int) -> int:
@@ -56,7 +56,7 @@ def flight_ids(values: Any) -> tuple[str, ...]:
     unique = tuple(dict.fromkeys(values))
     bad = [v for v in unique if not _FLIGHT_ID.fullmatch(v)]
     if bad:
-        raise ValidationError(f"not a flight id: {bad[0][:40]!r} (1-32 letters, digits, - or _)")
+        raise ValidationError(f"not a flight id: {bad[0][:40]!r} (1-64 letters, digits, - or _)")
     if len(unique) > MAX_PER_CONNECTION:
         raise ValidationError(f"at most {MAX_PER_CONNECTION} flights per connection")
     return unique

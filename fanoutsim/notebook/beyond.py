@@ -9,6 +9,7 @@ botocore hooks on this machine; monthly costs come from the model and the price 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,9 +53,11 @@ class ModeRun:
 
 
 def flight_ids(n: int) -> list[str]:
-    """``n`` flight ids: the sample flights' first, then generated ones (FS9001...)."""
+    """``n`` flight ids: the sample flights' first, then made ones (UUIDs, as the seed's
+    schema wants, the same in every run)."""
     known = [f.flight_id for f in sample_flights()]
-    return (known + [f"FS{9000 + i}" for i in range(1, n + 1)])[:n]
+    made = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"fanoutsim:flight:{i}")) for i in range(n)]
+    return (known + made)[:n]
 
 
 def flight(flight_id: str) -> dict[str, Any]:

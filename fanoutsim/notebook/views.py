@@ -148,7 +148,7 @@ def pretty(obj: Any, *, hide: Iterable[str] = ()) -> Html:
 def board(client: BoardHolder) -> Html:
     """One client's flight board: what its browser would show, flight by flight."""
     rows = []
-    for flight_id, payload in sorted(client.board.items()):
+    for flight_id, payload in sorted(client.board.items(), key=lambda kv: _code(kv[1], kv[0])):
         status = str(payload.get("event", ""))
         colour = _STATUS_COLOURS.get(status, "#57606a")
         updated = payload.get("operation") == "UPDATE"
@@ -159,7 +159,8 @@ def board(client: BoardHolder) -> Html:
             css += ' style="background:#fff3b0"'
         details = _text(payload.get("eventDetails", ""))
         rows.append(
-            f'<tr{css}><td style="{_BOARD_CELL};font-weight:bold">{_text(flight_id)}</td>'
+            f'<tr{css}><td style="{_BOARD_CELL};font-weight:bold" title="{_text(flight_id)}">'
+            f"{_text(_code(payload, flight_id))}</td>"
             f'<td style="{_BOARD_CELL};color:{colour}" class="fanoutsim-status">'
             f"{_text(status)}</td>"
             f'<td style="{_BOARD_CELL};color:#57606a">{details}</td></tr>'
@@ -214,7 +215,7 @@ def connection_rows(
 #: The view model's attributes in the order a reader looks for them: what changes on an
 #: update first (status, details, when), then the flight, then the bookkeeping.
 FLIGHT_COLUMNS = (
-    "flightId",
+    "flight",
     "event",
     "eventDetails",
     "updatedAt",
@@ -226,9 +227,11 @@ FLIGHT_COLUMNS = (
     "expiresAt",
 )
 #: Attributes the view leaves out to fit a laptop's screen: the item type is always
-#: ``FlightStatus``, the airline code and number spell the flight id, and the status's
-#: ordering key is bookkeeping (:func:`fanoutsim.functions.flight_model.status_version`).
-FLIGHT_HIDDEN = ("type", "airlineCode", "flightNum", "statusVersion")
+#: ``FlightStatus``; the key, a UUID ``flightId``, and the airline code and number are
+#: read as the ``flight`` column (``FS101``; the id where a flight has no number); the
+#: status's ordering key is bookkeeping
+#: (:func:`fanoutsim.functions.flight_model.status_version`).
+FLIGHT_HIDDEN = ("type", "flightId", "airlineCode", "flightNum", "statusVersion")
 
 
 def _time_of_day(value: Any) -> Any:
@@ -243,6 +246,7 @@ def flight_rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     the table fits a 1366-pixel screen."""
     rows = []
     for item in items:
+        item = {"flight": _code(item, str(item.get("flightId", "?"))), **item}
         known = [c for c in FLIGHT_COLUMNS if c in item]
         rest = [k for k in item if k not in (*FLIGHT_COLUMNS, *FLIGHT_HIDDEN, TRACE_FIELD)]
         row = {k: item[k] for k in (*known, *rest)}
@@ -250,7 +254,7 @@ def flight_rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             if key in row:
                 row[key] = _time_of_day(row[key])
         rows.append(row)
-    return sorted(rows, key=lambda r: str(r.get("flightId")))
+    return sorted(rows, key=lambda r: str(r["flight"]))
 
 
 def stream_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -263,7 +267,7 @@ def stream_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             {
                 "SequenceNumber": change.get("SequenceNumber"),
                 "eventName": record.get("eventName"),
-                "flightId": change.get("Keys", {}).get("flightId", {}).get("S"),
+                "flight": _record_flight(change),
                 "event": image.get("event", {}).get("S"),
                 "SizeBytes": change.get("SizeBytes"),
             }
@@ -303,11 +307,24 @@ def invocation_rows(
     ]
 
 
+def _code(flight: Mapping[str, Any], flight_id: str) -> str:
+    """The flight number people read (``FS101``: airline code and number), or the id."""
+    code = f"{flight.get('airlineCode', '')}{flight.get('flightNum', '')}"
+    return code or flight_id
+
+
+def _record_flight(change: Mapping[str, Any]) -> str:
+    """A stream record's flight, readable: from its new image, else its key."""
+    image = {
+        k: v.get("S", "") for k, v in change.get("NewImage", {}).items() if isinstance(v, dict)
+    }
+    return _code(image, change.get("Keys", {}).get("flightId", {}).get("S", "?"))
+
+
 def _record_label(record: Mapping[str, Any]) -> str:
     change = record.get("dynamodb", {})
-    flight = change.get("Keys", {}).get("flightId", {}).get("S", "?")
     status = change.get("NewImage", {}).get("event", {}).get("S", "")
-    return f"{flight} {status}".strip()
+    return f"{_record_flight(change)} {status}".strip()
 
 
 def batch_rows(invocations: Iterable[InvocationLike]) -> list[dict[str, Any]]:

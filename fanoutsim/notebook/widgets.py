@@ -89,7 +89,7 @@ class PublishPanel(LiveView):
 
     def __init__(self, sim: Pipeline) -> None:
         self.script = scripted_day()
-        flights = [f.flight_id for f in sample_flights()]
+        flights = [(f.code, f.flight_id) for f in sample_flights()]  # shown, published
         self.flight = w.Dropdown(options=flights, description="flight")
         self.status = w.Dropdown(options=list(STATUSES), value="BOARDING", description="status")
         self.details = w.Text(placeholder="details, e.g. Gate B22", description="details")
@@ -153,13 +153,13 @@ class PublishPanel(LiveView):
     def _play(self) -> None:
         try:
             self._ensure_flights()
-            for flight_id, status, details in self.script:
+            for flight, status, details in self.script:
                 if self._stop.is_set():
                     break
                 started = time.monotonic()
-                self.sim.flights.publish(flight_id, status, details)
+                self.sim.flights.publish(flight, status, details)
                 self.progress.value += 1
-                self.message.value = f"day: {flight_id} {status} {details}".rstrip()
+                self.message.value = f"day: {flight} {status} {details}".rstrip()
                 self._stop.wait(max(0.0, 1 / self.speed.value - (time.monotonic() - started)))
             verb = "stopped" if self._stop.is_set() else "done"
             self.message.value = f"scripted day {verb}: {self.progress.value} updates published"

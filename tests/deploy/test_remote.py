@@ -23,6 +23,7 @@ from fanoutsim.deploy.remote import DeployedStack
 from fanoutsim.errors import DeployError
 from fanoutsim.sample_flights import sample_flights
 from fanoutsim.simulator import Simulator
+from tests.sample_ids import FS101
 
 
 @pytest.fixture(params=stack.FANOUT_MODES)
@@ -68,7 +69,7 @@ def test_attached_clients_get_every_owed_update_once(
     assert re.search(r"p50 [\d,]+\.\d, p95", line), line  # rounded to 0.1 ms
     assert left[0] not in remote.clients.boards()
     board = remote.clients.boards()[next(iter(remote.clients))]
-    assert board["FS101"]["event"] == "BOARDING"
+    assert board[FS101]["event"] == "BOARDING"
     assert sim.report().to_dict()["outside_operations"]["events:PutEvents"] == flights + 2
 
 

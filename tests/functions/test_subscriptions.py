@@ -48,7 +48,7 @@ def _message(action: str, body: Any) -> dict[str, Any]:
         ([1], "list of strings"),
         ([""], "not a flight id"),
         (["FS 101"], "not a flight id"),
-        (["x" * 33], "not a flight id"),
+        (["x" * 65], "not a flight id"),
         ([f"F{i}" for i in range(21)], "at most 20"),
     ],
 )

@@ -3,14 +3,18 @@ draw what they are given."""
 
 from __future__ import annotations
 
+import uuid
+
 from fanoutsim.notebook import beyond
 from fanoutsim.runtime.function_runtime import Invocation
+from fanoutsim.sample_flights import flight_id
 
 
 def test_flight_ids_start_with_the_sample_flights_and_are_unique() -> None:
     ids = beyond.flight_ids(10)
-    assert ids[:2] == ["FS101", "FS202"] and len(set(ids)) == 10
-    assert beyond.flight("FS9001")["flightId"] == "FS9001"
+    assert ids[:2] == [flight_id("FS101"), flight_id("FS202")] and len(set(ids)) == 10
+    assert all(uuid.UUID(i) for i in ids) and beyond.flight_ids(10) == ids  # every run alike
+    assert beyond.flight(ids[9])["flightId"] == ids[9]
 
 
 def test_live_posts_per_update_match_the_model_in_both_modes() -> None:

@@ -239,7 +239,7 @@ def test_rows_of_tables_records_and_invocations() -> None:
     )
     assert [(r["connectionId"], r["client"]) for r in conn] == [("a=", "c00001"), ("b=", "(gone)")]
     flights = views.flight_rows([{"flightId": "FS2", "traceId": "x"}, {"flightId": "FS1"}])
-    assert flights == [{"flightId": "FS1"}, {"flightId": "FS2"}]
+    assert flights == [{"flight": "FS1"}, {"flight": "FS2"}]  # no number: the id
     record = {
         "eventName": "MODIFY",
         "dynamodb": {
@@ -253,7 +253,7 @@ def test_rows_of_tables_records_and_invocations() -> None:
         {
             "SequenceNumber": "7",
             "eventName": "MODIFY",
-            "flightId": "FS1",
+            "flight": "FS1",
             "event": "LANDED",
             "SizeBytes": 90,
         }
@@ -359,7 +359,7 @@ def test_at_the_default_concurrency_the_post_bars_overlap() -> None:
 
 def test_the_flights_view_leads_with_what_an_update_changes_and_fits_a_laptop() -> None:
     item = {
-        "flightId": "FS202",
+        "flightId": "14c3e502-0acf-5dae-87c4-34b7e60e0e48",
         "origin": "BOS",
         "dest": "ORD",
         "airlineCode": "FS",
@@ -375,7 +375,8 @@ def test_the_flights_view_leads_with_what_an_update_changes_and_fits_a_laptop() 
         "traceId": "abc",
     }
     (row,) = views.flight_rows([item])
-    assert list(row)[:4] == ["flightId", "event", "eventDetails", "updatedAt"]
+    assert list(row)[:4] == ["flight", "event", "eventDetails", "updatedAt"]
+    assert row["flight"] == "FS202" and "flightId" not in row
     assert row["updatedAt"] == "00:20:02.531" and "traceId" not in row
     # a cell can wrap only between words: its narrowest is its longest word (or header);
     # at the table's 12 px, about 7 px a character plus padding, the narrowest table

@@ -17,8 +17,9 @@ from fanoutsim.notebook.widgets import (
     TablesView,
     WaterfallView,
 )
-from fanoutsim.sample_flights import sample_flights, scripted_day
+from fanoutsim.sample_flights import flight_id, sample_flights, scripted_day
 from fanoutsim.simulator import Simulator
+from tests.sample_ids import FS202
 
 
 def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -148,15 +149,15 @@ def test_frozen_panel_keeps_its_last_state(sim: Simulator) -> None:
 def test_publish_schedules_missing_flights_then_publishes(sim: Simulator) -> None:
     sim.clients.add(2)
     panel = PublishPanel(sim)
-    panel.flight.value, panel.status.value, panel.details.value = "FS202", "LANDED", "Rwy 10"
+    panel.flight.value, panel.status.value, panel.details.value = FS202, "LANDED", "Rwy 10"
     panel.publish_button.click()
     trace = sim.flights.published[-1]
     assert len(sim.flights.published) == 7  # six sample flights first, then the update
     assert "scheduled 6 sample flights" in panel.message.value and trace in panel.message.value
     sim.wait()
     for client in sim.clients.values():
-        assert client.board["FS202"]["event"] == "LANDED"
-        assert client.board["FS202"]["eventDetails"] == "Rwy 10"
+        assert client.board[FS202]["event"] == "LANDED"
+        assert client.board[FS202]["eventDetails"] == "Rwy 10"
     panel.publish_button.click()  # flights exist now: nothing scheduled again
     assert len(sim.flights.published) == 8 and "scheduled" not in panel.message.value
 
@@ -175,7 +176,7 @@ def test_scripted_day_plays_every_update_with_progress(sim: Simulator) -> None:
     assert f"done: {len(script)} updates" in panel.message.value
     assert not panel.day_button.disabled and panel.stop_button.disabled
     sim.wait()
-    last = {flight: (status, details) for flight, status, details in script}
+    last = {flight_id(code): (status, details) for code, status, details in script}
     board = next(iter(sim.clients.values())).board
     assert {f: (p["event"], p["eventDetails"]) for f, p in board.items()} == last
 

@@ -15,6 +15,7 @@ from websockets.sync.client import connect
 
 from fanoutsim import Simulator
 from fanoutsim.runtime import client_socket
+from tests.sample_ids import FS101
 
 
 def _until(condition: Any, timeout: float = 30.0) -> None:
@@ -83,4 +84,4 @@ def test_a_flooding_client_is_throttled_and_told_once(monkeypatch: pytest.Monkey
             sim.wait()  # the flood cost the others nothing
             assert trace in bystander.first_receipt
             # the next message is the update: the other 44 were dropped unanswered
-            assert json.loads(ws.recv(timeout=15))["flightId"] == "FS101"
+            assert json.loads(ws.recv(timeout=15))["flightId"] == FS101

@@ -16,6 +16,7 @@ import pytest
 from fanoutsim.notebook.room_panel import RoomPanel
 from fanoutsim.simulator import Simulator
 from tests.browser_support import ARTIFACTS, chromium_page
+from tests.sample_ids import FS303
 
 PHONE = {"width": 390, "height": 844}
 
@@ -46,7 +47,7 @@ def test_a_phone_joins_by_name_sees_updates_and_the_projector_shows_it(room: Sim
         )
         room.flights.publish("FS303", "GATE_CHANGED", "New gate B44")
         page.wait_for_function(
-            """() => document.querySelector('li[data-flight-id="FS303"] .event')
+            f"""() => document.querySelector('li[data-flight-id="{FS303}"] .event')
                      .textContent === 'GATE_CHANGED'""",
             timeout=15_000,
         )
