@@ -24,7 +24,7 @@ import boto3
 
 from fanoutsim import provision, stack
 from fanoutsim.addresses import reach, url_host
-from fanoutsim.aws.esm import StreamMapping
+from fanoutsim.aws.esm_lanes import ShardMapping
 from fanoutsim.aws.management import ManagementApi
 from fanoutsim.aws.metering import Meter
 from fanoutsim.aws.sigv4 import SigningKeys
@@ -81,7 +81,7 @@ class Components:
     api: ManagementApi
     gateway: Gateway
     bus: EventBusDispatcher
-    mapping: StreamMapping
+    mapping: ShardMapping
     poller: StreamPoller
     subscribers: SubscriberPool
     injector: FaultInjector
@@ -252,7 +252,7 @@ def _build(options: Options, exits: contextlib.ExitStack) -> Components:
 
     # DynamoDB Streams: the mapping's state machine, the poller, and the commit hook that
     # stamps each write and wakes the poller.
-    mapping = StreamMapping(options.mapping)
+    mapping = ShardMapping(options.mapping)
     source = None
     poll_s = options.profile.stream_poll_interval_ms / 1000
     if options.stream == "kinesis":  # the seed's feed: the table's changes in Kinesis

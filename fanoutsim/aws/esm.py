@@ -15,9 +15,9 @@ batch responses), with the choices made where the guide is silent:
   first waiting record's arrival and the end of the previous invocation (AWS: "the next
   window begins as soon as the previous function invocation completes"). The 6 MB payload
   limit is not modelled.
-- One batch per shard in flight; a failing batch blocks the records behind it (in order).
-  ParallelizationFactor is accepted (1..10) but moto has one shard and this machine keeps
-  one batch in flight, i.e. it behaves like factor 1 (order kept for every key).
+- One batch in flight; a failing batch blocks the records behind it (in order). This
+  machine is one lane of a shard: :class:`fanoutsim.aws.esm_lanes.ShardMapping` runs
+  ParallelizationFactor of them side by side, records routed by partition key.
 - Success: the batch's records are checkpointed (``succeeded_records``).
 - ReportBatchItemFailures: the lowest failed ``itemIdentifier`` is the checkpoint; records
   before it succeed, it and every later record of the batch are retried (so records after
@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -146,7 +146,9 @@ class _Segment:
 class StreamMapping:
     """State machine of one shard's event source mapping (see the module docstring)."""
 
-    def __init__(self, config: MappingConfig | None = None) -> None:
+    def __init__(
+        self, config: MappingConfig | None = None, *, ids: Iterator[int] | None = None
+    ) -> None:
         self.config = config or MappingConfig()
         self._pending: deque[tuple[Record, float]] = deque()
         self._retry: deque[_Segment] = deque()
@@ -154,7 +156,7 @@ class StreamMapping:
         self._last_completed = float("-inf")
         self._outbox: list[Record] = []
         self._filtered_out: list[Record] = []
-        self._ids = itertools.count(1)
+        self._ids = ids if ids is not None else itertools.count(1)
         self.invocations = 0
         self.retries = 0
         self.bisections = 0

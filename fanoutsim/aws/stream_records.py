@@ -19,6 +19,7 @@ that artefact from the poller.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -83,6 +84,14 @@ class StreamRecord:
     @property
     def keys(self) -> Mapping[str, Any] | None:
         return self._dynamodb.get("Keys")
+
+    @property
+    def partition_key(self) -> str:
+        """What orders the record among others: the Kinesis partition key, or the item's
+        key in a DynamoDB stream (records of one key are processed in order)."""
+        if kinesis_records.is_kinesis(self.raw):
+            return str(self.raw["kinesis"]["partitionKey"])
+        return json.dumps(self.keys, sort_keys=True)
 
     @property
     def new_image(self) -> Mapping[str, Any] | None:

@@ -1,5 +1,6 @@
 """The stream poller: reads the flights table's stream from moto and drives the event source
-mapping state machine (:mod:`fanoutsim.aws.esm`), invoking the stream handler per batch.
+mapping state machine (:mod:`fanoutsim.aws.esm_lanes`), invoking the stream handler per
+batch, the lanes of a ParallelizationFactor side by side.
 
 Under a profile with a poll interval (``aws``: 4 polls a second) it sleeps between polls;
 under ``instant`` it sleeps until :meth:`StreamPoller.wake` (called when a record is
@@ -17,7 +18,8 @@ from collections import deque
 from typing import Any, Protocol
 
 from fanoutsim import tracing
-from fanoutsim.aws.esm import Batch, StreamMapping
+from fanoutsim.aws.esm import Batch
+from fanoutsim.aws.esm_lanes import ShardMapping
 from fanoutsim.aws.stream_records import KeyOnlyInsertFilter, to_lambda_record
 from fanoutsim.feed import Feed
 from fanoutsim.runtime.delays import Delays
@@ -59,7 +61,7 @@ class StreamPoller:
         self,
         streams: StreamsClient,
         stream_arn: str,
-        mapping: StreamMapping,
+        mapping: ShardMapping,
         runtime: FunctionRuntime,
         function: str,
         feed: Feed,
@@ -89,6 +91,7 @@ class StreamPoller:
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._drain_waiters: list[asyncio.Future[None]] = []
+        self._running: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         """Ask for a poll now (thread-safe)."""
@@ -145,6 +148,7 @@ class StreamPoller:
                 if not raw:
                     await self._sleep()
         finally:
+            await asyncio.gather(*self._running, return_exceptions=True)
             for waiter in self._drain_waiters:
                 waiter.cancel()
 
@@ -166,9 +170,25 @@ class StreamPoller:
                 tracing.from_records(self.mapping.take_filtered()),
                 "filtered out by the event source mapping's FilterCriteria",
             )
-        while (batch := self.mapping.next_batch(time.perf_counter())) is not None:
-            await self._invoke(batch)
+        self._dispatch()
         return raw
+
+    def _dispatch(self) -> None:
+        """Start every ready batch (on the loop): the mapping's lanes (ParallelizationFactor)
+        run side by side, each in order, a lane's next batch as soon as its last ends; the
+        stream is read on meanwhile, as Lambda polls while a batch runs."""
+        while (batch := self.mapping.next_batch(time.perf_counter())) is not None:
+            task = asyncio.create_task(self._invoke(batch))
+            self._running.add(task)
+            task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            self.errors.append(f"{type(error).__name__}: {error}")
+        if not self._stopping:
+            self._dispatch()
+        self._wakeup.set()  # a drain may be complete now
 
     async def _invoke(self, batch: Batch) -> None:
         await self.delays.asleep("stream_to_function")
