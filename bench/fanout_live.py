@@ -11,6 +11,8 @@ process and are measured apart):
   process   the full pipeline over HTTP, the stream handler (the project's own, unchanged)
             run as a user's function: a child process polling the Lambda Runtime API, so
             its posting runs on another core than the gateway
+  process-pf2  the same with ParallelizationFactor 2: the burst's flights split over two
+            lanes, two handler processes posting at once
 Each pipeline phase first publishes the updates one after another (each waits until every
 subscriber has it), which gives per-update end-to-end latency and a sequential rate; then
 it publishes the same number of updates as one burst, which gives the saturated delivery
@@ -179,8 +181,11 @@ def phase_boto3(calls: int) -> dict[str, Any]:
     return {"posts_per_s": calls / elapsed, "server_rss_mb": _rss_mb()}
 
 
-def phase_pipeline(n: int, updates: int, transport: str, process: bool = False) -> dict[str, Any]:
+def phase_pipeline(
+    n: int, updates: int, transport: str, process: bool = False, factor: int = 1
+) -> dict[str, Any]:
     import fanoutsim
+    from fanoutsim.aws.esm import MappingConfig
     from fanoutsim.aws.lambda_functions import FunctionCode
     from fanoutsim.sample_flights import scripted_day
     from fanoutsim.simulator import Simulator
@@ -192,7 +197,8 @@ def phase_pipeline(n: int, updates: int, transport: str, process: bool = False) 
         if process
         else {}
     )
-    with Simulator(transport=transport, functions=functions) as sim:  # type: ignore[arg-type]
+    mapping = MappingConfig(parallelization_factor=factor)
+    with Simulator(transport=transport, functions=functions, mapping=mapping) as sim:  # type: ignore[arg-type]
         sim.flights.load()
         subs = Subscribers(sim.endpoints["websocket"], n)
         sent: dict[str, float] = {}
@@ -232,7 +238,7 @@ def phase_pipeline(n: int, updates: int, transport: str, process: bool = False) 
     return summary
 
 
-PHASES = ("raw", "boto3", "http", "inproc", "process")
+PHASES = ("raw", "boto3", "http", "inproc", "process", "process-pf2")
 
 
 def run_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -270,7 +276,9 @@ def main() -> None:
             out = phase_boto3(3000)
         else:
             transport = "in-process" if args.phase == "inproc" else "http"
-            out = phase_pipeline(args.clients, args.updates, transport, args.phase == "process")
+            process = args.phase.startswith("process")
+            factor = 2 if args.phase == "process-pf2" else 1
+            out = phase_pipeline(args.clients, args.updates, transport, process, factor)
         print(json.dumps(out))
         return
     results = {name: run_phase(name, args) for name in PHASES}
@@ -278,11 +286,11 @@ def main() -> None:
     print(f"fanout_live: {args.clients} subscribers x {args.updates} updates (one at a time)")
     print(f"  raw websockets broadcast : {raw:10.0f} deliveries/s   (ceiling 1)")
     print(f"  bare boto3 post loop     : {bare:10.0f} posts/s        (ceiling 2)")
-    for name in ("http", "inproc", "process"):
+    for name in PHASES[2:]:
         r = results[name]
         burst = r["burst_deliveries_per_s"]
         print(
-            f"  pipeline {name:<7}: burst {burst:8.0f} deliveries/s = {burst / bare:.2f}x boto3,"
+            f"  pipeline {name:<11}: burst {burst:8.0f} deliveries/s = {burst / bare:.2f}x boto3,"
             f" {burst / raw:.3f}x raw; sequential {r['deliveries_per_s']:.0f}/s"
             f" ({r['deliveries_per_s'] / bare:.2f}x boto3); fan-out alone"
             f" {r['fanout_per_s']:.0f}/s ({r['fanout_per_s'] / bare:.2f}x boto3)"
