@@ -286,7 +286,7 @@ def _build(options: Options, exits: contextlib.ExitStack) -> Components:
     # moto's server mode on the same backends, for outside callers and users' functions
     if options.aws_endpoint or options.functions:
         aws = AwsEndpoint(
-            options.host, options.ports.aws, meter.count_outside_call, Guard(keys, allowed)
+            options.host, options.ports.aws, meter.count_endpoint_call, Guard(keys, allowed)
         )
         exits.callback(aws.stop)
         endpoints["aws"] = f"http://{where.public}:{aws.port}"

@@ -20,16 +20,41 @@ The Meter is thread-safe (one lock) because handlers run in worker threads.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from fanoutsim.aws.apigw import message_units
 from fanoutsim.aws.eventbridge import event_units
 from fanoutsim.aws.pricing import dynamodb_read_units, dynamodb_write_units
 
-__all__ = ["Meter", "billed_ms", "connection_minutes_for"]
+__all__ = [
+    "APP_ID_PREFIX",
+    "Meter",
+    "app_id",
+    "billed_ms",
+    "connection_minutes_for",
+    "function_of",
+]
+
+#: The application id (``AWS_SDK_UA_APP_ID``) a user's function runs with: every AWS SDK
+#: puts ``app/<id>`` in its User-Agent, so the AWS endpoint counts that function's calls as
+#: the pipeline's, as the in-process handlers' are counted.
+APP_ID_PREFIX: Final = "fanoutsim-fn."
+_APP_ID = re.compile(r"(?:^|\s)app/" + re.escape(APP_ID_PREFIX) + r"([A-Za-z0-9_-]{1,64})(?:\s|$)")
+
+
+def app_id(function: str) -> str:
+    """The SDK application id of ``function``'s environments."""
+    return APP_ID_PREFIX + function
+
+
+def function_of(user_agent: str) -> str | None:
+    """The function whose SDK sent ``user_agent``, if one of ours did."""
+    found = _APP_ID.search(user_agent)
+    return found.group(1) if found else None
 
 
 @dataclass
@@ -94,6 +119,15 @@ class Meter:
         """One API call from outside the pipeline (an SDK or the CLI on the AWS endpoint)."""
         with self._lock:
             self._outside[f"{service}:{operation}"] += 1
+
+    def count_endpoint_call(self, service: str, operation: str, user_agent: str) -> None:
+        """One call on the AWS endpoint: the pipeline's when a function of the stack made
+        it (its SDK's application id says which), an outside caller's otherwise."""
+        function = function_of(user_agent)
+        if function is None:
+            self.count_outside_call(service, operation)
+        else:
+            self.count_call(service, operation, function)
 
     def invocation(
         self,

@@ -4,7 +4,9 @@ the simulator uses (the in-process mock and the server share moto's state), on l
 Any AWS SDK or the AWS CLI can then put events on the bus or read the tables with
 ``--endpoint-url`` pointing here; its events go through the same patched ``PutEvents`` as
 the simulator's own, so they are validated, traced and metered alike. Each request is
-counted under the outside caller's label (``Meter.count_outside_call``).
+counted (``Meter.count_endpoint_call``): as the pipeline's when a function of the stack made
+it (a user's function running as a process; its SDK's User-Agent names it), as an outside
+caller's otherwise.
 
 A :class:`Guard` stands before moto, as AWS's edge does: every request carries a SigV4
 signature by the run's keys, bound to its region and body, checked as AWS's JSON services
@@ -186,13 +188,13 @@ def _bound_connections(server: Any, most: int) -> None:
 
 class AwsEndpoint:
     """moto's WSGI app on ``host:port`` in a thread; ``count`` hears every request that
-    passes ``guard``."""
+    passes ``guard``: its service, operation and User-Agent."""
 
     def __init__(
         self,
         host: str,
         port: int,
-        count: Callable[[str, str], None],
+        count: Callable[[str, str, str], None],
         guard: Guard,
     ) -> None:
         app = DomainDispatcherApplication(create_backend_app)
@@ -201,7 +203,7 @@ class AwsEndpoint:
             refused = guard.check(environ, start_response)
             if refused is not None:
                 return refused
-            count(*operation_of(environ))
+            count(*operation_of(environ), str(environ.get("HTTP_USER_AGENT", "")))
             result: Iterable[bytes] = app(environ, start_response)
             return result
 

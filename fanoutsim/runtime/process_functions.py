@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from fanoutsim.aws.lambda_functions import FunctionCode, FunctionSpec
+from fanoutsim.aws.metering import app_id
 from fanoutsim.errors import ConfigError
 from fanoutsim.runtime.bootstrap import NODE_RUNTIME, PYTHON_RUNTIME
 from fanoutsim.runtime.environment_process import Environment, Job, Outcome
@@ -141,6 +142,9 @@ class ProcessFunctions:
                 "AWS_REGION": self._region,
                 "AWS_DEFAULT_REGION": self._region,
                 "TZ": ":UTC",
+                # not Lambda's: lets the AWS endpoint count this function's calls as the
+                # pipeline's (every AWS SDK sends it in its User-Agent)
+                "AWS_SDK_UA_APP_ID": app_id(name),
             }
         )
         if code.language == "python":

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from fanoutsim.aws.metering import Meter, billed_ms, connection_minutes_for
+from fanoutsim.aws.metering import Meter, app_id, billed_ms, connection_minutes_for, function_of
 
 
 def test_invocations_bill_whole_milliseconds_rounded_up() -> None:
@@ -74,3 +74,23 @@ def test_meter_is_thread_safe() -> None:
     snap = meter.snapshot(0)
     assert snap["operations"]["dynamodb:Query"] == 16_000
     assert snap["invocations"]["f"]["billed_ms"] == 16_000
+
+
+def test_a_functions_calls_on_the_aws_endpoint_count_as_the_pipelines() -> None:
+    """Every AWS SDK sends ``app/<AWS_SDK_UA_APP_ID>`` in its User-Agent (boto3 and the
+    JavaScript SDK v3 alike); a user's function runs with its own id."""
+    boto3_ua = (
+        "Boto3/1.44.18 md/Botocore#1.44.18 ua/2.1 os/linux lang/python#3.11.7 "
+        f"cfg/retry-mode#standard app/{app_id('stream_fanout')} Botocore/1.44.18"
+    )
+    js_ua = f"aws-sdk-js/3.1177.0 ua/2.1 lang/js api/dynamodb#3.1177.0 app/{app_id('fan_2')}"
+    assert function_of(boto3_ua) == "stream_fanout" and function_of(js_ua) == "fan_2"
+    assert function_of("aws-cli/2.15 app/mine") is None
+    assert function_of(f"x app/{app_id('a')}b/c") is None  # the whole token, nothing glued
+    meter = Meter()
+    meter.count_endpoint_call("dynamodb", "Scan", boto3_ua)
+    meter.count_endpoint_call("dynamodb", "Scan", "aws-cli/2.15")
+    snapshot = meter.snapshot(0.0)
+    assert snapshot["operations"] == {"dynamodb:Scan": 1}
+    assert snapshot["operations_by_function"] == {"stream_fanout": {"dynamodb:Scan": 1}}
+    assert snapshot["outside_operations"] == {"dynamodb:Scan": 1}
