@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -258,8 +259,11 @@ def _build(options: Options, exits: contextlib.ExitStack) -> Components:
     if options.stream == "kinesis":  # the seed's feed: the table's changes in Kinesis
         kinesis = boto3.client("kinesis", region_name=options.region)
         change_arn, change_name = provision.create_change_stream(kinesis)
-        hooks.kinesis_destination(stack.FLIGHTS_TABLE, change_arn, change_name)
-        source = KinesisSource(kinesis, change_arn, change_name, region=options.region)
+        hooks.kinesis_destination(stack.FLIGHTS_TABLE, change_arn, change_name, meter.kinesis_put)
+        meter.kinesis_stream_opened(time.time())
+        source = KinesisSource(
+            kinesis, change_arn, change_name, region=options.region, on_read=meter.kinesis_read
+        )
     poller = StreamPoller(
         boto3.client("dynamodbstreams", region_name=options.region),
         stream_arn,

@@ -171,7 +171,9 @@ class Report:
 
 
 def usage_of(meter: dict[str, Any], architecture: str = "x86") -> Usage:
-    """Turn a meter snapshot into billable usage for :func:`cost_of`."""
+    """Turn a meter snapshot into billable usage for :func:`cost_of` (the seed's Kinesis
+    stream prorated by the hour it has existed)."""
+    kinesis = meter.get("kinesis") or {}
     return Usage(
         websocket_messages=meter["websocket"]["units"],
         connection_minutes=meter["connection_minutes"],
@@ -181,6 +183,10 @@ def usage_of(meter: dict[str, Any], architecture: str = "x86") -> Usage:
         dynamodb_write_units=meter["dynamodb"]["write_units"],
         dynamodb_read_units=meter["dynamodb"]["read_units"],
         eventbridge_events=meter["eventbridge_events"],
+        dynamodb_cdc_units=kinesis.get("cdc_units", 0),
+        kinesis_stream_hours=kinesis.get("stream_hours", 0.0),
+        kinesis_gb_in=kinesis.get("bytes_in", 0) / 1024**3,
+        kinesis_gb_out=kinesis.get("bytes_out", 0) / 1024**3,
     )
 
 
@@ -306,6 +312,7 @@ def build_report(run: RunSnapshot) -> Report:
         "websocket": meter["websocket"],
         "connection_minutes": meter["connection_minutes"],
         "eventbridge_events": meter["eventbridge_events"],
+        "kinesis": dict(meter["kinesis"]),
         "stream": dict(run.stream),
         "dropped_updates": dict(run.dropped),
         "fanout": fanout_summary(run.fanout, meter, prices),

@@ -88,3 +88,23 @@ def test_a_seed_style_node_handler_runs_unchanged_on_the_seeds_stack() -> None:
         runs = [i for i in sim.invocations() if i.function == "stream_fanout"]
     assert runs and all(i.ok for i in runs)
     assert all(r["eventSource"] == "aws:kinesis" for r in runs[-1].event["Records"])
+
+
+def test_the_live_run_meters_the_kinesis_feed() -> None:
+    """Each change is one record in (rounded up to 1 KB) and its change data capture units;
+    the mapping's reads are data out; the stream is billed by the hour it exists
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/kds.html)."""
+    with Simulator(stream="kinesis") as sim:
+        _day(sim)
+        sim.wait("idle", timeout=60)
+        report = sim.report().to_dict()
+        records = sim.stream.records()
+    kinesis = report["kinesis"]
+    changes = 6 + 1  # six flights scheduled, one status update
+    assert kinesis["records"] == changes and kinesis["cdc_units"] >= changes
+    assert kinesis["bytes_in"] % 1024 == 0 and kinesis["bytes_in"] >= kinesis["bytes_out"]
+    assert kinesis["bytes_out"] == sum(len(base64.b64decode(r["kinesis"]["data"])) for r in records)
+    assert 0 < kinesis["stream_hours"] < 1
+    assert report["cost_usd"]["kinesis"] > 0
+    with Simulator() as plain:
+        assert plain.report().to_dict()["kinesis"] == {}

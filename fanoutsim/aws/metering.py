@@ -96,6 +96,8 @@ class Meter:
         self._event_units = 0
         self._read_units = 0.0
         self._write_units = 0.0
+        self._kinesis_opened: float | None = None
+        self._kinesis = {"records": 0, "cdc_units": 0, "bytes_in": 0, "bytes_out": 0}
 
     def count_call(
         self,
@@ -195,6 +197,32 @@ class Meter:
         with self._lock:
             self._read_units += units
 
+    def kinesis_stream_opened(self, now_s: float) -> None:
+        """The seed's Kinesis stream exists from ``now_s`` (billed by the stream hour)."""
+        with self._lock:
+            self._kinesis_opened = now_s
+
+    def kinesis_put(self, record_bytes: int, change_bytes: int) -> None:
+        """One change put into the Kinesis stream: its record (billed in 1 KB steps) and
+        DynamoDB's change data capture units (one per KB of change, as a write)."""
+        with self._lock:
+            self._kinesis["records"] += 1
+            self._kinesis["bytes_in"] += math.ceil(record_bytes / 1024) * 1024
+            self._kinesis["cdc_units"] += dynamodb_write_units(change_bytes)
+
+    def kinesis_read(self, record_bytes: int) -> None:
+        """Record data read from the Kinesis stream by the event source mapping."""
+        with self._lock:
+            self._kinesis["bytes_out"] += record_bytes
+
+    def _kinesis_usage(self, now_s: float) -> dict[str, float]:
+        if self._kinesis_opened is None:
+            return {}
+        return {
+            **self._kinesis,
+            "stream_hours": max(0.0, now_s - self._kinesis_opened) / 3600,
+        }
+
     def snapshot(self, now_s: float) -> dict[str, Any]:
         """Everything counted so far, as plain data."""
         with self._lock:
@@ -226,4 +254,5 @@ class Meter:
                 "eventbridge_events": self._event_units,
                 "eventbridge_entries": self._events,
                 "dynamodb": {"read_units": self._read_units, "write_units": self._write_units},
+                "kinesis": self._kinesis_usage(now_s),
             }

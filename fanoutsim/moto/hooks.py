@@ -175,11 +175,18 @@ class MotoHooks:
 
         self._patch(shard, "add", add)
 
-    def kinesis_destination(self, table_name: str, stream_arn: str, stream_name: str) -> None:
+    def kinesis_destination(
+        self,
+        table_name: str,
+        stream_arn: str,
+        stream_name: str,
+        on_put: Callable[[int, int], None] = lambda record_bytes, change_bytes: None,
+    ) -> None:
         """Copy each change of ``table_name`` into the Kinesis stream, as the table's
         Kinesis Data Streams destination does (moto has none): one record per change, the
-        data DynamoDB's JSON change document, the partition key the item's key. Install it
-        before :meth:`watch_stream`, so a poller woken by a commit finds the record there."""
+        data DynamoDB's JSON change document, the partition key the item's key; ``on_put``
+        hears each record's size and the change's (for the meter). Install it before
+        :meth:`watch_stream`, so a poller woken by a commit finds the record there."""
         shard = self.account.table(table_name).stream_shard
         append: Callable[[Any, Any], None] = shard.add
         kinesis = self.account.kinesis_backend()
@@ -193,6 +200,7 @@ class MotoHooks:
             partition = "/".join(str(next(iter(v.values()))) for v in keys.values())
             data = json.dumps(change, default=str).encode()
             kinesis.put_record(stream_arn, stream_name, partition, None, data)
+            on_put(len(data), int(change["dynamodb"].get("SizeBytes", 0)))
 
         self._patch(shard, "add", add)
 

@@ -8,6 +8,7 @@ go to (``stream="kinesis"``) and hands them over as a ``Kinesis`` event source d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fanoutsim.aws import kinesis_records
@@ -18,8 +19,17 @@ __all__ = ["KinesisSource"]
 class KinesisSource:
     """The stream's first (only) shard, from its oldest record (``TRIM_HORIZON``)."""
 
-    def __init__(self, kinesis: Any, stream_arn: str, stream_name: str, *, region: str) -> None:
+    def __init__(
+        self,
+        kinesis: Any,
+        stream_arn: str,
+        stream_name: str,
+        *,
+        region: str,
+        on_read: Callable[[int], None] = lambda record_bytes: None,
+    ) -> None:
         self._kinesis = kinesis
+        self._on_read = on_read
         self.stream_arn = stream_arn
         self._name = stream_name
         self._region = region
@@ -38,6 +48,8 @@ class KinesisSource:
             )["ShardIterator"]
         page = self._kinesis.get_records(ShardIterator=self._iterator, Limit=1000)
         self._iterator = page["NextShardIterator"]
+        for record in page.get("Records", []):
+            self._on_read(len(record["Data"]))
         return [
             kinesis_records.to_lambda_record(
                 r,
