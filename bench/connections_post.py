@@ -61,10 +61,11 @@ def signed_requests(endpoint: str, ids: list[str], key: tuple[str, str]) -> list
         request = AWSRequest("POST", url, data=body, headers={"Content-Type": "application/json"})
         SigV4Auth(Credentials(*key), "execute-api", "us-east-1").add_auth(request)
         prepared = request.prepare()
-        path = url.split("/", 3)[3]
+        path = prepared.url.split("/", 3)[3]  # as signed (botocore quotes the id)
         host = url.split("/")[2]
+        skip = ("host", "content-length")
         head = [f"POST /{path} HTTP/1.1", f"Host: {host}"]
-        head += [f"{k}: {v}" for k, v in prepared.headers.items() if k.lower() != "host"]
+        head += [f"{k}: {v}" for k, v in prepared.headers.items() if k.lower() not in skip]
         head.append(f"Content-Length: {len(body)}")
         out.append(("\r\n".join(head) + "\r\n\r\n").encode() + body)
     return out
@@ -179,7 +180,10 @@ def phase_ws_floor(clients: int) -> dict[str, Any]:
 
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()
-    server = asyncio.run_coroutine_threadsafe(serve(hold, "127.0.0.1", 0), loop).result()
+    async def start() -> Any:
+        return await serve(hold, "127.0.0.1", 0, ping_interval=None, compression=None)
+
+    server = asyncio.run_coroutine_threadsafe(start(), loop).result()
     port = next(iter(server.sockets)).getsockname()[1]
     before = _rss_kib()
     subs = Subscribers(f"ws://127.0.0.1:{port}", clients)

@@ -1,9 +1,12 @@
 """Verify the Signature Version 4 signature of a request, as API Gateway does for calls to
 the ``@connections`` management API.
 
-The expected signature is computed with botocore's own signer (:class:`SigV4Auth`) over
-the headers the request says it signed, the timestamp it carries and its body, so a
-client signed by any SDK or the CLI passes exactly when AWS would let it through. Answers
+The expected signature is computed as the SigV4 specification says (and as botocore's
+signer computes it: a test holds the two equal over a corpus of requests) over the headers
+the request says it signed, the timestamp it carries and its body, so a client signed by
+any SDK or the CLI passes exactly when AWS would let it through. The canonical request is
+built here rather than by botocore's signer because this is the ``@connections`` hot path:
+botocore's builds an HTTP message object per request (about 3x the time). Answers
 follow AWS's: no ``Authorization`` header, ``ForbiddenException`` "Missing Authentication
 Token"; an unknown access key, ``UnrecognizedClientException``; a wrong signature, a
 timestamp more than 5 minutes from the server's clock, a credential scoped to another region
@@ -21,15 +24,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
+from urllib.parse import quote
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from botocore.utils import normalize_url_path
 
 from fanoutsim.aws.management import error
 from fanoutsim.errors import ManagementError
 
-__all__ = ["MAX_SKEW", "SigningKeys", "verify", "verify_credentials"]
+__all__ = [
+    "MAX_SKEW",
+    "SigningKeys",
+    "canonical_request",
+    "signature",
+    "verify",
+    "verify_credentials",
+]
 
 #: How far a request's X-Amz-Date may be from the server's clock.
 MAX_SKEW: Final = timedelta(minutes=5)
@@ -124,29 +133,44 @@ def verify(
     missing = [h for h in signed if h not in headers]
     if "host" not in signed or missing or parts["date"] != stamp[:8]:
         raise _forbidden("InvalidSignatureException", "The signed headers do not match")
-    expected = _signature(
-        Credentials(parts["key"], secret),
-        parts["region"],
-        AWSRequest(method, url, {h: headers[h] for h in signed}, body),
-        stamp,
-        parts["service"],
-    )
+    canonical = canonical_request(method, url, {h: headers[h] for h in signed}, body)
+    expected = signature(secret, parts["region"], parts["service"], stamp, canonical)
     if not hmac.compare_digest(expected, parts["signature"]):
         raise _mismatch()
     return parts["key"]
 
 
-def _signature(
-    credentials: Credentials, region: str, request: AWSRequest, stamp: str, service: str
-) -> str:
-    """The request's signature: botocore canonicalises and builds the string to sign (so
-    any SDK's request is read exactly as AWS reads it); the key is derived once per secret,
+def canonical_request(method: str, url: str, signed: Mapping[str, str], body: bytes) -> str:
+    """SigV4's canonical request (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv4-create-signed-request.html)
+    for a service other than S3: the path as sent, dot segments and repeated slashes
+    removed, percent-encoded once more; the query's pairs sorted as sent; ``signed``
+    (lower-case names) sorted, values trimmed and inner spaces collapsed; the body's
+    SHA-256."""
+    rest = url.split("://", 1)[-1]
+    slash = rest.find("/")
+    target = rest[slash:] if slash >= 0 else ""
+    target = target.split("#", 1)[0]
+    path, _, query = target.partition("?")
+    pairs = sorted(pair.partition("=")[::2] for pair in query.split("&")) if query else []
+    lines = [
+        method.upper(),
+        quote(normalize_url_path(path), safe="/~"),
+        "&".join(f"{key}={value}" for key, value in pairs),
+        *(f"{name}:{' '.join(signed[name].split())}" for name in sorted(signed)),
+        "",
+        ";".join(sorted(signed)),
+        hashlib.sha256(body).hexdigest(),
+    ]
+    return "\n".join(lines)
+
+
+def signature(secret: str, region: str, service: str, stamp: str, canonical: str) -> str:
+    """The signature of ``canonical`` at ``stamp``; the key is derived once per secret,
     day, region and service, as the SDKs cache it."""
-    signer = SigV4Auth(credentials, service, region)
-    request.context["timestamp"] = stamp
-    canonical = signer.canonical_request(request)
-    to_sign = signer.string_to_sign(request, canonical)
-    key = _signing_key(credentials.secret_key, stamp[:8], region, service)
+    scope = f"{stamp[:8]}/{region}/{service}/aws4_request"
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{digest}"
+    key = _signing_key(secret, stamp[:8], region, service)
     return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 

@@ -9,6 +9,7 @@ AWS page this module checks:
 from __future__ import annotations
 
 import hashlib
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -126,25 +127,56 @@ def test_a_client_configured_for_another_region_is_refused_by_the_stage() -> Non
         assert _code(lambda: elsewhere.post_to_connection(**post)) == "InvalidSignatureException"
 
 
-def test_the_cached_signing_key_signs_as_botocore_does() -> None:
-    """The key derived once per secret, day, region and service gives botocore's own
-    signature for every request (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv4-create-signed-request.html)."""
+def _botocore_signature(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: bytes,
+    secret: str,
+    region: str,
+    stamp: str,
+) -> tuple[str, str]:
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    from fanoutsim.aws.sigv4 import _signature
+    request = AWSRequest(method, url, headers, body)
+    request.context["timestamp"] = stamp
+    signer = SigV4Auth(Credentials("AKID", secret), "execute-api", region)
+    canonical = signer.canonical_request(request)
+    return canonical, signer.signature(signer.string_to_sign(request, canonical), request)
 
-    for secret, region, stamp in [
+
+def test_the_signature_is_botocores_over_a_corpus_of_requests() -> None:
+    """Canonical request and signature as botocore's signer makes them, for paths with
+    encoded and dot segments, repeated slashes, sorted and repeated query pairs, header
+    values with runs of spaces, several secrets, regions and days (the derived key cached):
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv4-create-signed-request.html"""
+    from fanoutsim.aws.sigv4 import canonical_request, signature
+
+    rng = random.Random(7)
+    pieces = ["prod", "@connections", "a%3D", "b%2Fc", "x~y", "..", ".", "", "é", "%E2%9C%93"]
+    keys = ["b", "a", "a", "x-y", "k%20", "z"]
+    calls = [
         ("s3cr3t", "us-east-1", "20261206T070000Z"),
         ("other/secret+", "eu-west-1", "20261207T235959Z"),
         ("s3cr3t", "us-east-1", "20261206T080000Z"),  # same day: the cached key
-    ]:
-        credentials = Credentials("AKID", secret)
-        request = AWSRequest("POST", "http://h/prod/@connections/a%3D", {"host": "h"}, b"{}")
-        signer = SigV4Auth(credentials, "execute-api", region)
-        request.context["timestamp"] = stamp
-        to_sign = signer.string_to_sign(request, signer.canonical_request(request))
-        expected = signer.signature(to_sign, request)
-        mine = AWSRequest("POST", "http://h/prod/@connections/a%3D", {"host": "h"}, b"{}")
-        assert _signature(credentials, region, mine, stamp, "execute-api") == expected
+    ]
+    for i in range(300):
+        secret, region, stamp = calls[i % len(calls)]
+        path = "/" + "/".join(rng.choice(pieces) for _ in range(rng.randint(0, 5)))
+        pairs = [f"{rng.choice(keys)}={rng.choice(['1', '', 'v%2B', 'a b'.replace(' ', '%20')])}"]
+        query = "&".join(pairs * rng.randint(0, 2) + [f"n={i}"] * rng.randint(0, 1))
+        url = f"http://h:9001{path}" + (f"?{query}" if query else "")
+        headers = {
+            "host": "h:9001",
+            "x-amz-date": stamp,
+            "content-type": rng.choice(["application/json", "  text/plain ;  charset=utf-8 "]),
+        }
+        body = rng.randbytes(rng.randint(0, 64))
+        expected_canonical, expected = _botocore_signature(
+            "POST", url, headers, body, secret, region, stamp
+        )
+        canonical = canonical_request("POST", url, headers, body)
+        assert canonical == expected_canonical, url
+        assert signature(secret, region, "execute-api", stamp, canonical) == expected
