@@ -235,7 +235,7 @@ class GatewayHttp:
 
 def _with_request_id(response: Response) -> Response:
     headers = {**(response.headers or {}), "x-amzn-RequestId": str(uuid.uuid4())}
-    return dataclasses.replace(response, headers=headers)
+    return Response(response.status, response.body, headers)
 
 
 async def _later_with_request_id(

@@ -13,7 +13,6 @@ order. Bounded everywhere: head and body sizes, the time a request may take to a
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import inspect
 import json
 import re
@@ -132,10 +131,12 @@ def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
     length = headers.get("content-length", "0")
     if counts.get("content-length", 0) > 1 or not _DIGITS.fullmatch(length):
         raise ValidationError(f"bad Content-Length {length[:20]!r}")
-    url = urlsplit(target)
-    request = Request(
-        method, unquote(url.path), url.query, headers, b"", peer, url.path, f"1.{minor}"
-    )
+    if target.startswith("/") and not target.startswith("//"):  # origin-form, the usual
+        path, _, query = target.partition("#")[0].partition("?")
+    else:
+        url = urlsplit(target)
+        path, query = url.path, url.query
+    request = Request(method, unquote(path), query, headers, b"", peer, path, f"1.{minor}")
     return request, int(length)
 
 
@@ -242,7 +243,16 @@ class _Connection(asyncio.Protocol):
             self._continued = False
             body = bytes(self._buffer[end + 4 : end + 4 + length])
             del self._buffer[: end + 4 + length]
-            request = dataclasses.replace(request, body=body)
+            request = Request(
+                request.method,
+                request.path,
+                request.query,
+                request.headers,
+                body,
+                request.peer,
+                request.raw_path,
+                request.version,
+            )
             keep_alive = request.keep_alive
             answer = self._handler(request)
             if inspect.isawaitable(answer):
