@@ -96,7 +96,7 @@ def request_time(now_ms: int) -> str:
     return f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year}:{t:%H:%M:%S} +0000"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventSource:
     """Where a WebSocket proxy event comes from: the API stage and one client connection.
     The gateway keeps one per connection and stamps every event of that connection with it."""

@@ -89,7 +89,7 @@ def _always_open() -> bool:
     return True
 
 
-@dataclass
+@dataclass(slots=True)
 class ConnectionRecord:
     """A connection as the management API knows it. ``is_open`` is the socket side's
     answer to "can this connection still take a message" (False once it is closing)."""

@@ -23,6 +23,8 @@ __all__ = ["GatewayQuotas", "TokenBucket"]
 class TokenBucket:
     """``rate`` tokens a second, at most ``burst`` saved up; thread-safe."""
 
+    __slots__ = ("_at", "_clock", "_lock", "_tokens", "burst", "rate")
+
     def __init__(
         self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
     ) -> None:

@@ -17,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection, broadcast
+from websockets.datastructures import Headers
 
 from fanoutsim.aws import apigw
 from fanoutsim.aws.management import ConnectionRecord
@@ -33,6 +34,8 @@ __all__ = [
     "MESSAGES_BURST",
     "MESSAGES_PER_S",
     "ClientSocket",
+    "forget_handshake",
+    "watch_lifetimes",
 ]
 
 #: The close code API Gateway sends at the idle timeout and the maximum duration.
@@ -46,7 +49,7 @@ MESSAGES_BURST = 100.0
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 
 
-@dataclass
+@dataclass(slots=True)
 class ClientSocket:
     """A registered connection's socket and its outgoing queue."""
 
@@ -61,6 +64,7 @@ class ClientSocket:
         default_factory=lambda: TokenBucket(MESSAGES_PER_S, MESSAGES_BURST)
     )
     throttled: int = 0  # client messages dropped for the rate
+    expiring: bool = False  # closing for its idle timeout or maximum duration
 
     def buffered(self) -> int:
         """Bytes waiting for this client: queued here and in the transport."""
@@ -99,21 +103,10 @@ class ClientSocket:
             self.draining = True
             spawn(self.drain())
 
-    async def expire(self, quotas: GatewayQuotas) -> None:
-        """Close the connection when it has been idle (no message either way) for the idle
-        timeout or open for the maximum duration, with 1001 as API Gateway does (its
-        ``$disconnect`` then runs with that status); cut it meanwhile if it overflows."""
-        loop = asyncio.get_running_loop()
-        while True:
-            idle_end = self.active_at + quotas.idle_timeout_s
-            end = min(idle_end, self.opened_at + quotas.max_connection_s)
-            if loop.time() >= end:
-                break
-            if self.overflowing():  # e.g. a ping flood whose pongs are never read
-                return
-            await asyncio.sleep(min(end - loop.time(), _WATCH_S))
-        with contextlib.suppress(Exception):
-            await self.ws.close(CLOSE_GOING_AWAY, "Going away")
+    def lifetime_end(self, quotas: GatewayQuotas) -> float:
+        """Loop time at which the connection will have been idle (no message either way)
+        for the idle timeout, or open for the maximum duration, whichever comes first."""
+        return min(self.active_at + quotas.idle_timeout_s, self.opened_at + quotas.max_connection_s)
 
     async def drain(self) -> None:
         try:
@@ -135,3 +128,41 @@ def is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+async def watch_lifetimes(
+    sockets: Callable[[], Iterable[ClientSocket]], quotas: GatewayQuotas, spawn: Spawn
+) -> None:
+    """One watcher for every open connection (a task each would hold about a KiB a
+    connection): each whose idle timeout or maximum duration has come is closed with 1001,
+    as API Gateway closes it (its ``$disconnect`` then runs with that status); each whose
+    client lets too much pile up is cut. Wakes when the next one is due, or every second."""
+    loop = asyncio.get_running_loop()
+    while True:
+        now = loop.time()
+        wake = now + _WATCH_S
+        for socket in list(sockets()):
+            if not socket.opened_at or socket.expiring:
+                continue  # not open yet (the upgrade's 101 is not out), or already going
+            end = socket.lifetime_end(quotas)
+            if now >= end:
+                socket.expiring = True
+                spawn(_going_away(socket.ws))
+            elif not socket.overflowing():  # overflowing cuts it (e.g. unread pongs)
+                wake = min(wake, end)
+        await asyncio.sleep(max(0.0, wake - loop.time()))
+
+
+async def _going_away(ws: ServerConnection) -> None:
+    with contextlib.suppress(Exception):
+        await ws.close(CLOSE_GOING_AWAY, "Going away")
+
+
+def forget_handshake(ws: ServerConnection) -> None:
+    """Drop the opening handshake's headers, both ways: ``$connect`` has read them (the
+    event source keeps what later events need), and websockets would keep them for the
+    connection's life, about 2 KiB a connection."""
+    if ws.request is not None:
+        ws.request = replace(ws.request, headers=Headers())
+    if ws.response is not None:
+        ws.response = replace(ws.response, headers=Headers())

@@ -42,7 +42,7 @@ from fanoutsim.feed import Feed
 from fanoutsim.room import ACK_ROUTE, RoomBook, clean_name
 from fanoutsim.runtime import descriptors
 from fanoutsim.runtime.authorizer_step import AuthorizerStep
-from fanoutsim.runtime.client_socket import ClientSocket
+from fanoutsim.runtime.client_socket import ClientSocket, forget_handshake, watch_lifetimes
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.function_runtime import FunctionRuntime, Invocation
 from fanoutsim.runtime.outbox import Outbox
@@ -117,6 +117,9 @@ class Gateway:
         self._disconnecting: set[str] = set()
         self._pending: dict[ServerConnection, ClientSocket] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: Per connection until its session starts: leaves for a client gone before the 101.
+        self._reapers: dict[ServerConnection, asyncio.Task[None]] = {}
+        self._lifetimes: asyncio.Task[None] | None = None
         self._server: Server | None = None
         self._outbox: Outbox | None = None
         self._gone = asyncio.Event()  # set whenever a connection has finished leaving
@@ -126,6 +129,9 @@ class Gateway:
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         self._outbox = Outbox(asyncio.get_running_loop(), self.delays, self._spawn)
+        self._lifetimes = asyncio.ensure_future(
+            watch_lifetimes(self._sockets.values, self.quotas, self._spawn)
+        )
         self._client_budget = descriptors.client_budget(self.pipeline_descriptors)
         self._server = await serve(
             self._session,
@@ -139,9 +145,13 @@ class Gateway:
         )
 
     async def close(self) -> None:
+        if self._lifetimes is not None:
+            self._lifetimes.cancel()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        if self._reapers:  # their connections are closed now: each leaves
+            await asyncio.gather(*self._reapers.values(), return_exceptions=True)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
@@ -220,12 +230,16 @@ class Gateway:
         self._pending[ws] = socket
         self._sockets[connection_id] = socket
         self.api.connected(record)
-        self._spawn(self._reap_if_never_opened(ws))
+        self._reapers[ws] = asyncio.ensure_future(self._reap_if_never_opened(ws))
         return None
 
     async def _session(self, ws: ServerConnection) -> None:
         socket = self._pending.pop(ws)
+        reaper = self._reapers.pop(ws, None)
+        if reaper is not None:  # opened: its session leaves for it
+            reaper.cancel()
         record = socket.record
+        forget_handshake(ws)
         self.meter.connection_opened(record.id, time.time())
         if socket.backlog and not socket.draining:
             socket.draining = True
@@ -235,7 +249,6 @@ class Gateway:
         name = self._room_names.get(record.id)
         if name is not None and self.room is not None:
             self.room.joined(record.id, record.label, name, time.perf_counter(), time.time())
-        lifetime = asyncio.ensure_future(socket.expire(self.quotas))
         with contextlib.suppress(Exception):  # a broken client must not take the gateway down
             async for message in ws:
                 socket.active_at = asyncio.get_running_loop().time()
@@ -243,7 +256,6 @@ class Gateway:
                     await self._on_message(socket, message)
                 except Exception as error:  # one bad message costs that message only
                     self.errors.append(f"{type(error).__name__}: {error}")
-        lifetime.cancel()
         await self._leave(record, ws)
 
     async def _leave(self, record: ConnectionRecord, ws: ServerConnection) -> None:
@@ -268,6 +280,7 @@ class Gateway:
         before the 101 completes, no session ever starts: leave as a dropped client would,
         with ``$disconnect`` (1006), instead of keeping its state and row forever."""
         await asyncio.shield(ws.connection_lost_waiter)
+        self._reapers.pop(ws, None)
         socket = self._pending.pop(ws, None)
         if socket is not None:
             await self._leave(socket.record, ws)

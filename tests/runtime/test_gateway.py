@@ -93,3 +93,37 @@ def test_wrong_stage_is_404(sim: Simulator) -> None:
     with pytest.raises(InvalidStatus) as error:
         connect(url)
     assert error.value.response.status_code == 404
+
+
+def test_an_open_connection_holds_one_task_and_no_handshake_headers(sim: Simulator) -> None:
+    """What a connection costs the server is bounded: its websockets handler task (one
+    watcher serves every connection's idle timeout and maximum duration) and none of its
+    handshake's headers once ``$connect`` has read them."""
+    import asyncio
+
+    loop = sim._c.loop.loop
+
+    def tasks() -> int:
+        return asyncio.run_coroutine_threadsafe(_count_tasks(), loop).result(10)
+
+    sim.clients.add(2)
+    before = tasks()
+    sim.clients.add(40)
+    sim.wait("idle")
+    assert tasks() - before < 2 * 40  # one each (it was three: handler, lifetime, reaper)
+    sockets = list(sim._c.gateway._sockets.values())
+    assert len(sockets) == 42
+    assert all(len(s.ws.request.headers) == 0 for s in sockets if s.ws.request is not None)
+    assert all(len(s.ws.response.headers) == 0 for s in sockets if s.ws.response is not None)
+    [client] = sim.clients.add(1)  # and the connections still work
+    sim.flights.load()
+    assert client.board and all(c.board for c in sim.clients.values())
+
+
+async def _count_tasks() -> int:
+    """The loop's tasks but the in-process clients' own (one listener each)."""
+    import asyncio
+
+    return sum(
+        1 for t in asyncio.all_tasks() if "SubscriberPool" not in t.get_coro().__qualname__
+    )
