@@ -85,7 +85,7 @@ async def _post_loop(port: int, requests: list[bytes], deadline: float, counts: 
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":", 1)[1])
             await reader.readexactly(length)
-            counts[0 if status == 200 else 1] += 1
+            counts[0 if 200 <= status < 300 else 1] += 1
     finally:
         writer.close()
 
