@@ -180,6 +180,7 @@ def phase_ws_floor(clients: int) -> dict[str, Any]:
 
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()
+
     async def start() -> Any:
         return await serve(hold, "127.0.0.1", 0, ping_interval=None, compression=None)
 
@@ -207,14 +208,11 @@ def phase_memory(clients: int) -> dict[str, Any]:
 
 
 def run_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
-    argv = [sys.executable, __file__, "--phase", name, "--clients", str(args.clients)]
-    argv += ["--posters", str(args.posters), "--seconds", str(args.seconds)]
-    argv += ["--memory-clients", str(args.memory_clients)]
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"phase {name} failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    from fanout_live import phase_result
+
+    options = ["--clients", str(args.clients), "--posters", str(args.posters)]
+    options += ["--seconds", str(args.seconds), "--memory-clients", str(args.memory_clients)]
+    return phase_result(__file__, name, options)
 
 
 def main() -> None:

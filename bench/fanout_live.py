@@ -241,26 +241,21 @@ def phase_pipeline(
 PHASES = ("raw", "boto3", "http", "inproc", "process", "process-pf2")
 
 
-def run_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--phase",
-            name,
-            "--clients",
-            str(args.clients),
-            "--updates",
-            str(args.updates),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def phase_result(script: str, name: str, options: list[str]) -> dict[str, Any]:
+    """Run phase ``name`` of a benchmark ``script`` in a process of its own; its result is
+    the JSON object on the last line it prints."""
+    argv = [sys.executable, script, "--phase", name, *options]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"phase {name} failed:\n{proc.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
+
+
+def run_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    return phase_result(
+        __file__, name, ["--clients", str(args.clients), "--updates", str(args.updates)]
+    )
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ import fanoutsim.model.command as model_command
 import fanoutsim.model.compare_command as compare_command
 from fanoutsim import arguments, doctor, serve
 from fanoutsim.errors import FanoutsimError
+from fanoutsim.functions.flight_model import flight_code
 from fanoutsim.sample_flights import scripted_day
 
 __all__ = ["DESCRIPTION", "board_table", "build_parser", "main", "run_demo"]
@@ -63,7 +64,7 @@ def board_table(board: dict[str, dict[str, Any]], changed: str | None = None) ->
     columns = ("flight", "route", "gate", "terminal", "status", "details", "updated")
     rows = [
         (
-            f"{p.get('airlineCode', '')}{p.get('flightNum', '')}" or flight_id,
+            flight_code(p, flight_id),
             f"{p.get('origin', '?')}->{p.get('dest', '?')}",
             str(p.get("gate", "")),
             str(p.get("terminal", "")),

@@ -12,6 +12,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from fanoutsim.functions.flight_model import flight_code
+
 __all__ = ["SampleFlight", "flight_id", "sample_flights", "scripted_day"]
 
 
@@ -29,7 +31,7 @@ class SampleFlight:
     @property
     def code(self) -> str:
         """The flight number people read and type, e.g. ``FS101``."""
-        return f"{self.flight['airlineCode']}{self.flight['flightNum']}"
+        return flight_code(self.flight)
 
 
 @cache

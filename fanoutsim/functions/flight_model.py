@@ -32,6 +32,7 @@ __all__ = [
     "STATUSES",
     "STATUS_UPDATED",
     "client_payload",
+    "flight_code",
     "new_flight_item",
     "status_update",
     "status_version",
@@ -64,6 +65,12 @@ PAYLOAD_FIELDS: Final = (*FLIGHT_FIELDS, "event", "eventDetails", "createdAt", "
 #: The item type the seed's stream filter keeps, and how long a flight item lives (its TTL).
 ITEM_TYPE: Final = "FlightStatus"
 ITEM_LIFETIME_S: Final = 24 * 60 * 60
+
+
+def flight_code(flight: Mapping[str, Any], default: str = "") -> str:
+    """The flight number people read and type (``FS101``: ``airlineCode`` and
+    ``flightNum``), or ``default`` for a flight without one; ``flightId`` is a UUID."""
+    return f"{flight.get('airlineCode', '')}{flight.get('flightNum', '')}" or default
 
 
 def _require_str(detail: Mapping[str, Any], field: str, *, empty: bool = True) -> str:

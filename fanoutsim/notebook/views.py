@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fanoutsim.aws.stream_records import StreamRecord
+from fanoutsim.functions.flight_model import flight_code
 from fanoutsim.html_text import escape
 from fanoutsim.stages import TRACE_FIELD
 
@@ -148,7 +149,8 @@ def pretty(obj: Any, *, hide: Iterable[str] = ()) -> Html:
 def board(client: BoardHolder) -> Html:
     """One client's flight board: what its browser would show, flight by flight."""
     rows = []
-    for flight_id, payload in sorted(client.board.items(), key=lambda kv: _code(kv[1], kv[0])):
+    by_number = sorted(client.board.items(), key=lambda kv: flight_code(kv[1], kv[0]))
+    for flight_id, payload in by_number:
         status = str(payload.get("event", ""))
         colour = _STATUS_COLOURS.get(status, "#57606a")
         updated = payload.get("operation") == "UPDATE"
@@ -160,7 +162,7 @@ def board(client: BoardHolder) -> Html:
         details = _text(payload.get("eventDetails", ""))
         rows.append(
             f'<tr{css}><td style="{_BOARD_CELL};font-weight:bold" title="{_text(flight_id)}">'
-            f"{_text(_code(payload, flight_id))}</td>"
+            f"{_text(flight_code(payload, flight_id))}</td>"
             f'<td style="{_BOARD_CELL};color:{colour}" class="fanoutsim-status">'
             f"{_text(status)}</td>"
             f'<td style="{_BOARD_CELL};color:#57606a">{details}</td></tr>'
@@ -246,7 +248,7 @@ def flight_rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     the table fits a 1366-pixel screen."""
     rows = []
     for item in items:
-        item = {"flight": _code(item, str(item.get("flightId", "?"))), **item}
+        item = {"flight": flight_code(item, str(item.get("flightId", "?"))), **item}
         known = [c for c in FLIGHT_COLUMNS if c in item]
         rest = [k for k in item if k not in (*FLIGHT_COLUMNS, *FLIGHT_HIDDEN, TRACE_FIELD)]
         row = {k: item[k] for k in (*known, *rest)}
@@ -307,18 +309,11 @@ def invocation_rows(
     ]
 
 
-def _code(flight: Mapping[str, Any], flight_id: str) -> str:
-    """The flight number people read (``FS101``: airline code and number), or the id."""
-    code = f"{flight.get('airlineCode', '')}{flight.get('flightNum', '')}"
-    return code or flight_id
-
-
 def _record_flight(change: Mapping[str, Any]) -> str:
-    """A stream record's flight, readable: from its new image, else its key."""
-    image = {
-        k: v.get("S", "") for k, v in change.get("NewImage", {}).items() if isinstance(v, dict)
-    }
-    return _code(image, change.get("Keys", {}).get("flightId", {}).get("S", "?"))
+    """A stream record's flight, readable: its number from the new image, else its key."""
+    image = change.get("NewImage", {})
+    number = {k: image[k].get("S", "") for k in ("airlineCode", "flightNum") if k in image}
+    return flight_code(number, change.get("Keys", {}).get("flightId", {}).get("S", "?"))
 
 
 def _record_label(record: Mapping[str, Any]) -> str:

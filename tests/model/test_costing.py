@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -50,7 +51,7 @@ def test_the_kinesis_feed_is_priced_by_hand(payload_kb: float) -> None:
 def test_a_price_file_without_the_feed_prices_refuses_only_the_kinesis_feed(tmp_path) -> None:  # type: ignore[no-untyped-def]
     prices = load_prices()
     lean = {k: v for k, v in prices.prices.items() if not k.startswith(("kinesis", "dynamodb_cdc"))}
-    table = type(prices)(**{**prices.__dict__, "prices": lean})
+    table = dataclasses.replace(prices, prices=lean)
     assert cost_of(Usage(dynamodb_write_units=1), table)["total"] > 0
     with pytest.raises(DataFileError, match="kinesis_stream_hours"):
         cost_of(Usage(kinesis_stream_hours=1), table)

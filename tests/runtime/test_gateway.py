@@ -124,6 +124,4 @@ async def _count_tasks() -> int:
     """The loop's tasks but the in-process clients' own (one listener each)."""
     import asyncio
 
-    return sum(
-        1 for t in asyncio.all_tasks() if "SubscriberPool" not in t.get_coro().__qualname__
-    )
+    return sum(1 for t in asyncio.all_tasks() if "SubscriberPool" not in t.get_coro().__qualname__)
