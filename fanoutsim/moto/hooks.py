@@ -41,6 +41,7 @@ from datetime import datetime
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.responses import DynamoHandler
 from moto.events.exceptions import InvalidEventPatternException, ValidationException
 
 from fanoutsim import tracing
@@ -91,7 +92,8 @@ class MotoHooks:
             if computed:
                 setattr(target, name, old())
             elif old is _MISSING:
-                target.__dict__.pop(name, None)
+                if name in vars(target):
+                    delattr(target, name)
             else:
                 setattr(target, name, old)
 
@@ -157,13 +159,21 @@ class MotoHooks:
     def watch_stream(
         self, table_name: str, on_append: Callable[[tuple[str, ...], float], None]
     ) -> None:
-        """Serialise appends to ``table_name``'s stream shard; report each commit."""
+        """Serialise DynamoDB's requests, its backend's writes and the appends to
+        ``table_name``'s stream shard; report each commit.
+
+        A whole request is one step, reading included: moto's tables are plain dicts, and
+        its handlers copy and serialise items after the backend call returns, so a Scan
+        (or an update's copy of the item) running beside an update that adds an attribute
+        failed with "dictionary changed size during iteration" (a GET /flights during the
+        scripted day did)."""
         shard = self.account.table(table_name).stream_shard
         append: Callable[[Any, Any], None] = shard.add
         lock = threading.RLock()
         backend = self.account.dynamodb_backend()
         for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
             self._patch(backend, name, _serialised(getattr(backend, name), lock))
+        self._patch(DynamoHandler, "call_action", _serialised(DynamoHandler.call_action, lock))
 
         def add(old: Any, new: Any) -> None:
             with lock:
@@ -310,10 +320,10 @@ class PickledRecords(list[PickledRecord]):
         super().append(PickledRecord(record.to_json()))
 
 
-def _serialised(write: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
+def _serialised(call: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
     def serialised(*args: Any, **kwargs: Any) -> Any:
         with lock:
-            return write(*args, **kwargs)
+            return call(*args, **kwargs)
 
     return serialised
 

@@ -29,6 +29,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto.dynamodb.responses import DynamoHandler
 
 from fanoutsim import stack
 from fanoutsim.moto.account import MotoAccount
@@ -129,6 +130,7 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
     shard = account.table(stack.FLIGHTS_TABLE).stream_shard
     before = (backend.put_events, rule.send_to_targets, shard.add)
     put_rule = backend.put_rule
+    handle = DynamoHandler.call_action
     hooks = MotoHooks(account)
     hooks.validate_put_events(lambda entry: None)
     hooks.deliver_rule(stack.BUS, stack.RULE, lambda event: None)
@@ -137,8 +139,9 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
     hooks.expire_shard_iterators()
     hooks.pickle_stream_records(stack.FLIGHTS_TABLE)
     hooks.validate_rules()
-    assert hooks.installed == 6 + 4  # put_events, rule, add, iterators, records, put_rule,
-    # and 4 writes
+    assert hooks.installed == 6 + 4 + 1  # put_events, rule, add, iterators, records,
+    # put_rule, 4 writes, and DynamoDB's request handler
+    assert DynamoHandler.call_action is not handle
     assert (backend.put_events, rule.send_to_targets, shard.add) != before
     assert isinstance(account.streams_backend().shard_iterators, ExpiringIterators)
     hooks.remove()
@@ -150,6 +153,7 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
         set(vars(backend)) | set(vars(rule)) | set(vars(shard))
     )
     assert "put_item" not in vars(account.dynamodb_backend())
+    assert DynamoHandler.call_action is handle
     assert account.streams_backend().shard_iterators is iterators
     assert type(shard.items) is list  # moto's own list again
 
@@ -306,3 +310,40 @@ def test_put_rule_refuses_a_pattern_eventbridge_refuses(hooks: MotoHooks) -> Non
     assert refused.value.response["Error"]["Code"] == "InvalidEventPatternException"
     good = {"source": ["flights.events"], "detail": {"x": [{"prefix": "F"}]}}
     events.put_rule(Name="good", EventBusName=stack.BUS, EventPattern=json.dumps(good))
+
+
+def test_a_scan_beside_updates_that_add_attributes_reads_whole_items(hooks: MotoHooks) -> None:
+    """moto copies and serialises items after its backend call returns; unless the whole
+    request is one step, a Scan beside an update that adds an attribute fails with
+    "dictionary changed size during iteration" (a GET /flights did, under load)."""
+    hooks.watch_stream(stack.FLIGHTS_TABLE, lambda traces, at: None)
+    client = boto3.client("dynamodb")
+    client.put_item(TableName=stack.FLIGHTS_TABLE, Item={"flightId": {"S": "F1"}})
+    done = threading.Event()
+
+    def update() -> None:
+        writer = boto3.client("dynamodb")
+        n = 0
+        while not done.is_set():
+            names = [f"a{(n + i) % 40}" for i in range(3)]
+            writer.update_item(
+                TableName=stack.FLIGHTS_TABLE,
+                Key={"flightId": {"S": "F1"}},
+                UpdateExpression="SET " + ", ".join(f"{a} = :v" for a in names) + " REMOVE b",
+                ExpressionAttributeValues={":v": {"S": "x"}},
+            )
+            n += 1
+
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    writers = [threading.Thread(target=update) for _ in range(2)]
+    try:
+        for thread in writers:
+            thread.start()
+        scans = [client.scan(TableName=stack.FLIGHTS_TABLE)["Count"] for _ in range(200)]
+    finally:
+        done.set()
+        for thread in writers:
+            thread.join()
+        sys.setswitchinterval(old_interval)
+    assert scans == [1] * 200
