@@ -20,6 +20,7 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 from fanoutsim.errors import UnsupportedHttpVersion, ValidationError
@@ -155,8 +156,7 @@ class _Connection(asyncio.Protocol):
         self._continued = False  # 100 Continue sent for the request being read
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         if len(self._connections) >= self._limits.max_connections:
             self._reply(Response(503, b'{"message":"Too many connections"}'), keep_alive=False)
             return

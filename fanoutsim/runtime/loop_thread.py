@@ -3,21 +3,52 @@
 The gateway, the stream poller, the bus deliveries and the subscribers all live on this
 loop. Code on any other thread reaches them only through :meth:`LoopThread.run` (a
 coroutine, waited for), so no asyncio object is touched from the caller's thread.
+
+The loop is uvloop's where it is installed (it is a dependency everywhere but Windows): the
+same asyncio API over libuv, measured at about half the server CPU for each HTTP request
+(``bench/connections_post.py``). ``FANOUTSIM_LOOP=asyncio`` asks for the standard library's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from fanoutsim.errors import ConfigError
 from fanoutsim.runtime import log_limits
 
-__all__ = ["LoopThread"]
+__all__ = ["LOOP_ENV", "LoopThread", "loop_kind", "new_loop"]
 
 T = TypeVar("T")
+#: The environment variable that picks the loop: ``uvloop`` (the default where installed)
+#: or ``asyncio``.
+LOOP_ENV = "FANOUTSIM_LOOP"
+
+
+def loop_kind() -> str:
+    """``uvloop`` or ``asyncio``: what :func:`new_loop` makes here."""
+    wanted = os.environ.get(LOOP_ENV, "uvloop").strip().lower() or "uvloop"
+    if wanted not in ("uvloop", "asyncio"):
+        raise ConfigError(f"{LOOP_ENV} must be 'uvloop' or 'asyncio', not {wanted!r}")
+    if wanted == "uvloop":
+        try:
+            import uvloop  # noqa: F401
+        except ImportError:
+            return "asyncio"
+    return wanted
+
+
+def new_loop() -> asyncio.AbstractEventLoop:
+    """A new event loop of :func:`loop_kind`."""
+    if loop_kind() == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 class LoopThread:
@@ -26,7 +57,7 @@ class LoopThread:
 
     def __init__(self, name: str = "fanoutsim") -> None:
         log_limits.install()
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
         self._thread.start()
 

@@ -7,7 +7,11 @@ import asyncio
 import socket
 import time
 
+import pytest
+
 from fanoutsim.runtime.http_server import HttpServer, Limits, Request, Response
+
+pytestmark = pytest.mark.usefixtures("any_loop")
 
 
 def _ok(request: Request) -> Response:

@@ -7,6 +7,8 @@ import pytest
 
 from fanoutsim.runtime.http_server import HttpServer, Request, Response
 
+pytestmark = pytest.mark.usefixtures("any_loop")
+
 
 async def _with_server(handler, requests):  # type: ignore[no-untyped-def]
     server = HttpServer(handler)
