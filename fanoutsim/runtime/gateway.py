@@ -45,6 +45,7 @@ from fanoutsim.runtime.authorizer_step import AuthorizerStep
 from fanoutsim.runtime.client_socket import ClientSocket, forget_handshake, watch_lifetimes
 from fanoutsim.runtime.delays import Delays
 from fanoutsim.runtime.function_runtime import FunctionRuntime, Invocation
+from fanoutsim.runtime.loop_thread import peer_ip
 from fanoutsim.runtime.outbox import Outbox
 
 __all__ = ["Gateway"]
@@ -190,7 +191,7 @@ class Gateway:
             api_id=self.api_id,
             stage=self.stage,
             domain_name=self.domain_name,
-            source_ip=str(ws.remote_address[0]) if ws.remote_address else "",
+            source_ip=peer_ip(ws.transport),
             user_agent=request.headers.get("User-Agent", ""),
         )
         query_params = apigw.multi_query_parameters(query)

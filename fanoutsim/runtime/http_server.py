@@ -24,6 +24,7 @@ from typing import cast
 from urllib.parse import unquote, urlsplit
 
 from fanoutsim.errors import UnsupportedHttpVersion, ValidationError
+from fanoutsim.runtime.loop_thread import peer_ip
 
 __all__ = [
     "MAX_BODY",
@@ -163,7 +164,7 @@ class _Connection(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._peer = str((transport.get_extra_info("peername") or ("", 0))[0])
+        self._peer = peer_ip(transport)
         self._connections.add(self)
         self._arm()
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from fanoutsim.errors import ConfigError
 from fanoutsim.runtime import log_limits
 
-__all__ = ["LOOP_ENV", "LoopThread", "loop_kind", "new_loop"]
+__all__ = ["LOOP_ENV", "LoopThread", "loop_kind", "new_loop", "peer_ip"]
 
 T = TypeVar("T")
 #: The environment variable that picks the loop: ``uvloop`` (the default where installed)
@@ -49,6 +49,16 @@ def new_loop() -> asyncio.AbstractEventLoop:
 
         return uvloop.new_event_loop()
     return asyncio.new_event_loop()
+
+
+def peer_ip(transport: asyncio.BaseTransport | None) -> str:
+    """The address of a transport's peer, or ``""``: uvloop's transport raises once its
+    socket has closed, where asyncio's answers with the address it kept."""
+    try:
+        peer = transport.get_extra_info("peername") if transport is not None else None
+    except (AttributeError, OSError):
+        return ""
+    return str(peer[0]) if peer else ""
 
 
 class LoopThread:
