@@ -78,8 +78,10 @@ def _mismatch() -> ManagementError:
 _STAMP = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
 
 
+@functools.lru_cache(maxsize=256)
 def _timestamp(stamp: str) -> datetime:
-    """``X-Amz-Date`` (``20261206T101500Z``) as a time (strptime's rules, without its cost)."""
+    """``X-Amz-Date`` (``20261206T101500Z``) as a time (strptime's rules, without its cost;
+    kept, since every request signed in the same second carries the same stamp)."""
     parts = _STAMP.fullmatch(stamp)
     try:
         if parts is None:
@@ -164,16 +166,23 @@ def canonical_request(method: str, url: str, signed: Mapping[str, str], body: by
     target = target.split("#", 1)[0]
     path, _, query = target.partition("?")
     pairs = sorted(pair.partition("=")[::2] for pair in query.split("&")) if query else []
+    names = sorted(signed)
     lines = [
         method.upper(),
-        quote(normalize_url_path(path), safe="/~"),
+        _canonical_path(path),
         "&".join(f"{key}={value}" for key, value in pairs),
-        *(f"{name}:{' '.join(signed[name].split())}" for name in sorted(signed)),
+        *(f"{name}:{' '.join(signed[name].split())}" for name in names),
         "",
-        ";".join(sorted(signed)),
+        ";".join(names),
         hashlib.sha256(body).hexdigest(),
     ]
     return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_path(path: str) -> str:
+    """The path's canonical form: the same for every post to one connection, so kept."""
+    return quote(normalize_url_path(path), safe="/~")
 
 
 def signature(secret: str, region: str, service: str, stamp: str, canonical: str) -> str:
@@ -183,7 +192,7 @@ def signature(secret: str, region: str, service: str, stamp: str, canonical: str
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{digest}"
     key = _signing_key(secret, stamp[:8], region, service)
-    return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, to_sign.encode("utf-8"), "sha256").hex()
 
 
 @functools.lru_cache(maxsize=64)
@@ -191,7 +200,7 @@ def _signing_key(secret: str, day: str, region: str, service: str) -> bytes:
     """SigV4's derived key: HMAC chain over the day, region, service and ``aws4_request``."""
     key = f"AWS4{secret}".encode()
     for part in (day, region, service, "aws4_request"):
-        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+        key = hmac.digest(key, part.encode("utf-8"), "sha256")
     return key
 
 
