@@ -111,7 +111,7 @@ class Gateway:
         self.quotas = quotas or GatewayQuotas()
         #: Descriptors the pipeline may open while running (runtime/descriptors.py).
         self.pipeline_descriptors = pipeline_descriptors
-        self._client_budget: int | None = None
+        self._admission = descriptors.Admission(None)
         self._new_connections = self.quotas.connection_bucket()
         self._sockets: dict[str, ClientSocket] = {}
         self._severed: set[str] = set()
@@ -133,7 +133,9 @@ class Gateway:
         self._lifetimes = asyncio.ensure_future(
             watch_lifetimes(self._sockets.values, self.quotas, self._spawn)
         )
-        self._client_budget = descriptors.client_budget(self.pipeline_descriptors)
+        self._admission = descriptors.Admission(
+            descriptors.client_budget(self.pipeline_descriptors)
+        )
         self._server = await serve(
             self._session,
             self.host,
@@ -178,7 +180,7 @@ class Gateway:
             return ws.respond(421, MISDIRECTED_TEXT)
         if path.rstrip("/") != f"/{self.stage}":
             return ws.respond(404, f"No stage at {path}\n")
-        if descriptors.running_short(len(self._sockets), self._client_budget):
+        if self._admission.refuses(len(self._sockets)):
             return ws.respond(503, "Service Unavailable: out of file descriptors\n")
         if not self._new_connections.take():  # the account's new-connection rate
             self.api.rejected()

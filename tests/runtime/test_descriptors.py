@@ -15,6 +15,7 @@ import sys
 import time
 from urllib.parse import urlparse
 
+import pytest
 from websockets.sync.client import connect
 
 from fanoutsim.runtime import descriptors
@@ -97,3 +98,42 @@ def test_open_count_sees_a_new_descriptor_and_spare_is_what_the_limit_leaves() -
         assert descriptors.open_count() == (before or 0) + 1
         most, now, left = descriptors.limit(), descriptors.open_count(), descriptors.spare()
     assert most is None or (now is not None and left is not None and left + now == most)
+
+
+def _counting_spare(monkeypatch: pytest.MonkeyPatch, left: list[int]) -> list[int]:
+    """``spare()`` answers ``left[0]``; returns the list of answers given (one a listing)."""
+    calls: list[int] = []
+
+    def spare() -> int:
+        calls.append(left[0])
+        return left[0]
+
+    monkeypatch.setattr(descriptors, "spare", spare)
+    return calls
+
+
+def test_admission_lists_descriptors_once_every_few_clients_while_plenty_are_free(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    left = [1000]
+    listings = _counting_spare(monkeypatch, left)
+    admission = descriptors.Admission(budget=5000)
+    for clients in range(160):
+        assert not admission.refuses(clients)
+        left[0] -= 1  # the client admitted holds one descriptor
+    assert len(listings) == 160 // descriptors.RECOUNT_EVERY
+
+
+def test_admission_counts_each_client_when_few_are_left_and_refuses_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    left = [2 * descriptors.RESERVE + 10]
+    listings = _counting_spare(monkeypatch, left)
+    admission = descriptors.Admission(budget=None)
+    admitted = 0
+    while not admission.refuses(admitted):
+        admitted += 1
+        left[0] -= 1
+    assert left[0] == descriptors.RESERVE // 2 - 1  # refused before the reserve is spent
+    assert len(listings) > admitted - descriptors.RECOUNT_EVERY  # every one counted near the end
+    assert descriptors.Admission(budget=3).refuses(3)  # the budget alone refuses too
