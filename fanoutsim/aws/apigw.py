@@ -46,6 +46,7 @@ __all__ = [
     "multi_query_parameters",
     "new_connection_id",
     "new_request_id",
+    "new_uuid",
     "query_parameters",
     "request_time",
     "select_route",
@@ -72,8 +73,8 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def _short_id(rng: random.Random | None) -> str:
     """16 base64 characters ending in ``=``: the form of connection/request/message ids."""
-    source = rng or random.SystemRandom()
-    return base64.b64encode(bytes(source.getrandbits(8) for _ in range(11))).decode()
+    raw = secrets.token_bytes(11) if rng is None else bytes(rng.getrandbits(8) for _ in range(11))
+    return base64.b64encode(raw).decode()
 
 
 def new_connection_id(rng: random.Random | None = None) -> ConnectionId:
@@ -84,6 +85,13 @@ def new_connection_id(rng: random.Random | None = None) -> ConnectionId:
 def new_request_id(rng: random.Random | None = None) -> str:
     """A request or message id in the same base64 form AWS uses."""
     return _short_id(rng)
+
+
+def new_uuid() -> str:
+    """A random (version 4) UUID as text, the form of an HTTP answer's ``x-amzn-RequestId``;
+    built from 16 random bytes directly, as it is made for every ``@connections`` post."""
+    h = secrets.token_bytes(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 # --- events -------------------------------------------------------------------------------

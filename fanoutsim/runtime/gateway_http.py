@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Protocol
@@ -234,7 +233,7 @@ class GatewayHttp:
 
 
 def _with_request_id(response: Response) -> Response:
-    headers = {**(response.headers or {}), "x-amzn-RequestId": str(uuid.uuid4())}
+    headers = {**(response.headers or {}), "x-amzn-RequestId": apigw.new_uuid()}
     return Response(response.status, response.body, headers)
 
 

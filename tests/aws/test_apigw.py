@@ -13,6 +13,7 @@ import base64
 import json
 import random
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,15 @@ def test_connection_ids_look_like_aws_ones() -> None:
     for cid in ids:
         assert len(cid) == 16 and cid.endswith("=") and len(base64.b64decode(cid)) == 11
     assert apigw.new_connection_id(random.Random(7)) == apigw.new_connection_id(random.Random(7))
+
+
+def test_request_ids_are_random_version_4_uuids() -> None:
+    ids = {apigw.new_uuid() for _ in range(500)}
+    assert len(ids) == 500
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    assert {text[19] for text in ids} == set("89ab")  # every variant nibble turns up
 
 
 # --- routing ------------------------------------------------------------------------------
