@@ -192,7 +192,7 @@ def signature(secret: str, region: str, service: str, stamp: str, canonical: str
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{digest}"
     key = _signing_key(secret, stamp[:8], region, service)
-    return hmac.digest(key, to_sign.encode("utf-8"), "sha256").hex()
+    return hmac.digest(key, to_sign.encode("utf-8"), hashlib.sha256).hex()
 
 
 @functools.lru_cache(maxsize=64)
@@ -200,7 +200,7 @@ def _signing_key(secret: str, day: str, region: str, service: str) -> bytes:
     """SigV4's derived key: HMAC chain over the day, region, service and ``aws4_request``."""
     key = f"AWS4{secret}".encode()
     for part in (day, region, service, "aws4_request"):
-        key = hmac.digest(key, part.encode("utf-8"), "sha256")
+        key = hmac.digest(key, part.encode("utf-8"), hashlib.sha256)
     return key
 
 

@@ -53,8 +53,10 @@ class Limits:
     max_connections: int = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Request:
+    """One request as the handler sees it (made once per request: the hot path)."""
+
     method: str
     path: str  # URL-decoded
     query: str
@@ -68,7 +70,10 @@ class Request:
     def keep_alive(self) -> bool:
         """RFC 9112 section 9.3: HTTP/1.1 stays open unless ``Connection: close``; HTTP/1.0
         only when it asks with ``Connection: keep-alive``."""
-        tokens = {t.strip().lower() for t in self.headers.get("connection", "").split(",")}
+        connection = self.headers.get("connection")
+        if connection is None:
+            return self.version == "1.1"
+        tokens = {t.strip().lower() for t in connection.split(",")}
         return "close" not in tokens if self.version == "1.1" else "keep-alive" in tokens
 
 
@@ -153,6 +158,8 @@ class _Connection(asyncio.Protocol):
         self._pending: asyncio.Future[None] | None = None
         self._peer = ""
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0  # when the timer fires
+        self._deadline = 0.0  # when the connection's time is up (the timer may fire earlier)
         self._timing = ""  # "idle" or "request": what the timer is for
         self._continued = False  # 100 Continue sent for the request being read
 
@@ -180,19 +187,31 @@ class _Connection(asyncio.Protocol):
 
     def _arm(self) -> None:
         """Idle timer while nothing is buffered; a request timer (not reset by more bytes,
-        so a slow sender cannot hold the socket) once a request has begun."""
+        so a slow sender cannot hold the socket) once a request has begun. A later deadline
+        only moves :attr:`_deadline`: the timer, when it fires, sleeps on to it (no timer
+        is made and cancelled for every keep-alive request)."""
         want = "request" if self._buffer else "idle"
         if self._busy or (self._timer is not None and want == self._timing == "request"):
             return
-        if self._timer is not None:
-            self._timer.cancel()
         limit = self._limits.request_timeout_s if want == "request" else self._limits.idle_timeout_s
         self._timing = want
-        self._timer = asyncio.get_running_loop().call_later(limit, self._expired)
+        loop = asyncio.get_running_loop()
+        self._deadline = loop.time() + limit
+        if self._timer is not None and self._timer_at <= self._deadline:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = self._deadline
+        self._timer = loop.call_at(self._deadline, self._expired)
 
     def _expired(self) -> None:
         self._timer = None
         if self._transport is None or self._busy:
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._deadline:  # the deadline moved on since the timer was set
+            self._timer_at = self._deadline
+            self._timer = loop.call_at(self._deadline, self._expired)
             return
         if self._timing == "request":
             self._reply(Response(408, b'{"message":"Request timeout"}'), keep_alive=False)
@@ -242,18 +261,8 @@ class _Connection(asyncio.Protocol):
                     self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 return
             self._continued = False
-            body = bytes(self._buffer[end + 4 : end + 4 + length])
+            request.body = bytes(self._buffer[end + 4 : end + 4 + length])
             del self._buffer[: end + 4 + length]
-            request = Request(
-                request.method,
-                request.path,
-                request.query,
-                request.headers,
-                body,
-                request.peer,
-                request.raw_path,
-                request.version,
-            )
             keep_alive = request.keep_alive
             answer = self._handler(request)
             if inspect.isawaitable(answer):
