@@ -13,6 +13,11 @@ so the server's CPU and memory are its own):
   ws-floor  a bare ``websockets`` server holding --memory-clients connections
   memory    the simulator holding --memory-clients connections (each through $connect and
             its table write)
+  connect   the simulator connecting --memory-clients clients with a $connect that writes
+            nothing and AWS's 500 new connections a second lifted (the gateway's own cost
+            a connection, as a peer whose $connect stores nothing and has no quota
+            measures it)
+Floors run on the loop the simulator runs on (uvloop where installed).
 The posters keep --posters keep-alive connections, each sending pre-signed POSTs (signed
 once per connection id by botocore's SigV4: a signature stays valid 15 minutes) as fast
 as the answers come. Printed: posts/s and server CPU per post for floor and gateway, memory
@@ -33,8 +38,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fanoutsim.runtime.loop_thread import new_loop
+
 HERE = Path(__file__).resolve().parent
-PHASES = ("floor", "gateway", "ws-floor", "memory")
+PHASES = ("floor", "gateway", "ws-floor", "memory", "connect")
 
 
 def _cpu_s() -> float:
@@ -144,7 +151,7 @@ def phase_floor(clients: int, posters: int, seconds: float) -> dict[str, Any]:
     async def ok(_: Request) -> Response:
         return Response(200)
 
-    loop = asyncio.new_event_loop()
+    loop = new_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()
     server = HttpServer(ok)
     asyncio.run_coroutine_threadsafe(server.start(), loop).result()
@@ -178,7 +185,7 @@ def phase_ws_floor(clients: int) -> dict[str, Any]:
     async def hold(ws: ServerConnection) -> None:
         await ws.wait_closed()
 
-    loop = asyncio.new_event_loop()
+    loop = new_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()
 
     async def start() -> Any:
@@ -205,6 +212,24 @@ def phase_memory(clients: int) -> dict[str, Any]:
         held = _rss_kib()
         subs.finish()
     return {"kib_per_connection": (held - before) / clients, "connect_s": subs.connect_s}
+
+
+def phase_connect(clients: int) -> dict[str, Any]:
+    from fanout_live import Subscribers
+
+    from fanoutsim.aws.quotas import GatewayQuotas
+    from fanoutsim.simulator import Simulator
+
+    def stores_nothing(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"statusCode": 200}
+
+    unthrottled = GatewayQuotas(new_connections_per_s=1e9, new_connections_burst=1e9)
+    with Simulator(quotas=unthrottled) as sim:
+        sim.replace_function("on_connect", stores_nothing)
+        sim.wait("idle")
+        subs = Subscribers(sim.endpoints["websocket"], clients)
+        subs.finish()
+    return {"connect_s": subs.connect_s}
 
 
 def run_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -234,6 +259,8 @@ def main() -> None:
             out = phase_gateway(args.clients, args.posters, args.seconds)
         elif args.phase == "ws-floor":
             out = phase_ws_floor(args.memory_clients)
+        elif args.phase == "connect":
+            out = phase_connect(args.memory_clients)
         else:
             out = phase_memory(args.memory_clients)
         print(json.dumps(out))
@@ -259,6 +286,11 @@ def main() -> None:
         f" {mem['kib_per_connection']:.1f} KiB each (connect {mem['connect_s']:.2f} s), bare"
         f" websockets {ws['kib_per_connection']:.1f} KiB (connect {ws['connect_s']:.2f} s):"
         f" {mem['kib_per_connection'] / ws['kib_per_connection']:.2f}x"
+    )
+    print(
+        f"  connecting {args.memory_clients}: {mem['connect_s']:.2f} s with the table write,"
+        f" {r['connect']['connect_s']:.2f} s with a $connect that stores nothing,"
+        f" {ws['connect_s']:.2f} s to a bare websockets server"
     )
     print(json.dumps(r))
 
