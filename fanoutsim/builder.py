@@ -253,12 +253,13 @@ def _build(options: Options, exits: contextlib.ExitStack) -> Components:
 
     # DynamoDB Streams: the mapping's state machine, the poller, and the commit hook that
     # stamps each write and wakes the poller.
-    mapping = ShardMapping(options.mapping)
+    kinesis_feed = options.stream == "kinesis"
+    mapping = ShardMapping(options.mapping, shards=options.kinesis_shards if kinesis_feed else 1)
     source = None
     poll_s = options.profile.stream_poll_interval_ms / 1000
-    if options.stream == "kinesis":  # the seed's feed: the table's changes in Kinesis
+    if kinesis_feed:  # the seed's feed: the table's changes in Kinesis
         kinesis = boto3.client("kinesis", region_name=options.region)
-        change_arn, change_name = provision.create_change_stream(kinesis)
+        change_arn, change_name = provision.create_change_stream(kinesis, options.kinesis_shards)
         hooks.kinesis_destination(stack.FLIGHTS_TABLE, change_arn, change_name, meter.kinesis_put)
         meter.kinesis_stream_opened(time.time())
         source = KinesisSource(

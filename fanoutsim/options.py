@@ -66,6 +66,9 @@ class Ports:
 #: stream read one record at a time from TRIM_HORIZON with its two-part filter and retries
 #: until the record expires, every function 256 MB with a 10 s timeout, connection rows
 #: living an hour, and its routes (``$connect`` and ``$disconnect`` only).
+#: At most this many Kinesis shards (each a poller's worth of reads in one process).
+MAX_KINESIS_SHARDS: Final = 16
+
 PRESETS: Final[dict[str, dict[str, Any]]] = {
     "seed": {
         "stream": "kinesis",
@@ -127,6 +130,9 @@ class Options:
     #: Where the flights table's changes are read from: its DynamoDB stream (the default)
     #: or a Kinesis data stream, as the seed's templates do (``stack.STREAMS``).
     stream: str = "dynamodb"
+    #: The Kinesis stream's shards (``stream="kinesis"``): four, as an on-demand stream has
+    #: when it is created; the mapping reads each, with its ParallelizationFactor a shard.
+    kinesis_shards: int = 4
     #: How long a connection's rows live (their TTL), in seconds.
     connection_ttl_s: int = 7200
     #: A named set of settings applied at once (``"seed"``: the seed's stack, :data:`PRESETS`);
@@ -173,6 +179,8 @@ class Options:
             raise ConfigError(
                 f"stream must be one of {', '.join(stack.STREAMS)}, not {self.stream!r}"
             )
+        if not 1 <= self.kinesis_shards <= MAX_KINESIS_SHARDS:
+            raise ConfigError(f"kinesis_shards must be from 1 to {MAX_KINESIS_SHARDS}")
         if self.preset is not None and self.preset not in PRESETS:
             raise ConfigError(f"unknown preset {self.preset!r}; known: {', '.join(PRESETS)}")
         if not 60 <= self.connection_ttl_s <= 7 * 24 * 3600:

@@ -79,12 +79,11 @@ def scan_all(dynamodb: Any, table: str) -> list[dict[str, Any]]:
     return items
 
 
-def create_change_stream(kinesis: Any) -> tuple[str, str]:
+def create_change_stream(kinesis: Any, shards: int = 4) -> tuple[str, str]:
     """The Kinesis data stream the flights table's changes go to in the seed's design
-    (``KinesisStreamSpecification``); return its (ARN, name). One shard: the seed's stream
-    is on-demand (four shards at creation), but one shard read by one mapping keeps every
-    flight's changes in order without a partition-aware poller, a simplification that
-    docs/fidelity.md records."""
-    kinesis.create_stream(StreamName=CHANGE_STREAM, ShardCount=1)
+    (``KinesisStreamSpecification``); return its (ARN, name). ``shards``: four by default,
+    as an on-demand stream has at creation; a record's shard is the one whose hash-key
+    range holds the MD5 of its partition key (moto's Kinesis computes it as AWS does)."""
+    kinesis.create_stream(StreamName=CHANGE_STREAM, ShardCount=shards)
     description = kinesis.describe_stream(StreamName=CHANGE_STREAM)["StreamDescription"]
     return str(description["StreamARN"]), CHANGE_STREAM

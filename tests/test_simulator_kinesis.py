@@ -5,7 +5,10 @@ seed's templates (``flight-status/sam/shared.yaml`` and ``3-apigw.yaml``) at onc
 https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html (the event, the once-a-second
 poll, ReportBatchItemFailures keyed by sequence number),
 https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-parameters.html (retries until
-the record expires by default), https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/kds.html
+the record expires by default), https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/kds.html,
+https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html (an on-demand
+stream starts with 4 MB/s of writes, a shard takes 1 MB/s: four shards),
+https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecord.html (a key's shard)
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from __future__ import annotations
 import base64
 import json
 
+import boto3
 import pytest
 
-from fanoutsim import stack
+from fanoutsim import provision, stack
 from fanoutsim.errors import ConfigError
+from fanoutsim.sample_flights import scripted_day
 from fanoutsim.simulator import Simulator
 from tests.test_simulator_functions import NODE_EXAMPLE, require_node_example
+from tests.test_simulator_parallel import Overlap
 
 
 def _day(sim: Simulator) -> None:
@@ -55,7 +61,7 @@ def test_the_seed_preset_applies_each_of_the_seeds_settings() -> None:
         specs = options.function_specs()
         _day(sim)
         row = sim.connections()[0]
-    assert options.stream == "kinesis"
+    assert options.stream == "kinesis" and options.kinesis_shards == 4
     assert options.mapping == stack.SEED_KINESIS_MAPPING
     assert options.mapping.batch_size == 1 and options.mapping.maximum_retry_attempts == -1
     assert options.routes == "seed"
@@ -108,3 +114,33 @@ def test_the_live_run_meters_the_kinesis_feed() -> None:
     assert report["cost_usd"]["kinesis"] > 0
     with Simulator() as plain:
         assert plain.report().to_dict()["kinesis"] == {}
+
+
+@pytest.mark.parametrize(("shards", "most"), [(1, 1), (4, 2)])
+def test_the_on_demand_streams_four_shards_are_read_side_by_side(shards: int, most: int) -> None:
+    """One batch in flight a shard (ParallelizationFactor 1): with four shards, flights
+    whose keys hash to different shards are processed at once, each still in order."""
+    with Simulator(stream="kinesis", kinesis_shards=shards) as sim:
+        clients = sim.clients.add(2)
+        sim.flights.load()
+        sim.wait("delivered", timeout=60)
+        described = boto3.client("kinesis", region_name=stack.REGION).describe_stream(
+            StreamName=provision.CHANGE_STREAM
+        )["StreamDescription"]
+        handler = Overlap(partner_s=10.0 if shards > 1 else 0.05)
+        sim.replace_function("stream_fanout", handler)
+        script = scripted_day()[:12]
+        for flight, status, details in script:
+            sim.flights.publish(flight, status, details)
+        sim.wait("delivered", timeout=120)
+    assert len(described["Shards"]) == shards
+    assert handler.most >= most if shards > 1 else handler.most == 1
+    last = {flight: status for flight, status, _ in script}
+    for client in clients:
+        shown = {p["airlineCode"] + p["flightNum"]: p["event"] for p in client.board.values()}
+        assert all(shown[flight] == status for flight, status in last.items())
+
+
+def test_a_shard_count_out_of_range_is_refused() -> None:
+    with pytest.raises(ConfigError, match="kinesis_shards must be from 1 to 16"):
+        Simulator(stream="kinesis", kinesis_shards=0)

@@ -10,6 +10,10 @@ record to the lane its partition key hashes to, and offers their batches in turn
 lane keeps its order, its retries and its one batch in flight. With a factor of 1 it is
 exactly one :class:`StreamMapping`. Which lane a key lands in is fanoutsim's choice (AWS
 does not say how it hashes); only that one key keeps one lane matters.
+
+A stream of several shards (the seed's on-demand Kinesis stream starts with four) has a
+poller a shard, each with its factor's batches in flight: ``shards`` times the factor
+lanes, a record's lane among its own shard's (the shard is named in its ``eventID``).
 """
 
 from __future__ import annotations
@@ -20,28 +24,45 @@ from collections.abc import Sequence
 
 from fanoutsim.aws.esm import Batch, InvokeResult, MappingConfig, Record, StreamMapping
 from fanoutsim.aws.stream_records import StreamRecord
-from fanoutsim.errors import SimulatorError
+from fanoutsim.errors import ConfigError, SimulatorError
 
-__all__ = ["ShardMapping"]
+__all__ = ["ShardMapping", "shard_index"]
+
+
+def shard_index(record: Record, shards: int) -> int:
+    """Which of ``shards`` shards ``record`` was read from: the number ending the shard id
+    its ``eventID`` starts with (``shardId-000000000002:49...`` is shard 2); 0 for a
+    stream of one shard or a record that names none."""
+    if shards == 1:
+        return 0
+    shard, sep, _ = str(record.get("eventID", "")).partition(":")
+    digits = shard.rpartition("-")[2]
+    return int(digits) % shards if sep and digits.isdigit() else 0
 
 
 class ShardMapping:
-    """``parallelization_factor`` lanes of one shard, with :class:`StreamMapping`'s
-    interface (offer, next_batch, complete, counters...)."""
+    """``parallelization_factor`` lanes for each of ``shards`` shards, with
+    :class:`StreamMapping`'s interface (offer, next_batch, complete, counters...)."""
 
-    def __init__(self, config: MappingConfig | None = None) -> None:
+    def __init__(self, config: MappingConfig | None = None, shards: int = 1) -> None:
         self.config = config or MappingConfig()
+        if shards < 1:
+            raise ConfigError(f"a stream has at least one shard, not {shards}")
+        self.shards = shards
         ids = itertools.count(1)  # one sequence, so a batch id names its lane
         self.lanes = tuple(
-            StreamMapping(self.config, ids=ids) for _ in range(self.config.parallelization_factor)
+            StreamMapping(self.config, ids=ids)
+            for _ in range(shards * self.config.parallelization_factor)
         )
         self._owner: dict[int, StreamMapping] = {}
         self._turn = 0
 
     def lane_of(self, record: Record) -> int:
-        """The lane of ``record``'s partition key (the same key, the same lane)."""
+        """The lane of ``record``'s partition key among its shard's (the same key, the
+        same lane)."""
+        factor = self.config.parallelization_factor
         key = StreamRecord(record).partition_key.encode()
-        return zlib.crc32(key) % len(self.lanes)
+        return shard_index(record, self.shards) * factor + zlib.crc32(key) % factor
 
     def offer(self, records: Sequence[Record], now: float) -> int:
         """Queue records read at ``now``, each in its key's lane; return how many passed

@@ -14,7 +14,7 @@ import pytest
 from fanoutsim.aws.esm import MappingConfig, StreamMapping
 from fanoutsim.aws.esm_lanes import ShardMapping
 from fanoutsim.aws.stream_records import StreamRecord
-from fanoutsim.errors import SimulatorError
+from fanoutsim.errors import ConfigError, SimulatorError
 
 
 def _record(seq: int, key: str) -> dict[str, Any]:
@@ -94,3 +94,26 @@ def test_a_kinesis_record_is_laned_by_its_partition_key() -> None:
     record = {"eventSource": "aws:kinesis", "kinesis": {"partitionKey": "k1", "data": ""}}
     assert StreamRecord(record).partition_key == "k1"
     assert shard.lane_of(record) == shard.lane_of({**record, "eventID": "other"})
+
+
+def _on_shard(record: dict[str, Any], shard: int) -> dict[str, Any]:
+    return {**record, "eventID": f"shardId-{shard:012d}:{record['eventID']}"}
+
+
+def test_each_shard_has_its_own_lanes_and_holds_only_them() -> None:
+    """Several shards: a poller a shard, each with the factor's batches in flight."""
+    shards = ShardMapping(MappingConfig(batch_size=1, parallelization_factor=2), shards=4)
+    assert len(shards.lanes) == 8
+    records = [_on_shard(_record(i, KEYS[i % len(KEYS)]), i % 4) for i in range(16)]
+    for record in records:  # a record's lane is one of its own shard's two
+        assert shards.lane_of(record) // 2 == int(record["eventID"][8:20])
+    one = ShardMapping(MappingConfig(batch_size=1), shards=2)
+    one.offer([_on_shard(_record(1, "a"), 0), _on_shard(_record(2, "b"), 1)], 0.0)
+    first, second = one.next_batch(1.0), one.next_batch(1.0)
+    assert first is not None and second is not None  # shard 0's batch does not hold shard 1
+    assert one.next_batch(1.0) is None and one.in_flight == 2
+
+
+def test_a_stream_has_at_least_one_shard() -> None:
+    with pytest.raises(ConfigError, match="at least one shard"):
+        ShardMapping(shards=0)
