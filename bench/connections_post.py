@@ -17,6 +17,9 @@ so the server's CPU and memory are its own):
             nothing and AWS's 500 new connections a second lifted (the gateway's own cost
             a connection, as a peer whose $connect stores nothing and has no quota
             measures it)
+  put-floor a bare boto3 put_item loop against moto in this process, --memory-clients
+            rows of the connections table's shape: what $connect's one table write costs
+            without a gateway around it
 Floors run on the loop the simulator runs on (uvloop where installed).
 The posters keep --posters keep-alive connections, each sending pre-signed POSTs (signed
 once per connection id by botocore's SigV4: a signature stays valid 15 minutes) as fast
@@ -41,7 +44,7 @@ from typing import Any
 from fanoutsim.runtime.loop_thread import new_loop
 
 HERE = Path(__file__).resolve().parent
-PHASES = ("floor", "gateway", "ws-floor", "memory", "connect")
+PHASES = ("floor", "gateway", "ws-floor", "memory", "connect", "put-floor")
 
 
 def _cpu_s() -> float:
@@ -232,6 +235,26 @@ def phase_connect(clients: int) -> dict[str, Any]:
     return {"connect_s": subs.connect_s}
 
 
+def phase_put_floor(rows: int) -> dict[str, Any]:
+    import boto3
+
+    from fanoutsim import provision, stack
+    from fanoutsim.moto.account import MotoAccount
+
+    account = MotoAccount(stack.REGION)
+    try:
+        provision.create_tables(boto3.client("dynamodb", region_name=stack.REGION))
+        table = boto3.resource("dynamodb", region_name=stack.REGION).Table(
+            stack.CONNECTIONS_TABLE
+        )
+        start = time.perf_counter()
+        for i in range(rows):
+            table.put_item(Item={"connectionId": f"c{i:06d}=", "connectedAt": i, "ttl": i})
+        return {"put_s": time.perf_counter() - start}
+    finally:
+        account.stop()
+
+
 def run_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from fanout_live import phase_result
 
@@ -261,6 +284,8 @@ def main() -> None:
             out = phase_ws_floor(args.memory_clients)
         elif args.phase == "connect":
             out = phase_connect(args.memory_clients)
+        elif args.phase == "put-floor":
+            out = phase_put_floor(args.memory_clients)
         else:
             out = phase_memory(args.memory_clients)
         print(json.dumps(out))
@@ -290,7 +315,8 @@ def main() -> None:
     print(
         f"  connecting {args.memory_clients}: {mem['connect_s']:.2f} s with the table write,"
         f" {r['connect']['connect_s']:.2f} s with a $connect that stores nothing,"
-        f" {ws['connect_s']:.2f} s to a bare websockets server"
+        f" {ws['connect_s']:.2f} s to a bare websockets server; the table writes alone,"
+        f" in a bare boto3 loop against moto: {r['put-floor']['put_s']:.2f} s"
     )
     print(json.dumps(r))
 

@@ -156,11 +156,12 @@ def phase_boto3(calls: int) -> dict[str, Any]:
     import boto3
 
     from fanoutsim.runtime.http_server import HttpServer, Request, Response
+    from fanoutsim.runtime.loop_thread import new_loop
 
     async def ok(_: Request) -> Response:
         return Response(200)
 
-    loop = asyncio.new_event_loop()
+    loop = new_loop()  # the simulator's own loop: the baseline is not handicapped
     threading.Thread(target=loop.run_forever, daemon=True).start()
     server = HttpServer(ok)
     asyncio.run_coroutine_threadsafe(server.start(), loop).result()
