@@ -1,12 +1,15 @@
 """boto3 clients and tables for the handlers, configured only by environment variables.
 
 Clients are created lazily (a Lambda cold start pays for them) and cached per configuration,
-so a new endpoint or table name in the environment gets a new client.
+so a new endpoint or table name in the environment gets a new client. Each is built once:
+workers asking while it is built wait for it (at a first burst of connections, sixteen
+workers each built the same table resource, loading the same service models side by side).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -31,9 +34,14 @@ def _table(name: str) -> Any:
     return boto3.resource("dynamodb").Table(name)
 
 
+_BUILDING = threading.Lock()
+
+
 def table(env_name: str) -> Any:
     """The DynamoDB table named by environment variable ``env_name``."""
-    return _table(env(env_name))
+    name = env(env_name)
+    with _BUILDING:
+        return _table(name)
 
 
 @lru_cache(maxsize=16)
@@ -73,4 +81,6 @@ def management_api(concurrency: int = 1, attempts: int = 3) -> Any:
     """The API Gateway management client for ``WEBSOCKET_ENDPOINT`` (https://.../stage),
     with a connection pool for ``concurrency`` posts at once (botocore's default is 10) and
     ``attempts`` tries per call in botocore's ``standard`` retry mode (3 is its default)."""
-    return _management(env("WEBSOCKET_ENDPOINT"), concurrency, attempts)
+    endpoint = env("WEBSOCKET_ENDPOINT")
+    with _BUILDING:
+        return _management(endpoint, concurrency, attempts)
