@@ -284,6 +284,7 @@ def _build(options: Options, exits: contextlib.ExitStack) -> Components:
 
     hooks.watch_stream(stack.FLIGHTS_TABLE, committed)
     hooks.expire_shard_iterators()
+    hooks.cache_action_names()
     hooks.pickle_stream_records(stack.FLIGHTS_TABLE)
     task = loop.run(_start_task(poller))
     on_loop(lambda: _finish(poller, task))

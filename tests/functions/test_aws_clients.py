@@ -20,7 +20,7 @@ class _SlowResource:
         time.sleep(0.05)
         return self
 
-    def Table(self, name: str) -> tuple[str, int]:  # noqa: N802 (boto3's name)
+    def Table(self, name: str) -> tuple[str, int]:
         return (name, self.builds)
 
 

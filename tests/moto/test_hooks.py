@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import moto.core.responses as moto_responses
 import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb.responses import DynamoHandler
@@ -139,8 +140,11 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
     hooks.expire_shard_iterators()
     hooks.pickle_stream_records(stack.FLIGHTS_TABLE)
     hooks.validate_rules()
-    assert hooks.installed == 6 + 4 + 1  # put_events, rule, add, iterators, records,
-    # put_rule, 4 writes, and DynamoDB's request handler
+    listing = vars(moto_responses)["method_names_from_class"]
+    hooks.cache_action_names()
+    assert hooks.installed == 6 + 4 + 1 + 1  # put_events, rule, add, iterators, records,
+    # put_rule, 4 writes, DynamoDB's request handler, and the action-name listing
+    assert vars(moto_responses)["method_names_from_class"] is not listing
     assert DynamoHandler.call_action is not handle
     assert (backend.put_events, rule.send_to_targets, shard.add) != before
     assert isinstance(account.streams_backend().shard_iterators, ExpiringIterators)
@@ -154,6 +158,7 @@ def test_remove_puts_every_patched_attribute_back(account: MotoAccount) -> None:
     )
     assert "put_item" not in vars(account.dynamodb_backend())
     assert DynamoHandler.call_action is handle
+    assert vars(moto_responses)["method_names_from_class"] is listing
     assert account.streams_backend().shard_iterators is iterators
     assert type(shard.items) is list  # moto's own list again
 
