@@ -13,7 +13,7 @@ order. Bounded everywhere: head and body sizes, the time a request may take to a
 from __future__ import annotations
 
 import asyncio
-import inspect
+import functools
 import json
 import re
 import socket
@@ -88,12 +88,12 @@ Handler = Callable[[Request], Response | Awaitable[Response]]
 
 
 def encode_response(response: Response, keep_alive: bool) -> bytes:
-    lines = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, '')}"]
     headers = {"Content-Type": "application/json", **(response.headers or {})}
     headers["Content-Length"] = str(len(response.body))
     headers["Connection"] = "keep-alive" if keep_alive else "close"
-    lines.extend(f"{k}: {v}" for k, v in headers.items())
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body
+    fields = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    status = f"HTTP/1.1 {response.status} {_REASONS.get(response.status, '')}\r\n"
+    return f"{status}{fields}\r\n".encode("latin-1") + response.body
 
 
 # RFC 9110 section 5.6.2 (token), 5.5 (field values: visible characters and obs-text, single
@@ -104,6 +104,21 @@ _FIELD_LINE = re.compile(
     rf"({_TOKEN}):[ \t]*((?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?)[ \t]*"
 )
 _DIGITS = re.compile(r"[0-9]{1,18}")
+@functools.lru_cache(maxsize=4096)
+def _decoded(path: str) -> str:
+    """``path`` percent-decoded (``unquote`` takes 3 us; a connection's path repeats)."""
+    return unquote(path)
+
+
+def _strict_fields(lines: list[str]) -> list[tuple[str, str]]:
+    """Each header line read by RFC 9110's grammar (raises on the first that breaks it)."""
+    fields = []
+    for line in lines:
+        field = _FIELD_LINE.fullmatch(line)
+        if field is None:
+            raise ValidationError(f"malformed header line {line[:80]!r}")
+        fields.append((field.group(1), field.group(2)))
+    return fields
 
 
 def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
@@ -114,7 +129,9 @@ def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
     visible characters, at most one ``Host`` (exactly one on HTTP/1.1), one
     ``Content-Length`` of ASCII digits, no ``Transfer-Encoding`` (chunked bodies are not
     served); anything else raises :class:`ValidationError` (answered with 400), and a
-    well-formed version other than 1.0 or 1.1 :class:`UnsupportedHttpVersion` (505)."""
+    well-formed version other than 1.0 or 1.1 :class:`UnsupportedHttpVersion` (505).
+    (String methods over each line measured slower than these expressions: 6.3 against
+    5.5 us for a signed SDK request's head.)"""
     request_line, *header_lines = head.decode("latin-1").split("\r\n")
     line = _REQUEST_LINE.fullmatch(request_line)
     if line is None:
@@ -124,12 +141,9 @@ def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
         raise UnsupportedHttpVersion(f"HTTP/{major}.{minor} is not supported; use HTTP/1.1")
     headers: dict[str, str] = {}
     counts: dict[str, int] = {}
-    for header_line in header_lines:
-        field = _FIELD_LINE.fullmatch(header_line)
-        if field is None:
-            raise ValidationError(f"malformed header line {header_line[:80]!r}")
-        key = field.group(1).lower()
-        headers[key] = field.group(2)
+    for name, value in _strict_fields(header_lines):
+        key = name.lower()
+        headers[key] = value
         counts[key] = counts.get(key, 0) + 1
     if "transfer-encoding" in headers:
         raise ValidationError("Transfer-Encoding is not supported; send a Content-Length")
@@ -143,7 +157,7 @@ def parse_head(head: bytes, peer: str) -> tuple[Request, int]:
     else:
         url = urlsplit(target)
         path, query = url.path, url.query
-    request = Request(method, unquote(path), query, headers, b"", peer, path, f"1.{minor}")
+    request = Request(method, _decoded(path), query, headers, b"", peer, path, f"1.{minor}")
     return request, int(length)
 
 
@@ -265,11 +279,10 @@ class _Connection(asyncio.Protocol):
             del self._buffer[: end + 4 + length]
             keep_alive = request.keep_alive
             answer = self._handler(request)
-            if inspect.isawaitable(answer):
+            if not isinstance(answer, Response):  # an awaitable: answered when it is done
                 self._busy = True
                 self._pending = asyncio.ensure_future(self._later(answer, keep_alive))
                 return
-            assert isinstance(answer, Response)
             self._reply(answer, keep_alive)
             self._timing = ""  # a new request may begin: its timer starts afresh
 
