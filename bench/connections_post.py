@@ -244,9 +244,7 @@ def phase_put_floor(rows: int) -> dict[str, Any]:
     account = MotoAccount(stack.REGION)
     try:
         provision.create_tables(boto3.client("dynamodb", region_name=stack.REGION))
-        table = boto3.resource("dynamodb", region_name=stack.REGION).Table(
-            stack.CONNECTIONS_TABLE
-        )
+        table = boto3.resource("dynamodb", region_name=stack.REGION).Table(stack.CONNECTIONS_TABLE)
         start = time.perf_counter()
         for i in range(rows):
             table.put_item(Item={"connectionId": f"c{i:06d}=", "connectedAt": i, "ttl": i})

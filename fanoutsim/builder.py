@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import time
 from collections.abc import Callable, Coroutine
@@ -265,6 +266,7 @@ def _build(options: Options, exits: contextlib.ExitStack) -> Components:
         source = KinesisSource(
             kinesis, change_arn, change_name, region=options.region, on_read=meter.kinesis_read
         )
+    on_failure = _failure_sink(options)
     poller = StreamPoller(
         boto3.client("dynamodbstreams", region_name=options.region),
         stream_arn,
@@ -276,6 +278,7 @@ def _build(options: Options, exits: contextlib.ExitStack) -> Components:
         region=options.region,
         poll_interval_s=poll_s,
         source=source,
+        on_failure=on_failure,
     )
 
     def committed(trace_ids: tuple[str, ...], at: float) -> None:
@@ -344,6 +347,22 @@ def _on_loop(
         exits.callback(run)
 
     return register
+
+
+def _failure_sink(options: Options) -> Callable[[dict[str, Any]], None] | None:
+    """Sends an on-failure record to the mapping's SQS destination (made in moto), if set."""
+    destination = options.mapping.on_failure_destination
+    if destination is None:
+        return None
+    sqs = boto3.client("sqs", region_name=options.region)
+    url = provision.create_failure_queue(
+        sqs, destination, region=options.region, account=stack.ACCOUNT
+    )
+
+    def send(record: dict[str, Any]) -> None:
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+
+    return send
 
 
 async def _finish(poller: StreamPoller, task: asyncio.Task[None]) -> None:

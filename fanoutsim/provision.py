@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fanoutsim.errors import ConfigError
 from fanoutsim.stack import (
     ACCOUNT,
     BUS,
@@ -19,7 +20,13 @@ from fanoutsim.stack import (
     SUBSCRIPTIONS_TABLE,
 )
 
-__all__ = ["create_bus", "create_change_stream", "create_tables", "scan_all"]
+__all__ = [
+    "create_bus",
+    "create_change_stream",
+    "create_failure_queue",
+    "create_tables",
+    "scan_all",
+]
 
 
 def create_tables(dynamodb: Any) -> str:
@@ -87,3 +94,16 @@ def create_change_stream(kinesis: Any, shards: int = 4) -> tuple[str, str]:
     kinesis.create_stream(StreamName=CHANGE_STREAM, ShardCount=shards)
     description = kinesis.describe_stream(StreamName=CHANGE_STREAM)["StreamDescription"]
     return str(description["StreamARN"]), CHANGE_STREAM
+
+
+def create_failure_queue(sqs: Any, arn: str, *, region: str, account: str) -> str:
+    """The SQS queue an on-failure destination names, made in this account (moto's); return
+    its URL. A queue of another account or region is refused: nothing outside the
+    simulator's own account is written."""
+    _, _, _, queue_region, queue_account, name = arn.split(":", 5)
+    if (queue_region, queue_account) != (region, account):
+        raise ConfigError(
+            f"on_failure_destination {arn!r} is not in this simulator's account and region "
+            f"({account}, {region})"
+        )
+    return str(sqs.create_queue(QueueName=name)["QueueUrl"])

@@ -68,6 +68,12 @@ class StreamView:
         """The event source mapping's counters: invocations, retries, bisections, ..."""
         return self._c.mapping.counters()
 
+    def failures(self) -> list[dict[str, Any]]:
+        """The on-failure record of each batch the mapping discarded (the newest
+        :data:`~fanoutsim.runtime.poller.RECORDS_KEPT`): what its on-failure destination,
+        if one is set, received."""
+        return list(self._c.poller.failure_records)
+
     @property
     def source(self) -> str:
         """``dynamodb`` (the table's own stream) or ``kinesis`` (the seed's feed)."""

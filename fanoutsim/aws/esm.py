@@ -35,13 +35,16 @@ batch responses), with the choices made where the guide is silent:
   Once ``maximum_retry_attempts`` retries are used (-1 = unlimited), the next failure
   discards the batch's remaining records. Records older than ``maximum_record_age_s``
   (-1 = unlimited; age counted from the offer time) are discarded instead of being
-  delivered. Discarded records are counted and returned; an on-failure destination is not
-  modelled, nor the 24 h stream retention.
+  delivered. Discarded records are counted and returned, each group as a :class:`Discard`
+  saying why (``RetryAttemptsExhausted`` or ``RecordAgeExceeded``) for an on-failure
+  destination (:mod:`fanoutsim.aws.esm_destination`); the 24 h stream retention is not
+  modelled.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,13 +54,29 @@ from fanoutsim.aws.patterns import MAX_FILTERS, filter_criteria_matches, validat
 from fanoutsim.aws.stream_records import StreamRecord, stream_event
 from fanoutsim.errors import ConfigError, SimulatorError
 
-__all__ = ["UNLIMITED", "Batch", "InvokeResult", "MappingConfig", "Record", "StreamMapping"]
+__all__ = [
+    "RECORD_AGE_EXCEEDED",
+    "RETRIES_EXHAUSTED",
+    "UNLIMITED",
+    "Batch",
+    "Discard",
+    "InvokeResult",
+    "MappingConfig",
+    "Record",
+    "StreamMapping",
+]
 
 Record: TypeAlias = dict[str, Any]
 InvokeResult: TypeAlias = BaseException | Mapping[str, Any] | None
 """What the function did: raised (an exception), or returned (a response, maybe None)."""
 
 UNLIMITED = -1
+#: Why a batch was discarded, as an on-failure record's ``requestContext.condition`` says.
+RETRIES_EXHAUSTED = "RetryAttemptsExhausted"
+RECORD_AGE_EXCEEDED = "RecordAgeExceeded"
+#: Discarded batches a mapping holds until they are taken.
+DISCARDS_KEPT = 10_000
+_SQS_ARN = re.compile(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}")
 
 
 def _check_range(
@@ -84,6 +103,9 @@ class MappingConfig:
     bisect_batch_on_function_error: bool = False
     report_batch_item_failures: bool = True
     parallelization_factor: int = 1
+    #: Where a record of each discarded batch goes (DestinationConfig.OnFailure): an SQS
+    #: queue's ARN, or None.
+    on_failure_destination: str | None = None
 
     def __post_init__(self) -> None:
         _check_range("batch_size", self.batch_size, 1, 10_000, allow_unlimited=False)
@@ -107,6 +129,12 @@ class MappingConfig:
         _check_range(
             "parallelization_factor", self.parallelization_factor, 1, 10, allow_unlimited=False
         )
+        destination = self.on_failure_destination
+        if destination is not None and not _SQS_ARN.fullmatch(destination):
+            raise ConfigError(
+                f"on_failure_destination must be an SQS queue's ARN "
+                f"(arn:aws:sqs:REGION:ACCOUNT:NAME), not {destination!r}"
+            )
         patterns = tuple(self.filter_patterns)
         if len(patterns) > MAX_FILTERS:
             raise ConfigError(f"at most {MAX_FILTERS} filter patterns, got {len(patterns)}")
@@ -135,12 +163,25 @@ class Batch:
         return stream_event(self.records)
 
 
+@dataclass(frozen=True)
+class Discard:
+    """Records the mapping gave up on, and why: ``condition`` is ``RetryAttemptsExhausted``
+    or ``RecordAgeExceeded``; ``invoke_count`` the invocations that carried them;
+    ``function_error`` whether the last one raised (None: never invoked)."""
+
+    records: tuple[Record, ...]
+    condition: str
+    invoke_count: int
+    function_error: bool | None
+
+
 @dataclass
 class _Segment:
     records: list[Record]
     arrived: list[float]
     attempt: int
     retries: int
+    errored: bool = True  # whether the invocation that sent it back raised
 
 
 class StreamMapping:
@@ -155,6 +196,9 @@ class StreamMapping:
         self._in_flight: Batch | None = None
         self._last_completed = float("-inf")
         self._outbox: list[Record] = []
+        #: Discarded batches until taken (bounded: a caller that never takes them loses the
+        #: oldest, never memory).
+        self._discards: deque[Discard] = deque(maxlen=DISCARDS_KEPT)
         self._filtered_out: list[Record] = []
         self._ids = ids if ids is not None else itertools.count(1)
         self.invocations = 0
@@ -255,13 +299,19 @@ class StreamMapping:
             checkpoint = self._checkpoint(batch, result)
             self.succeeded_records += checkpoint
             if checkpoint < len(batch.records):
-                self._retry_from(batch, checkpoint)
+                self._retry_from(batch, checkpoint, function_error=False)
         self._expire(now)
         return self.take_discarded()
 
     def take_discarded(self) -> list[Record]:
         """Drain the discarded records not yet returned."""
         out, self._outbox = self._outbox, []
+        return out
+
+    def take_discards(self) -> list[Discard]:
+        """Drain the discarded batches not yet returned, with why each was discarded."""
+        out = list(self._discards)
+        self._discards.clear()
         return out
 
     def take_filtered(self) -> list[Record]:
@@ -292,7 +342,7 @@ class StreamMapping:
 
     def _on_function_error(self, batch: Batch) -> None:
         if not self.config.bisect_batch_on_function_error or len(batch.records) < 2:
-            self._retry_from(batch, 0)
+            self._retry_from(batch, 0, function_error=True)
             return
         self.bisections += 1
         half = len(batch.records) // 2
@@ -306,14 +356,16 @@ class StreamMapping:
                 )
             )
 
-    def _retry_from(self, batch: Batch, start: int) -> None:
+    def _retry_from(self, batch: Batch, start: int, *, function_error: bool) -> None:
         records, arrived = list(batch.records[start:]), list(batch.arrived[start:])
         limit = self.config.maximum_retry_attempts
         if limit != UNLIMITED and batch.retries >= limit:
-            self._discard(records)
+            self._discard(records, RETRIES_EXHAUSTED, batch.attempt, function_error)
             return
         self.retries += 1
-        self._retry.appendleft(_Segment(records, arrived, batch.attempt + 1, batch.retries + 1))
+        self._retry.appendleft(
+            _Segment(records, arrived, batch.attempt + 1, batch.retries + 1, function_error)
+        )
 
     def _expire(self, now: float) -> None:
         max_age = self.config.maximum_record_age_s
@@ -321,17 +373,23 @@ class StreamMapping:
             return
         for segment in list(self._retry):
             fresh = [now - t <= max_age for t in segment.arrived]
-            self._discard([r for r, ok in zip(segment.records, fresh, strict=True) if not ok])
+            old = [r for r, ok in zip(segment.records, fresh, strict=True) if not ok]
+            self._discard(old, RECORD_AGE_EXCEEDED, segment.attempt - 1, segment.errored)
             segment.records = [r for r, ok in zip(segment.records, fresh, strict=True) if ok]
             segment.arrived = [t for t, ok in zip(segment.arrived, fresh, strict=True) if ok]
             if not segment.records:
                 self._retry.remove(segment)
         while self._pending and now - self._pending[0][1] > max_age:
-            self._discard([self._pending.popleft()[0]])
+            self._discard([self._pending.popleft()[0]], RECORD_AGE_EXCEEDED, 0, None)
 
-    def _discard(self, records: list[Record]) -> None:
+    def _discard(
+        self, records: list[Record], condition: str, invokes: int, function_error: bool | None
+    ) -> None:
+        if not records:
+            return
         self.discarded += len(records)
         self._outbox.extend(records)
+        self._discards.append(Discard(tuple(records), condition, invokes, function_error))
 
     def counters(self) -> dict[str, int]:
         """All counters by name (for reports)."""

@@ -22,7 +22,14 @@ import itertools
 import zlib
 from collections.abc import Sequence
 
-from fanoutsim.aws.esm import Batch, InvokeResult, MappingConfig, Record, StreamMapping
+from fanoutsim.aws.esm import (
+    Batch,
+    Discard,
+    InvokeResult,
+    MappingConfig,
+    Record,
+    StreamMapping,
+)
 from fanoutsim.aws.stream_records import StreamRecord
 from fanoutsim.errors import ConfigError, SimulatorError
 
@@ -113,6 +120,9 @@ class ShardMapping:
 
     def take_discarded(self) -> list[Record]:
         return [r for lane in self.lanes for r in lane.take_discarded()]
+
+    def take_discards(self) -> list[Discard]:
+        return [d for lane in self.lanes for d in lane.take_discards()]
 
     def take_filtered(self) -> list[Record]:
         return [r for lane in self.lanes for r in lane.take_filtered()]

@@ -104,6 +104,8 @@ _FIELD_LINE = re.compile(
     rf"({_TOKEN}):[ \t]*((?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?)[ \t]*"
 )
 _DIGITS = re.compile(r"[0-9]{1,18}")
+
+
 @functools.lru_cache(maxsize=4096)
 def _decoded(path: str) -> str:
     """``path`` percent-decoded (``unquote`` takes 3 us; a connection's path repeats)."""

@@ -15,10 +15,13 @@ import asyncio
 import contextlib
 import time
 from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from fanoutsim import tracing
 from fanoutsim.aws.esm import Batch
+from fanoutsim.aws.esm_destination import failure_record
 from fanoutsim.aws.esm_lanes import ShardMapping
 from fanoutsim.aws.stream_records import KeyOnlyInsertFilter, to_lambda_record
 from fanoutsim.feed import Feed
@@ -70,6 +73,7 @@ class StreamPoller:
         region: str,
         poll_interval_s: float,
         source: RecordSource | None = None,
+        on_failure: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.streams = streams
         self.stream_arn = stream_arn
@@ -83,6 +87,11 @@ class StreamPoller:
         #: Records in Lambda's shape from another source (None: the DynamoDB stream).
         self.source = source
         self.records_seen: deque[dict[str, Any]] = deque(maxlen=RECORDS_KEPT)
+        #: The on-failure records of discarded batches (what a destination received).
+        self.failure_records: deque[dict[str, Any]] = deque(maxlen=RECORDS_KEPT)
+        #: Sends an on-failure record to the mapping's destination (None: none is set).
+        self.on_failure = on_failure
+        self.shard_id = ""
         self.discarded = 0
         self.errors: deque[str] = deque(maxlen=100)
         self._iterator: str | None = None
@@ -118,6 +127,7 @@ class StreamPoller:
             shard = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
                 "Shards"
             ][0]["ShardId"]
+            self.shard_id = shard
             self._iterator = self.streams.get_shard_iterator(
                 StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
             )["ShardIterator"]
@@ -205,6 +215,23 @@ class StreamPoller:
             tracing.from_records(discarded),
             f"discarded by the event source mapping after {retries} retries",
         )
+        await self._report_discards()
+
+    async def _report_discards(self) -> None:
+        """Each discarded batch's on-failure record, kept and sent to the destination."""
+        for discard in self.mapping.take_discards():
+            record = failure_record(
+                discard,
+                function_arn=self.runtime.arn(self.function),
+                shard_id=self.shard_id,
+                now=datetime.now(UTC),
+            )
+            self.failure_records.append(record)
+            if self.on_failure is not None:
+                try:
+                    await asyncio.to_thread(self.on_failure, record)
+                except Exception as error:  # the destination refused: say so, go on
+                    self.errors.append(f"on-failure destination: {type(error).__name__}: {error}")
 
     async def _sleep(self) -> None:
         if self.poll_interval_s > 0:

@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from fanoutsim.aws.esm import Batch, InvokeResult, MappingConfig, StreamMapping
+from fanoutsim.aws.esm import (
+    RECORD_AGE_EXCEEDED,
+    RETRIES_EXHAUSTED,
+    Batch,
+    InvokeResult,
+    MappingConfig,
+    StreamMapping,
+)
 from fanoutsim.errors import ConfigError, InvalidEventPattern, SimulatorError
 from tests.aws.records import make_record, seqs
 
@@ -293,3 +300,46 @@ def test_filtered_records_can_be_drained_once() -> None:
     assert mapping.offer([insert, modify], 0.0) == 1
     assert mapping.take_filtered() == [insert]
     assert mapping.take_filtered() == []
+
+
+# --- why a batch was discarded (for an on-failure destination) -----------------------------
+
+
+def test_a_discard_says_why_and_how_often_its_records_were_invoked() -> None:
+    mapping = StreamMapping(MappingConfig(batch_size=2, maximum_retry_attempts=2))
+    mapping.offer(records(1, 2, 3), now=0.0)
+    drain(mapping, fail_on(1))
+    (discard,) = mapping.take_discards()
+    assert seqs(discard.records) == [1, 2]
+    assert discard.condition == RETRIES_EXHAUSTED == "RetryAttemptsExhausted"
+    assert discard.invoke_count == 3 and discard.function_error is True  # 1 + 2 retries
+    assert mapping.take_discards() == []  # taken once
+
+
+def test_a_partial_failure_discard_is_not_a_function_error() -> None:
+    mapping = StreamMapping(MappingConfig(maximum_retry_attempts=0))
+    mapping.offer(records(1, 2), now=0.0)
+    drain(mapping, lambda b: {"batchItemFailures": [{"itemIdentifier": "2"}]})
+    (discard,) = mapping.take_discards()
+    assert seqs(discard.records) == [2] and discard.function_error is False
+
+
+def test_records_too_old_are_discarded_for_their_age() -> None:
+    mapping = StreamMapping(MappingConfig(maximum_record_age_s=60))
+    mapping.offer(records(1), now=0.0)
+    batch = mapping.next_batch(1.0)
+    assert batch is not None
+    mapping.complete(batch, RuntimeError("boom"), 10.0)
+    mapping.offer(records(2), now=70.0)
+    mapping.next_batch(61.0)  # record 1 waited for its retry past 60 s
+    (discard,) = mapping.take_discards()
+    assert seqs(discard.records) == [1]
+    assert discard.condition == RECORD_AGE_EXCEEDED == "RecordAgeExceeded"
+    assert discard.invoke_count == 1 and discard.function_error is True
+
+
+def test_the_on_failure_destination_must_be_an_sqs_queue() -> None:
+    queue = "arn:aws:sqs:us-east-1:123456789012:stream-failures"
+    assert MappingConfig(on_failure_destination=queue).on_failure_destination == queue
+    with pytest.raises(ConfigError, match="must be an SQS queue's ARN"):
+        MappingConfig(on_failure_destination="arn:aws:sns:us-east-1:123456789012:topic")
