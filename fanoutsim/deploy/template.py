@@ -217,6 +217,12 @@ def _function(name: str, options: StackOptions) -> dict[str, Any]:
 
 
 def _mapping(config: MappingConfig) -> dict[str, Any]:
+    if config.on_failure_destination is not None:
+        raise ConfigError(
+            "an on-failure destination is simulated only: the template does not make its "
+            "queue or the permission to send to it; leave on_failure_destination unset to "
+            "deploy"
+        )
     properties: dict[str, Any] = {
         "EventSourceArn": {"Fn::GetAtt": ["FlightsTable", "StreamArn"]},
         "FunctionName": {"Ref": "StreamFanoutFunction"},

@@ -14,6 +14,7 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apig
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 
@@ -85,6 +86,15 @@ def test_mapping_carries_the_simulator_settings() -> None:
     assert patterns == [dict(p) for p in config.filter_patterns]
     seed = build_template(StackOptions(mapping=stack.SEED_MAPPING))["Resources"]["StreamMapping"]
     assert seed["Properties"]["BatchSize"] == 1
+
+
+def test_a_mapping_with_an_on_failure_destination_is_not_deployed_half_made() -> None:
+    mapping = dataclasses.replace(
+        stack.DEFAULT_MAPPING,
+        on_failure_destination=f"arn:aws:sqs:{stack.REGION}:{stack.ACCOUNT}:failures",
+    )
+    with pytest.raises(ConfigError, match="on-failure destination is simulated only"):
+        build_template(StackOptions(mapping=mapping))
 
 
 def test_rule_pattern_and_target() -> None:
