@@ -179,10 +179,17 @@ def canonical_request(method: str, url: str, signed: Mapping[str, str], body: by
     return "\n".join(lines)
 
 
-@functools.lru_cache(maxsize=4096)
 def _canonical_path(path: str) -> str:
-    """The path's canonical form: the same for every post to one connection, so kept."""
+    """The path's canonical form: the same for every post to one connection, so a short
+    one is kept (a long one, which no connection id makes, is worked out each time)."""
+    return _kept_path(path) if len(path) <= 256 else _path_form(path)
+
+
+def _path_form(path: str) -> str:
     return quote(normalize_url_path(path), safe="/~")
+
+
+_kept_path = functools.lru_cache(maxsize=4096)(_path_form)
 
 
 def signature(secret: str, region: str, service: str, stamp: str, canonical: str) -> str:

@@ -106,10 +106,19 @@ _FIELD_LINE = re.compile(
 _DIGITS = re.compile(r"[0-9]{1,18}")
 
 
+#: Paths up to this long are kept decoded (so the cache holds at most about 1 MB).
+CACHED_PATH_CHARS = 256
+
+
 @functools.lru_cache(maxsize=4096)
-def _decoded(path: str) -> str:
-    """``path`` percent-decoded (``unquote`` takes 3 us; a connection's path repeats)."""
+def _decoded_short(path: str) -> str:
     return unquote(path)
+
+
+def _decoded(path: str) -> str:
+    """``path`` percent-decoded (``unquote`` takes 3 us; a connection's path repeats, so
+    short ones are kept: a client sending long distinct paths cannot grow the cache)."""
+    return _decoded_short(path) if len(path) <= CACHED_PATH_CHARS else unquote(path)
 
 
 def _strict_fields(lines: list[str]) -> list[tuple[str, str]]:

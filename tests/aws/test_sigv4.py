@@ -180,3 +180,13 @@ def test_the_signature_is_botocores_over_a_corpus_of_requests() -> None:
         canonical = canonical_request("POST", url, headers, body)
         assert canonical == expected_canonical, url
         assert signature(secret, region, "execute-api", stamp, canonical) == expected
+
+
+def test_only_short_paths_are_kept_in_canonical_form() -> None:
+    """A signed request with a long path is verified the same, without growing the cache."""
+    sigv4._kept_path.cache_clear()
+    long_path = "/prod/@connections/" + "a%3D" * 80
+    assert sigv4._canonical_path(long_path) == sigv4._path_form(long_path)
+    assert sigv4._kept_path.cache_info().currsize == 0
+    sigv4._canonical_path("/prod/@connections/a%3D")
+    assert sigv4._kept_path.cache_info().currsize == 1

@@ -200,3 +200,14 @@ def test_expect_100_continue_is_answered_before_the_body_and_others_get_417() ->
     assert final.startswith(b"HTTP/1.1 200 ") and final.endswith(b"hello")
     refused = _raw(b"POST /x HTTP/1.1\r\nHost: h\r\nExpect: magic\r\nContent-Length: 1\r\n\r\n", [])
     assert refused.startswith(b"HTTP/1.1 417 ")
+
+
+def test_only_short_paths_are_kept_decoded() -> None:
+    """A client sending long distinct paths cannot grow the decoded-path cache."""
+    from fanoutsim.runtime import http_server
+
+    http_server._decoded_short.cache_clear()
+    long_path = "/%41" * (http_server.CACHED_PATH_CHARS // 4 + 1)
+    assert http_server._decoded(long_path) == "/A" * (http_server.CACHED_PATH_CHARS // 4 + 1)
+    assert http_server._decoded("/prod/%40connections/a%3D") == "/prod/@connections/a="
+    assert http_server._decoded_short.cache_info().currsize == 1
