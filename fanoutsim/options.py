@@ -61,14 +61,14 @@ class Ports:
     aws: int = 0
 
 
+#: At most this many Kinesis shards (each a poller's worth of reads in one process).
+MAX_KINESIS_SHARDS: Final = 16
+
 #: Named sets of settings. ``seed``: the seed's stack setting for setting
 #: (``flight-status/sam/shared.yaml`` and ``3-apigw.yaml``): changes through a Kinesis data
 #: stream read one record at a time from TRIM_HORIZON with its two-part filter and retries
 #: until the record expires, every function 256 MB with a 10 s timeout, connection rows
 #: living an hour, and its routes (``$connect`` and ``$disconnect`` only).
-#: At most this many Kinesis shards (each a poller's worth of reads in one process).
-MAX_KINESIS_SHARDS: Final = 16
-
 PRESETS: Final[dict[str, dict[str, Any]]] = {
     "seed": {
         "stream": "kinesis",

@@ -13,11 +13,12 @@ https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html): ``r
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fanoutsim.aws.esm import Discard, Record
 from fanoutsim.aws.stream_records import StreamRecord
+from fanoutsim.aws.utc import iso_utc
 
 __all__ = ["failure_record"]
 
@@ -27,13 +28,6 @@ def _arrival(record: Record) -> float:
     if "kinesis" in record:
         return float(record["kinesis"].get("approximateArrivalTimestamp", 0.0))
     return float(record.get("dynamodb", {}).get("ApproximateCreationDateTime", 0.0))
-
-
-def _iso(seconds: float, millis: bool) -> str:
-    moment = datetime.fromtimestamp(seconds, UTC)
-    if millis:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def failure_record(
@@ -63,13 +57,13 @@ def failure_record(
             response["functionError"] = "Unhandled"
         out["responseContext"] = response
     out["version"] = "1.0"
-    out["timestamp"] = _iso(now.timestamp(), millis=True)
+    out["timestamp"] = iso_utc(now.timestamp(), millis=True)
     out["KinesisBatchInfo" if kinesis else "DDBStreamBatchInfo"] = {
         "shardId": shard_id,
         "startSequenceNumber": StreamRecord(first).sequence_number,
         "endSequenceNumber": StreamRecord(last).sequence_number,
-        "approximateArrivalOfFirstRecord": _iso(_arrival(first), millis=kinesis),
-        "approximateArrivalOfLastRecord": _iso(_arrival(last), millis=kinesis),
+        "approximateArrivalOfFirstRecord": iso_utc(_arrival(first), millis=kinesis),
+        "approximateArrivalOfLastRecord": iso_utc(_arrival(last), millis=kinesis),
         "batchSize": len(discard.records),
         "streamArn": str(first.get("eventSourceARN", "")),
     }

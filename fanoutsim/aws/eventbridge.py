@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from fanoutsim.aws.limits import limit
+from fanoutsim.aws.utc import iso_utc
 from fanoutsim.errors import ValidationError
 
 __all__ = [
@@ -115,7 +115,7 @@ def validate_request(entries: Sequence[Mapping[str, Any]]) -> None:
 
 def iso_time(epoch_s: float) -> str:
     """Event ``time`` as EventBridge writes it: ``2024-02-09T18:11:43Z`` (whole seconds)."""
-    return datetime.fromtimestamp(int(epoch_s), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(epoch_s, millis=False)
 
 
 def event_units(size_bytes: int) -> int:

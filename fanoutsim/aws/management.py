@@ -17,11 +17,11 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from fanoutsim.aws.apigw import MAX_PAYLOAD_BYTES, ConnectionId, EventSource
 from fanoutsim.aws.quotas import TokenBucket
+from fanoutsim.aws.utc import iso_utc
 from fanoutsim.errors import ManagementError, ValidationError
 
 __all__ = [
@@ -70,8 +70,7 @@ def wire(
 
 
 def _iso8601(epoch_ms: int) -> str:
-    t = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    return iso_utc(epoch_ms / 1000, millis=True)
 
 
 def connection_info(
