@@ -36,12 +36,11 @@ import os
 import resource
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from fanoutsim.runtime.loop_thread import new_loop
+from fanoutsim.runtime.loop_thread import LoopThread
 
 HERE = Path(__file__).resolve().parent
 PHASES = ("floor", "gateway", "ws-floor", "memory", "connect", "put-floor")
@@ -149,15 +148,9 @@ def _result(counts: dict[str, Any], cpu_s: float, seconds: float) -> dict[str, A
 
 
 def phase_floor(clients: int, posters: int, seconds: float) -> dict[str, Any]:
-    from fanoutsim.runtime.http_server import HttpServer, Request, Response
+    from fanout_live import ok_server
 
-    async def ok(_: Request) -> Response:
-        return Response(200)
-
-    loop = new_loop()
-    threading.Thread(target=loop.run_forever, daemon=True).start()
-    server = HttpServer(ok)
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result()
+    server = ok_server()
     endpoint = f"http://127.0.0.1:{server.port}/prod"
     ids = [f"c{i:05d}=" for i in range(clients)]
     requests = signed_requests(endpoint, ids, ("x", "y"))
@@ -188,13 +181,10 @@ def phase_ws_floor(clients: int) -> dict[str, Any]:
     async def hold(ws: ServerConnection) -> None:
         await ws.wait_closed()
 
-    loop = new_loop()
-    threading.Thread(target=loop.run_forever, daemon=True).start()
-
     async def start() -> Any:
         return await serve(hold, "127.0.0.1", 0, ping_interval=None, compression=None)
 
-    server = asyncio.run_coroutine_threadsafe(start(), loop).result()
+    server = LoopThread("bench-ws-floor").run(start())
     port = next(iter(server.sockets)).getsockname()[1]
     before = _rss_kib()
     subs = Subscribers(f"ws://127.0.0.1:{port}", clients)

@@ -152,19 +152,24 @@ def phase_raw(n: int, updates: int) -> dict[str, Any]:
     return _summary(sent, result["receipts"], busy, n, subs.connect_s)
 
 
-def phase_boto3(calls: int) -> dict[str, Any]:
-    import boto3
-
+def ok_server() -> Any:
+    """fanoutsim's HTTP server answering 200 to every request, on a loop of the kind the
+    simulator runs (so a baseline is not handicapped); it runs until the process ends."""
     from fanoutsim.runtime.http_server import HttpServer, Request, Response
-    from fanoutsim.runtime.loop_thread import new_loop
+    from fanoutsim.runtime.loop_thread import LoopThread
 
     async def ok(_: Request) -> Response:
         return Response(200)
 
-    loop = new_loop()  # the simulator's own loop: the baseline is not handicapped
-    threading.Thread(target=loop.run_forever, daemon=True).start()
     server = HttpServer(ok)
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result()
+    LoopThread("bench-floor").run(server.start())
+    return server
+
+
+def phase_boto3(calls: int) -> dict[str, Any]:
+    import boto3
+
+    server = ok_server()
     client = boto3.client(
         "apigatewaymanagementapi",
         endpoint_url=f"http://127.0.0.1:{server.port}/prod",
